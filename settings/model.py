@@ -1,0 +1,295 @@
+"""The typed configuration of one stack.
+
+Every field maps to a Pulumi config key under the project namespace (`entsso-cluster:<key>`);
+structured keys hold objects. Field aliases are the config spelling (camelCase), so the error
+for a bad value names the key path a user types in `pulumi config set --path`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+PROJECT = "entsso-cluster"
+
+# Characters Windows accepts in neither a NetBIOS computer name nor a DNS host name (KB 909264);
+# the underscore is listed apart because the procedure's own example (MSS_CLUSTER) uses one.
+_ILLEGAL_NAME_CHARS = set('\\/:*?"<>|,~!@#$%^&\'.(){}[];= +`')
+_HOST_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,13}[A-Za-z0-9])?$")
+_DOWN_LEVEL_ACCOUNT = re.compile(r"^[^\\/\[\]:;|=,+*?<>\"@]{1,15}\\[^\\/\[\]:;|=,+*?<>\"]{1,256}$")
+_ANY_CIDR = {"*", "0.0.0.0/0", "::/0", "any", "internet"}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True)
+
+
+def suggested_host_name(name: str) -> str:
+    """The nearest legal host name: drop the characters DNS host names cannot hold, then cut to 15."""
+    kept = "".join(ch for ch in name if ch.isascii() and (ch.isalnum() or ch == "-")).strip("-")
+    return kept[:15].rstrip("-")
+
+
+def check_host_name(name: str) -> str:
+    """A Windows computer, cluster or network name that is also a legal DNS host name."""
+    if not name:
+        raise ValueError("must not be empty; use 1 to 15 letters, digits or hyphens")
+    fix = suggested_host_name(name)
+    hint = f"; use '{fix}'" if fix else ""
+    if "_" in name:
+        raise ValueError(f"'{name}' contains '_', which DNS host names cannot hold{hint}")
+    bad = sorted({ch for ch in name if ch in _ILLEGAL_NAME_CHARS or not ch.isascii() or not ch.isprintable()})
+    if bad:
+        shown = " ".join(repr(ch) for ch in bad)
+        raise ValueError(f"'{name}' contains {shown}, which Windows computer names cannot hold{hint}")
+    if len(name) > 15:
+        raise ValueError(f"'{name}' is {len(name)} characters; NetBIOS allows 15, use '{name[:15].rstrip('-')}'")
+    if name.isdigit():
+        raise ValueError(f"'{name}' is all digits, which Windows refuses as a computer name; add a letter")
+    if not _HOST_NAME.match(name):
+        raise ValueError(f"'{name}' must start and end with a letter or digit{hint}")
+    return name
+
+
+HostName = Annotated[str, AfterValidator(check_host_name)]
+
+
+def check_account(value: str) -> str:
+    """A domain account or group in down-level form, DOMAIN\\name, as ENTSSO's configuration wants it."""
+    if not _DOWN_LEVEL_ACCOUNT.match(value):
+        raise ValueError(f"'{value}' is not a DOMAIN\\name account; write it as e.g. CORP\\svc-entsso")
+    return value
+
+
+class Target(StrEnum):
+    SIMULATOR = "simulator"
+    AZURE = "azure"
+
+
+class Tier(StrEnum):
+    LAB = "lab"
+    PRODUCTION = "production"
+
+
+class Domain(_Model):
+    fqdn: str = Field(max_length=253, pattern=r"^([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
+    netbios: HostName
+    install_account: str = Field(description="runs the procedure: local admin on the nodes, SSO Administrator")
+    service_account: str = Field(description="runs ENTSSO on every node; member of SSO Administrators")
+    sso_admin_group: str
+    sso_affiliate_admin_group: str
+
+
+    @field_validator("install_account", "service_account", "sso_admin_group", "sso_affiliate_admin_group")
+    @classmethod
+    def _account(cls, value: str) -> str:
+        return check_account(value)
+
+    @model_validator(mode="after")
+    def _accounts_in_domain(self) -> Domain:
+        for key in ("install_account", "service_account", "sso_admin_group", "sso_affiliate_admin_group"):
+            account: str = getattr(self, key)
+            if account.split("\\", 1)[0].upper() != self.netbios.upper():
+                raise ValueError(
+                    f"{to_camel(key)} '{account}' is not in domain {self.netbios}; clustered ENTSSO needs domain "
+                    f"accounts and groups, write it as {self.netbios}\\{account.split(chr(92))[-1]}"
+                )
+        return self
+
+
+class Sql(_Model):
+    server: str = Field(min_length=1, max_length=255, description="SQL Server (instance) holding SSODB")
+    database: str = Field(default="SSODB", pattern=r"^[A-Za-z_][A-Za-z0-9_@$#]{0,127}$")
+
+
+class Node(_Model):
+    name: HostName
+    ip: ipaddress.IPv4Address
+
+
+
+class Network(_Model):
+    vnet_cidr: ipaddress.IPv4Network | None = None
+    node_subnet_cidr: ipaddress.IPv4Network
+    admin_cidr: str = Field(description="the only source allowed to reach WinRM (5986) on the nodes")
+    existing_subnet_id: str | None = None
+
+    @field_validator("admin_cidr")
+    @classmethod
+    def _admin_cidr(cls, value: str) -> str:
+        if value.strip().lower() in _ANY_CIDR:
+            raise ValueError(f"'{value}' opens WinRM to everyone; give the runner's or admins' CIDR, e.g. 10.10.9.0/28")
+        try:
+            network = ipaddress.ip_network(value, strict=True)
+        except ValueError as err:
+            raise ValueError(f"'{value}' is not a CIDR ({err}); write it as e.g. 10.10.9.0/28") from None
+        if network.prefixlen == 0:
+            raise ValueError(f"'{value}' opens WinRM to everyone; give the runner's or admins' CIDR")
+        return value
+
+    @model_validator(mode="after")
+    def _subnet_in_vnet(self) -> Network:
+        if self.vnet_cidr is not None and not self.node_subnet_cidr.subnet_of(self.vnet_cidr):
+            raise ValueError(f"nodeSubnetCidr {self.node_subnet_cidr} is not inside vnetCidr {self.vnet_cidr}")
+        return self
+
+
+class Cluster(_Model):
+    name: HostName
+    management_point: Literal["Distributed", "Singleton"] = "Distributed"
+    witness: Literal["cloud", "none"] = "cloud"
+
+
+
+class Sso(_Model):
+    network_name: HostName = Field(description="the client access point of the ENTSSO role; SSODB's secret server")
+    ip: ipaddress.IPv4Address
+    probe_port: int = Field(default=59999, ge=1024, le=65535)
+    installer: str = Field(default=r"C:\Install\BizTalk\Setup.exe", min_length=3)
+    product: Literal["biztalk", "his"] = "biztalk"
+    backup_directory: str = Field(default=r"C:\ProgramData\EntssoCluster", pattern=r"^[A-Za-z]:\\")
+    backup_reminder: str = Field(min_length=1, max_length=512)
+
+
+
+class Dtc(_Model):
+    enabled: bool = True
+    network_name: HostName = "MSSDTC"
+    ip: ipaddress.IPv4Address | None = None
+    probe_port: int = Field(default=59998, ge=1024, le=65535)
+    disk: str = Field(default="Cluster Disk 1", min_length=1)
+
+
+    @model_validator(mode="after")
+    def _ip_when_enabled(self) -> Dtc:
+        if self.enabled and self.ip is None:
+            raise ValueError("a clustered DTC needs its own client access point: set ip, or enabled: false")
+        return self
+
+
+class WinRm(_Model):
+    transport: Literal["ntlm", "kerberos", "credssp", "basic"] = "ntlm"
+    scheme: Literal["https", "http"] = "https"
+    port: int = Field(default=5986, ge=1, le=65535)
+    certificate_validation: Literal["validate", "pin", "ignore"] = "validate"
+    ca_bundle: str | None = None
+    delegation: Literal["CredSSP", "ScheduledTask"] = "ScheduledTask"
+    allow_http: bool = False
+    operation_timeout_seconds: int = Field(default=20, ge=5, le=300)
+    deadline_seconds: int = Field(default=1800, ge=30, le=14400)
+    skip_unreachable_on_delete: bool = False
+
+    @model_validator(mode="after")
+    def _transport_rules(self) -> WinRm:
+        if self.scheme == "http" and not self.allow_http:
+            raise ValueError("scheme http sends WinRM without TLS; use https, or set allowHttp: true (simulator only)")
+        if self.transport == "basic" and self.scheme == "http":
+            raise ValueError("basic over http sends the password in clear text; use ntlm, kerberos or credssp")
+        if self.delegation == "CredSSP" and self.transport != "credssp":
+            raise ValueError("delegation CredSSP needs transport credssp; or use delegation ScheduledTask")
+        return self
+
+
+class Simulator(_Model):
+    host: Literal["127.0.0.1"] = "127.0.0.1"
+    base_port: int = Field(default=45985, ge=1024, le=65000)
+    state_directory: str = ".entsso/sim"
+
+
+class ResourceGroup(_Model):
+    name: str = Field(pattern=r"^[-\w._()]{1,89}[-\w_()]$")
+    create: bool = True
+
+
+class Azure(_Model):
+    location: str = Field(pattern=r"^[a-z0-9]+$")
+    resource_group: ResourceGroup
+    placement: Literal["zones", "availabilitySet"] = "availabilitySet"
+    zones: list[Literal["1", "2", "3"]] = Field(default_factory=lambda: ["1", "2"])
+    vm_size: str = Field(default="Standard_D2s_v5", pattern=r"^Standard_[A-Za-z0-9_]+$")
+    admin_username: str = Field(default="azadmin", pattern=r"^[A-Za-z][A-Za-z0-9._-]{0,19}$")
+    winrm_access: Literal["private", "adminCidr"] = "private"
+    bastion: Literal["none", "Developer", "Basic", "Standard"] = "none"
+    escrow: Literal["keyVault", "none"] = "keyVault"
+    dns_servers: list[ipaddress.IPv4Address] = Field(min_length=1)
+    domain_join_account: str
+    domain_join_ou: str | None = None
+    image_version: str = "latest"
+
+    @field_validator("domain_join_account")
+    @classmethod
+    def _join_account(cls, value: str) -> str:
+        return check_account(value)
+
+    @field_validator("admin_username")
+    @classmethod
+    def _not_reserved(cls, value: str) -> str:
+        if value.lower() in {"administrator", "admin", "user", "root", "guest", "test", "owner", "sys"}:
+            raise ValueError(f"Azure refuses '{value}' as the VM admin user name; choose another, e.g. azadmin")
+        return value
+
+    @model_validator(mode="after")
+    def _zones(self) -> Azure:
+        if self.placement == "zones" and len(set(self.zones)) < 2:
+            raise ValueError("placement zones needs two different zones, e.g. zones: ['1', '2']")
+        return self
+
+
+class Secrets(_Model):
+    """Secret config keys; each is set with `pulumi config set --secret <key>`."""
+
+    install_password: SecretStr | None = None
+    service_account_password: SecretStr | None = None
+    backup_password: SecretStr | None = None
+    vm_admin_password: SecretStr | None = None
+    domain_join_password: SecretStr | None = None
+
+    @field_validator("backup_password")
+    @classmethod
+    def _backup_password(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        encrypted: set[str] = (info.context or {}).get("encrypted", set())
+        if value is None or "backupPassword" in encrypted:
+            return value
+        problem = backup_password_problem(value.get_secret_value())
+        if problem:
+            raise ValueError(problem)
+        return value
+
+
+SECRET_KEYS = tuple(to_camel(name) for name in Secrets.model_fields)
+
+
+def backup_password_problem(password: str) -> str | None:
+    """Why a master secret backup password is too weak, or None.
+
+    The SSO configuration wizard asks for a strong password; we hold it to the Windows complexity
+    rule (8 or more characters, three of the four character classes) and a ceiling that keeps it
+    typeable at an `ssoconfig -restoresecret` prompt.
+    """
+    if len(password) < 8:
+        return "is shorter than 8 characters; the SSO backup password needs 8 to 128"
+    if len(password) > 128:
+        return "is longer than 128 characters; the SSO backup password needs 8 to 128"
+    classes = [
+        any(ch.isupper() for ch in password),
+        any(ch.islower() for ch in password),
+        any(ch.isdigit() for ch in password),
+        any(not ch.isalnum() for ch in password),
+    ]
+    if sum(classes) < 3:
+        return "needs three of: upper-case letters, lower-case letters, digits, symbols"
+    return None
