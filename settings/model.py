@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
+    BeforeValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -66,6 +67,23 @@ def check_host_name(name: str) -> str:
 
 
 HostName = Annotated[str, AfterValidator(check_host_name)]
+
+
+def parse_cidr(value: object) -> ipaddress.IPv4Network:
+    """An IPv4 network in CIDR form, with a message that says how to fix it."""
+    if isinstance(value, ipaddress.IPv4Network):
+        return value
+    text = str(value)
+    try:
+        return ipaddress.IPv4Network(text, strict=True)
+    except ValueError as err:
+        if "host bits set" in str(err):
+            fixed = ipaddress.IPv4Network(text, strict=False)
+            raise ValueError(f"'{text}' has host bits set; the network is {fixed}") from None
+        raise ValueError(f"'{text}' is not an IPv4 CIDR; write it as e.g. 10.10.1.0/24") from None
+
+
+Cidr = Annotated[ipaddress.IPv4Network, BeforeValidator(parse_cidr)]
 
 
 def check_account(value: str) -> str:
@@ -123,8 +141,8 @@ class Node(_Model):
 
 
 class Network(_Model):
-    vnet_cidr: ipaddress.IPv4Network | None = None
-    node_subnet_cidr: ipaddress.IPv4Network
+    vnet_cidr: Cidr | None = None
+    node_subnet_cidr: Cidr
     admin_cidr: str = Field(description="the only source allowed to reach WinRM (5986) on the nodes")
     existing_subnet_id: str | None = None
 
