@@ -1,0 +1,1 @@
+"""The proving ground: simulated Windows nodes behind real WS-Management endpoints."""
