@@ -1,0 +1,211 @@
+# Steps 2-4 (Create: the master secret server, which also backs the new secret up, S2 step 8) and step 7 (Join).
+# Configuration.exe /S reads a generated answer file; the file holds passwords, so it is written with an XmlWriter
+# (every character escaped) into a directory only SYSTEM, Administrators and the running account can open, and
+# deleted afterwards. Creating SSODB on the remote SQL Server needs network credentials: the work runs delegated.
+[CmdletBinding()]
+param(
+    [Parameter(Mandatory = $true)][ValidateSet('Create', 'Join')][string]$Mode,
+    [Parameter(Mandatory = $true)][string]$SqlServer,
+    [Parameter(Mandatory = $true)][string]$Database,
+    [Parameter(Mandatory = $true)][string]$ServiceAccount,
+    [Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSAvoidUsingPlainTextForPassword', '')]
+    [Parameter(Mandatory = $true)][string]$ServiceAccountPassword,
+    [Parameter(Mandatory = $true)][string]$AdminGroup,
+    [Parameter(Mandatory = $true)][string]$AffiliateAdminGroup,
+    [string]$BackupFile,
+    [Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSAvoidUsingPlainTextForPassword', '')]
+    [string]$BackupPassword,
+    [string]$BackupReminder,
+    [Parameter(Mandatory = $true)][ValidateSet('CredSSP', 'ScheduledTask')][string]$DelegationMode,
+    [string]$TaskUser,
+    [Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSAvoidUsingPlainTextForPassword', '')]
+    [string]$TaskPassword
+)
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+
+function Invoke-Delegated {
+    # The WinRM double hop: this work needs network credentials (remote SQL, AD, the other node). Over CredSSP the
+    # session holds them; otherwise it runs once as a scheduled task under TaskUser. Its input and output cross
+    # the disk DPAPI-sealed in a directory only SYSTEM, Administrators and TaskUser can open, deleted afterwards.
+    param([scriptblock]$Work, [hashtable]$Arguments, [string]$Mode, [string]$User, [string]$Password)
+    if ($Mode -eq 'CredSSP') { return & $Work @Arguments }
+    if (-not $User -or -not $Password) { throw 'DelegationMode ScheduledTask needs TaskUser and TaskPassword.' }
+    Add-Type -AssemblyName System.Security
+    $scope = [Security.Cryptography.DataProtectionScope]::LocalMachine
+    $dir = Join-Path $env:ProgramData ('EntssoTask-' + [guid]::NewGuid().ToString('N'))
+    $task = Split-Path -Leaf $dir
+    $acl = New-Object -TypeName Security.AccessControl.DirectorySecurity
+    $acl.SetAccessRuleProtection($true, $false)
+    foreach ($who in @('NT AUTHORITY\SYSTEM', 'BUILTIN\Administrators', $User)) {
+        $rule = New-Object -TypeName Security.AccessControl.FileSystemAccessRule -ArgumentList @(
+            $who, 'FullControl', 'ContainerInherit,ObjectInherit', 'None', 'Allow')
+        $acl.AddAccessRule($rule)
+    }
+    New-Item -ItemType Directory -Path $dir | Out-Null
+    try {
+        Set-Acl -LiteralPath $dir -AclObject $acl
+        $job = [Management.Automation.PSSerializer]::Serialize(@{ Work = $Work.ToString(); Arguments = $Arguments })
+        $sealed = [Security.Cryptography.ProtectedData]::Protect([Text.Encoding]::UTF8.GetBytes($job), $null, $scope)
+        [IO.File]::WriteAllBytes((Join-Path $dir 'job.bin'), $sealed)
+        Set-Content -LiteralPath (Join-Path $dir 'run.ps1') -Encoding UTF8 -Value @'
+param([string]$Dir)
+Add-Type -AssemblyName System.Security
+$scope = [Security.Cryptography.DataProtectionScope]::LocalMachine
+$bytes = [Security.Cryptography.ProtectedData]::Unprotect([IO.File]::ReadAllBytes("$Dir\job.bin"), $null, $scope)
+$job = [Management.Automation.PSSerializer]::Deserialize([Text.Encoding]::UTF8.GetString($bytes))
+$arguments = @{}
+foreach ($entry in $job.Arguments.GetEnumerator()) { $arguments[$entry.Key] = $entry.Value }
+try { $outcome = @{ Ok = $true; Result = (& ([scriptblock]::Create($job.Work)) @arguments) } }
+catch { $outcome = @{ Ok = $false; Message = $_.Exception.Message } }
+$bytes = [Text.Encoding]::UTF8.GetBytes([Management.Automation.PSSerializer]::Serialize($outcome))
+[IO.File]::WriteAllBytes("$Dir\result.bin", [Security.Cryptography.ProtectedData]::Protect($bytes, $null, $scope))
+'@
+        $runner = '-NoProfile -NonInteractive -ExecutionPolicy Bypass -File "{0}\run.ps1" -Dir "{0}"' -f $dir
+        $action = New-ScheduledTaskAction -Execute 'powershell.exe' -Argument $runner
+        Register-ScheduledTask -TaskName $task -Action $action -User $User -Password $Password -RunLevel Highest | Out-Null
+        try {
+            Start-ScheduledTask -TaskName $task
+            $deadline = (Get-Date).AddMinutes(30)
+            do {
+                Start-Sleep -Milliseconds 500
+                $info = Get-ScheduledTaskInfo -TaskName $task
+                $running = (Get-ScheduledTask -TaskName $task).State -eq 'Running' -or $info.LastTaskResult -in 267009, 267011
+                if ((Get-Date) -gt $deadline) { throw "The scheduled task $task did not finish within 30 minutes." }
+            } while ($running -and -not (Test-Path -LiteralPath (Join-Path $dir 'result.bin')))
+        } finally {
+            Unregister-ScheduledTask -TaskName $task -Confirm:$false
+        }
+        if (-not (Test-Path -LiteralPath (Join-Path $dir 'result.bin'))) {
+            throw ('The scheduled task {0} ended with 0x{1:X8} and no result.' -f $task, $info.LastTaskResult)
+        }
+        $bytes = [Security.Cryptography.ProtectedData]::Unprotect([IO.File]::ReadAllBytes((Join-Path $dir 'result.bin')), $null, $scope)
+        $outcome = [Management.Automation.PSSerializer]::Deserialize([Text.Encoding]::UTF8.GetString($bytes))
+        if (-not $outcome.Ok) { throw $outcome.Message }
+        return $outcome.Result
+    } finally {
+        Remove-Item -LiteralPath $dir -Recurse -Force -ErrorAction SilentlyContinue
+    }
+}
+
+function Get-SsoState {
+    $service = Get-CimInstance -ClassName Win32_Service -Filter "Name='ENTSSO'"
+    $sql = Get-ItemProperty -LiteralPath 'HKLM:\SOFTWARE\Microsoft\ENTSSO\SQL' -ErrorAction SilentlyContinue
+    [ordered]@{
+        computerName = $env:COMPUTERNAME
+        installed    = [bool]$service
+        configured   = [bool]($sql -and $sql.Server)
+        sqlServer    = if ($sql) { [string]$sql.Server } else { '' }
+        database     = if ($sql) { [string]$sql.Database } else { '' }
+        service      = if ($service) {
+            [ordered]@{ name = 'ENTSSO'; state = [string]$service.State; startMode = [string]$service.StartMode; account = [string]$service.StartName }
+        } else { $null }
+    }
+}
+
+$state = Get-SsoState
+if (-not $state.installed) { throw 'Enterprise Single Sign-On is not installed on this node.' }
+if ($state.configured) {
+    $state.actions = @()
+    return $state
+}
+if ($Mode -eq 'Create' -and (-not $BackupFile -or -not $BackupPassword)) {
+    throw 'Create needs BackupFile and BackupPassword (the wizard backs up the new secret).'
+}
+
+$work = {
+    param([hashtable]$Answers)
+    $ErrorActionPreference = 'Stop'
+    $directory = Join-Path $env:SystemRoot ('Temp\EntssoConfig-{0}' -f [guid]::NewGuid().ToString('N'))
+    $acl = New-Object -TypeName Security.AccessControl.DirectorySecurity
+    $acl.SetAccessRuleProtection($true, $false)
+    foreach ($who in @('NT AUTHORITY\SYSTEM', 'BUILTIN\Administrators', [Security.Principal.WindowsIdentity]::GetCurrent().Name)) {
+        $acl.AddAccessRule((New-Object -TypeName Security.AccessControl.FileSystemAccessRule -ArgumentList @(
+                    $who, 'FullControl', 'ContainerInherit,ObjectInherit', 'None', 'Allow')))
+    }
+    New-Item -ItemType Directory -Path $directory | Out-Null
+    try {
+        Set-Acl -LiteralPath $directory -AclObject $acl
+        $file = Join-Path $directory 'sso.xml'
+        $writer = [Xml.XmlWriter]::Create($file, (New-Object -TypeName Xml.XmlWriterSettings -Property @{ Indent = $true }))
+        try {
+            $writer.WriteStartElement('Configuration')
+            $writer.WriteStartElement('Feature')
+            $writer.WriteAttributeString('Name', 'SSOServer,Engine')
+            $writer.WriteAttributeString('DisplayName', 'Enterprise Single Sign-On')
+            $writer.WriteAttributeString('Version', '1.0')
+            $writer.WriteStartElement('Question')
+            $writer.WriteAttributeString('ID', 'IsSecretServer')
+            $writer.WriteAttributeString('Answers', 'Create,Join')
+            $writer.WriteStartElement('Answer')
+            $writer.WriteAttributeString('Value', 'Create')
+            $writer.WriteAttributeString('GUID', '{FB7268BE-82D4-4cad-8CFF-6930303DA7E2}')
+            if ($Answers.Mode -eq 'Create') {
+                $writer.WriteAttributeString('Selected', 'Yes')
+                foreach ($credential in @(@('SSOAdminGroup', $Answers.AdminGroup), @('SSOAffiliateAdminGroup', $Answers.AffiliateAdminGroup))) {
+                    $writer.WriteStartElement('NTCredential')
+                    $writer.WriteAttributeString('ID', $credential[0])
+                    $writer.WriteElementString('NTAccount', $credential[1])
+                    $writer.WriteEndElement()
+                }
+                $writer.WriteStartElement('FILE')
+                $writer.WriteAttributeString('ID', 'SSO_ID_BACKUP_SECRET_FILE')
+                $writer.WriteElementString('Value', $Answers.BackupFile)
+                $writer.WriteEndElement()
+                foreach ($name in @(
+                        @('SSO_ID_BACKUP_SECRET_PASSWORD', $Answers.BackupPassword),
+                        @('SSO_ID_BACKUP_SECRET_PASSWORD_CONFIRM', $Answers.BackupPassword),
+                        @('SSO_ID_BACKUP_SECRET_REMINDER', $Answers.BackupReminder))) {
+                    $writer.WriteStartElement('Name')
+                    $writer.WriteAttributeString('ID', $name[0])
+                    $writer.WriteElementString('Value', [string]$name[1])
+                    $writer.WriteEndElement()
+                }
+            }
+            $writer.WriteEndElement()
+            $writer.WriteStartElement('Answer')
+            $writer.WriteAttributeString('Value', 'Join')
+            $writer.WriteAttributeString('GUID', '{B9432756-1620-4bec-8CD9-E6D0B7805AA5}')
+            if ($Answers.Mode -eq 'Join') { $writer.WriteAttributeString('Selected', 'Yes') }
+            $writer.WriteEndElement()
+            $writer.WriteEndElement()
+            $domain, $user = $Answers.ServiceAccount -split '\\', 2
+            $writer.WriteStartElement('NTService')
+            $writer.WriteAttributeString('ID', 'ENTSSO')
+            $writer.WriteElementString('UserName', $user)
+            $writer.WriteElementString('Domain', $domain)
+            $writer.WriteElementString('Password', $Answers.ServiceAccountPassword)
+            $writer.WriteEndElement()
+            $writer.WriteStartElement('SQL')
+            $writer.WriteAttributeString('ID', 'SSO_DB_ID')
+            $writer.WriteElementString('Server', $Answers.SqlServer)
+            $writer.WriteElementString('Database', $Answers.Database)
+            $writer.WriteElementString('WindowsSecurity', 'yes')
+            $writer.WriteEndElement()
+            $writer.WriteEndElement()
+            foreach ($feature in @('SSOAdmin', 'AdditionalApps', 'SSOServer')) { $writer.WriteElementString('InstalledFeature', $feature) }
+            $writer.WriteEndElement()
+        } finally {
+            $writer.Close()
+        }
+        $installDir = [Environment]::GetEnvironmentVariable('BTSINSTALLPATH', 'Machine')
+        if (-not $installDir) { $installDir = Join-Path $env:CommonProgramW6432 'Enterprise Single Sign-On' }
+        $log = Join-Path $directory 'configuration.log'
+        $run = Start-Process -FilePath (Join-Path $installDir 'Configuration.exe') -ArgumentList @('/noprogressbar', '/s', $file, '/l', $log) -Wait -PassThru
+        if ($run.ExitCode -ne 0) {
+            $reason = @(Select-String -LiteralPath $log -Pattern 'error' -SimpleMatch -ErrorAction SilentlyContinue | Select-Object -Last 3 | ForEach-Object { $_.Line })
+            throw ('Configuration.exe exited with {0}. {1}' -f $run.ExitCode, ($reason -join ' '))
+        }
+    } finally {
+        Remove-Item -LiteralPath $directory -Recurse -Force -ErrorAction SilentlyContinue
+    }
+}
+$answers = @{
+    Mode = $Mode; SqlServer = $SqlServer; Database = $Database; ServiceAccount = $ServiceAccount
+    ServiceAccountPassword = $ServiceAccountPassword; AdminGroup = $AdminGroup; AffiliateAdminGroup = $AffiliateAdminGroup
+    BackupFile = $BackupFile; BackupPassword = $BackupPassword; BackupReminder = $BackupReminder
+}
+Invoke-Delegated -Work $work -Arguments @{ Answers = $answers } -Mode $DelegationMode -User $TaskUser -Password $TaskPassword | Out-Null
+$state = Get-SsoState
+$state.actions = @("Configuration.exe /s ($Mode)")
+$state

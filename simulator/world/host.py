@@ -1,0 +1,101 @@
+"""`WorldHost`: the `OperationHost` of docs/contracts.md section 2, over one world, thread-safe."""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict, deque
+from collections.abc import Callable
+from pathlib import Path
+
+from simulator.world import operations, store, windows
+from simulator.world.faults import Fault, FaultInjector, FaultPlan
+from simulator.world.model import World, key
+from simulator.wsman.backend import Directive, Session
+
+CORE_GROUPS = {key("Cluster Group"), key("Available Storage")}
+
+
+class WorldHost:
+    """Dispatches operations to their handlers under one lock per world and applies the fault plan.
+
+    `state_file`, when given, receives the world after every operation that may change it, so a
+    restarted simulator comes back as the machines would after a reboot.
+    """
+
+    def __init__(self, world: World, plan: FaultPlan | None = None, state_file: Path | None = None) -> None:
+        self.world = world
+        self.lock = threading.RLock()
+        self.faults = FaultInjector(plan)
+        self.state_file = state_file
+        self._reboot_callbacks: list[Callable[[str], None]] = []
+        self._pending: dict[tuple[str, str], deque[list[Fault]]] = defaultdict(deque)
+
+    def on_reboot(self, callback: Callable[[str], None]) -> None:
+        """Register a callback told the node name when a node reboots (the server drops its shells)."""
+        self._reboot_callbacks.append(callback)
+
+    def request_delay(self, node: str | None = None) -> float:
+        return self.faults.request_delay(node)
+
+    def directive(self, session: Session, operation: str) -> Directive:
+        with self.lock:
+            decision = self.faults.decide(session.node, operation)
+            during = [f for f in decision.world_faults if f.kind != "reboot"]
+            rebooted = any(f.kind == "reboot" for f in decision.world_faults)
+            runs = not (
+                decision.directive.reset_before or decision.directive.http_500 or decision.directive.hang
+            )
+            if during and runs:
+                self._pending[(key(session.node), operation)].append(during)
+            if rebooted:
+                self.reboot(session.node)
+                decision.directive.reset_before = True  # the command's connection died with the node
+        return decision.directive
+
+    def invoke(self, session: Session, operation: str, parameters: dict[str, object]) -> dict[str, object]:
+        with self.lock:
+            queue = self._pending.get((key(session.node), operation))
+            during = queue.popleft() if queue else []
+            sql_was_available = self.world.sql.available
+            try:
+                for fault in during:
+                    self._apply(fault, session.node)
+                result = operations.run(self.world, session, operation, parameters)
+            finally:
+                if any(f.kind == "sql_unavailable" for f in during):
+                    self.world.sql.available = sql_was_available
+                found = operations.registry().get(operation)
+                if self.state_file is not None and (found is None or not found.reads_only):
+                    store.save(self.world, self.state_file)
+            return result
+
+    def reboot(self, node_name: str) -> None:
+        with self.lock:
+            node = self.world.node(node_name)
+            if node is None:
+                return
+            windows.reboot(self.world, node)
+            if self.state_file is not None:
+                store.save(self.world, self.state_file)
+        for callback in self._reboot_callbacks:
+            callback(node.name)
+
+    def client_check(self) -> tuple[bool, str]:
+        with self.lock:
+            return windows.sso_client_can_get_secret(self.world)
+
+    def _apply(self, fault: Fault, node_name: str) -> None:
+        if fault.kind == "sql_unavailable":
+            self.world.sql.available = False
+            return
+        cluster = self.world.cluster
+        if fault.kind != "failover" or cluster is None:
+            return
+        for group in list(cluster.groups.values()):
+            if key(group.name) in CORE_GROUPS:
+                continue
+            if fault.role is not None and key(group.name) != key(fault.role):
+                continue
+            if fault.role is None and key(group.owner_node) != key(node_name):
+                continue
+            windows.fail_over(self.world, group)

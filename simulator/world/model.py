@@ -1,0 +1,252 @@
+"""The simulated Windows estate: one AD domain, one SQL server with SSODB, the nodes, one failover cluster.
+
+Plain dataclasses, no behaviour beyond lookups; the rules live in the handler modules. Windows names
+are case-insensitive, so every dictionary is keyed by the upper-cased name and keeps the spelling
+it was created with in the value.
+"""
+
+from __future__ import annotations
+
+import ntpath
+from dataclasses import dataclass, field
+
+ENTSSO = "ENTSSO"
+ENTSSO_KEY = r"HKLM\SOFTWARE\Microsoft\ENTSSO"
+SSOSS_KEY = ENTSSO_KEY + r"\SSOSS"
+SQL_KEY = ENTSSO_KEY + r"\SQL"
+
+# ENTSSO event IDs the simulation writes (esso.md section 5).
+EVENT_SECRET_SERVER_STARTING = 10534
+EVENT_NO_SECRETS = 10520
+EVENT_SECRET_LOAD_FAILED = 10521
+EVENT_RESTORE_OK = 10523
+EVENT_RESTORE_FAILED = 10524
+EVENT_BACKUP_OK = 10559
+EVENT_BACKUP_FAILED = 10560
+EVENT_VALIDATE_FAILED = 10565
+EVENT_SECRET_SERVER_CHANGED = 10575
+EVENT_NEVER_BACKED_UP = 10589
+EVENT_LOST_SECRET_SERVER = 10532
+EVENT_NOT_SECRET_SERVER = 10766
+
+
+def key(name: str) -> str:
+    return name.strip().upper()
+
+
+def path_key(path: str) -> str:
+    return ntpath.normcase(ntpath.normpath(path))
+
+
+@dataclass
+class User:
+    name: str
+    password: str = field(repr=False)
+    enabled: bool = True
+
+
+@dataclass
+class Group:
+    name: str
+    members: list[str] = field(default_factory=list)  # sAMAccountNames of users or groups
+
+
+@dataclass
+class ComputerObject:
+    name: str
+    kind: str  # "computer" | "cno" (cluster name object) | "vco" (virtual computer object of a role)
+
+
+@dataclass
+class Domain:
+    fqdn: str
+    netbios: str
+    users: dict[str, User] = field(default_factory=dict)
+    groups: dict[str, Group] = field(default_factory=dict)
+    computers: dict[str, ComputerObject] = field(default_factory=dict)
+    # Accounts or groups allowed to create computer objects (the CNO at New-Cluster).
+    computer_creators: list[str] = field(default_factory=list)
+
+    def sam(self, account: str) -> str | None:
+        """The sAMAccountName of DOMAIN\\name or name@fqdn in this domain, or None for another domain."""
+        if "\\" in account:
+            domain, name = account.split("\\", 1)
+            if key(domain) not in (key(self.netbios), key(self.fqdn)):
+                return None
+            return name
+        if "@" in account:
+            name, domain = account.rsplit("@", 1)
+            return name if key(domain) in (key(self.fqdn), key(self.netbios)) else None
+        return account
+
+    def user(self, account: str) -> User | None:
+        name = self.sam(account)
+        return None if name is None else self.users.get(key(name))
+
+    def authenticate(self, account: str, password: str) -> bool:
+        found = self.user(account)
+        return found is not None and found.enabled and found.password == password
+
+    def is_member(self, account: str, principal: str) -> bool:
+        """Whether `account` is `principal` or a (nested) member of the group `principal`."""
+        who, target = self.sam(account), self.sam(principal)
+        if who is None or target is None:
+            return False
+        if key(who) == key(target):
+            return True
+        seen: set[str] = set()
+        pending = [key(target)]
+        while pending:
+            group = self.groups.get(pending.pop())
+            if group is None or key(group.name) in seen:
+                continue
+            seen.add(key(group.name))
+            for member in group.members:
+                if key(member) == key(who):
+                    return True
+                pending.append(key(member))
+        return False
+
+    def in_any(self, account: str, principals: list[str]) -> bool:
+        return any(self.is_member(account, principal) for principal in principals)
+
+
+@dataclass
+class SsoDatabase:
+    name: str
+    exists: bool = False
+    secret_server: str = ""
+    admin_group: str = ""
+    affiliate_group: str = ""
+    secret_id: str = ""  # MSID of the master secret that encrypts this database
+    servers: list[str] = field(default_factory=list)  # SSO servers configured against it
+
+
+@dataclass
+class SqlServer:
+    name: str
+    available: bool = True
+    sysadmins: list[str] = field(default_factory=list)  # logins allowed to create databases
+    databases: dict[str, SsoDatabase] = field(default_factory=dict)
+
+
+@dataclass
+class Service:
+    name: str
+    display_name: str
+    state: str = "Stopped"  # "Running" | "Stopped"
+    start_mode: str = "Manual"  # "Auto" | "Manual" | "Disabled" (Win32_Service.StartMode)
+    account: str = "LocalSystem"
+    started_by: str = ""  # "scm" when started outside the cluster, "cluster" when by a resource
+
+
+@dataclass
+class EventEntry:
+    sequence: int
+    event_id: int
+    level: str  # "Information" | "Warning" | "Error"
+    source: str
+    message: str
+
+
+@dataclass
+class Node:
+    name: str
+    ip: str
+    up: bool = True
+    features: list[str] = field(default_factory=list)
+    products: list[str] = field(default_factory=list)  # installed SSO features (SSOServer, SSOAdmin, ...)
+    administrators: list[str] = field(default_factory=list)  # local Administrators (domain principals)
+    services: dict[str, Service] = field(default_factory=dict)
+    # key path -> value name -> data; holds the master secret, so never in a repr
+    registry: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
+    files: dict[str, bytes] = field(default_factory=dict, repr=False)  # normalised path -> content
+    events: list[EventEntry] = field(default_factory=list)
+    # Names the ENTSSO "SSOSecretServer" RPC endpoint answers for while the service runs.
+    endpoint_names: list[str] = field(default_factory=list)
+    # Master secrets loaded in the running ENTSSO (by MSID); empty when it found none.
+    loaded_secret: str = ""
+
+    def service(self, name: str) -> Service | None:
+        return self.services.get(key(name))
+
+    def registry_key(self, path: str) -> dict[str, str] | None:
+        return self.registry.get(key(path))
+
+    def subkeys(self, path: str) -> list[str]:
+        prefix = key(path) + "\\"
+        return sorted({k[len(prefix) :].split("\\", 1)[0] for k in self.registry if k.startswith(prefix)})
+
+    def file(self, path: str) -> bytes | None:
+        return self.files.get(path_key(path))
+
+
+@dataclass
+class Resource:
+    name: str
+    type: str  # "IP Address" | "Network Name" | "Generic Service" | "Distributed Transaction Coordinator"
+    #            | "Physical Disk" | "Distributed Network Name" | "Cloud Witness"
+    group: str
+    parameters: dict[str, str | int] = field(default_factory=dict)
+    dependencies: list[str] = field(default_factory=list)  # resource names, all required (AND)
+    possible_owners: list[str] = field(default_factory=list)  # node names; empty means every node
+    state: str = "Offline"  # "Online" | "Offline" | "Failed"
+
+
+@dataclass
+class ClusterGroup:
+    name: str
+    owner_node: str
+    preferred_owners: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Quorum:
+    type: str = "NodeMajority"  # "NodeMajority" | "NodeAndCloudWitness"
+    account_name: str = ""
+    endpoint: str = ""
+    access_key: str = field(default="", repr=False)
+
+
+@dataclass
+class Cluster:
+    name: str
+    nodes: list[str]
+    management_point: str = "Distributed"
+    static_address: str = ""
+    quorum: Quorum = field(default_factory=Quorum)
+    groups: dict[str, ClusterGroup] = field(default_factory=dict)
+    resources: dict[str, Resource] = field(default_factory=dict)
+    access: dict[str, str] = field(default_factory=dict)  # account -> "Full" | "ReadOnly"
+    dtc_settings: dict[str, dict[str, str | bool]] = field(
+        default_factory=dict
+    )  # DTC name -> network settings
+
+    def group(self, name: str) -> ClusterGroup | None:
+        return self.groups.get(key(name))
+
+    def resource(self, name: str) -> Resource | None:
+        return self.resources.get(key(name))
+
+    def group_resources(self, group: str) -> list[Resource]:
+        return [r for r in self.resources.values() if key(r.group) == key(group)]
+
+    def has_node(self, name: str) -> bool:
+        return key(name) in {key(n) for n in self.nodes}
+
+
+@dataclass
+class World:
+    domain: Domain
+    sql: SqlServer
+    nodes: dict[str, Node] = field(default_factory=dict)
+    cluster: Cluster | None = None
+    shared_disks: list[str] = field(default_factory=list)  # disks every node sees, not yet clustered
+    event_sequence: int = 0
+
+    def node(self, name: str) -> Node | None:
+        return self.nodes.get(key(name))
+
+    def log(self, node: Node, event_id: int, level: str, message: str) -> None:
+        self.event_sequence += 1
+        node.events.append(EventEntry(self.event_sequence, event_id, level, ENTSSO, message))

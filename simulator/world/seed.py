@@ -1,0 +1,82 @@
+"""A fresh world for a stack, from plain values (the lead maps stack settings onto these arguments)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from simulator.world.model import (
+    ComputerObject,
+    Domain,
+    Group,
+    Node,
+    Service,
+    SqlServer,
+    User,
+    World,
+    key,
+    path_key,
+)
+
+INSTALLER_PLACEHOLDER = b"MZ simulated BizTalk/HIS setup media"
+
+
+def _sam(account: str) -> str:
+    return account.split("\\", 1)[-1].split("@", 1)[0]
+
+
+def seed_world(
+    *,
+    domain_fqdn: str,
+    domain_netbios: str,
+    users: Mapping[str, str],
+    groups: Mapping[str, Sequence[str]],
+    install_account: str,
+    sql_server: str,
+    nodes: Mapping[str, str],
+    database: str = "SSODB",
+    cluster_disks: Sequence[str] = (),
+    installer_path: str = r"C:\Install\BizTalk\Setup.exe",
+    administrators: Sequence[str] | None = None,
+    sql_sysadmins: Sequence[str] | None = None,
+    computer_creators: Sequence[str] | None = None,
+) -> World:
+    """Build the world before step 1: domain-joined nodes with the setup media, SQL up, no SSODB, no cluster.
+
+    `users` maps account (DOMAIN\\name or name) to password; `groups` maps group to its members.
+    The install account is a local administrator on every node, a SQL sysadmin and may create
+    computer objects unless the three lists say otherwise.
+    """
+    domain = Domain(fqdn=domain_fqdn, netbios=domain_netbios)
+    for account, password in users.items():
+        domain.users[key(_sam(account))] = User(_sam(account), password)
+    for group, members in groups.items():
+        domain.groups[key(_sam(group))] = Group(_sam(group), [_sam(m) for m in members])
+    domain.computer_creators = list(computer_creators if computer_creators is not None else [install_account])
+    sql = SqlServer(
+        name=sql_server, sysadmins=list(sql_sysadmins if sql_sysadmins is not None else [install_account])
+    )
+    world = World(domain=domain, sql=sql, shared_disks=list(cluster_disks))
+    admins = list(administrators if administrators is not None else [install_account])
+    _ = database  # SSODB does not exist until SSO is configured (Create); the name comes with that step
+    for name, ip in nodes.items():
+        node = Node(name=name, ip=ip, administrators=list(admins))
+        node.services[key("MSDTC")] = Service(
+            "MSDTC",
+            "Distributed Transaction Coordinator",
+            "Running",
+            "Auto",
+            "NT AUTHORITY\\NetworkService",
+            "scm",
+        )
+        node.services[key("WinRM")] = Service(
+            "WinRM",
+            "Windows Remote Management (WS-Management)",
+            "Running",
+            "Auto",
+            "NT AUTHORITY\\NetworkService",
+            "scm",
+        )
+        node.files[path_key(installer_path)] = INSTALLER_PLACEHOLDER
+        world.nodes[key(name)] = node
+        domain.computers[key(name)] = ComputerObject(name, "computer")
+    return world

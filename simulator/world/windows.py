@@ -1,0 +1,481 @@
+"""How Windows behaves underneath the operations: identities, services, cluster resources, reboots.
+
+The handler modules call these; they never change the world in a way Windows would not.
+"""
+
+from __future__ import annotations
+
+from simulator.world import errors
+from simulator.world.model import (
+    ENTSSO,
+    EVENT_NO_SECRETS,
+    EVENT_SECRET_SERVER_STARTING,
+    EVENT_VALIDATE_FAILED,
+    SQL_KEY,
+    SSOSS_KEY,
+    Cluster,
+    ClusterGroup,
+    Node,
+    Resource,
+    SsoDatabase,
+    World,
+    key,
+)
+from simulator.world.operations import Call
+
+# --------------------------------------------------------------------------------------------- identities
+
+
+def require_admin(call: Call) -> None:
+    """Set operations need an elevated local administrator, as every step of the procedure does."""
+    if not call.world.domain.in_any(call.session.user, call.node.administrators):
+        raise errors.access_denied(f"'{call.session.user}' is not an administrator on {call.node.name}")
+
+
+def network_identity(call: Call, context: str) -> str:
+    """The account whose credentials reach other machines from this operation (the WinRM double hop).
+
+    Over CredSSP the caller's own credentials were delegated; as a scheduled task the work runs under
+    TaskUser with a stored password. Anything else reaches the network as an anonymous logon.
+    """
+    mode = call.text("DelegationMode")
+    if mode == "CredSSP":
+        if not call.session.delegated:
+            raise errors.access_denied(context)
+        return call.session.user
+    if mode == "ScheduledTask":
+        user, password = call.text("TaskUser"), call.text("TaskPassword")
+        if not user or not password or not call.world.domain.authenticate(user, password):
+            raise errors.bad_logon()
+        return user
+    raise errors.PowerShellError(
+        f"Cannot validate argument on parameter 'DelegationMode'. The argument \"{mode}\" does not belong "
+        "to the "
+        'set "CredSSP,ScheduledTask" specified by the ValidateSet attribute.',
+        "InvalidData",
+        "ParameterArgumentValidationError",
+    )
+
+
+def is_node_admin_everywhere(world: World, account: str, nodes: list[str]) -> bool:
+    for name in nodes:
+        node = world.node(name)
+        if node is None or not world.domain.in_any(account, node.administrators):
+            return False
+    return True
+
+
+# --------------------------------------------------------------------------------------------- SSO database
+
+
+def sso_config(node: Node) -> tuple[str, str] | None:
+    values = node.registry_key(SQL_KEY)
+    if not values:
+        return None
+    return values.get("Server", ""), values.get("Database", "")
+
+
+def database(world: World, server: str, name: str) -> SsoDatabase:
+    """SSODB as an SSO component reaches it; raises SQL's connection error when SQL is unreachable."""
+    if key(server) != key(world.sql.name) or not world.sql.available:
+        raise errors.sql_unreachable(server, name)
+    # An absent database reads as one that does not exist; only SSO configuration (Create) stores one.
+    return world.sql.databases.get(key(name)) or SsoDatabase(name=name)
+
+
+def node_database(world: World, node: Node) -> SsoDatabase:
+    config = sso_config(node)
+    if config is None:
+        raise errors.PowerShellError(
+            "ERROR: 0xC0002A1A : The SSO server is not configured: no SQL Server and SSO database are set "
+            "(event 10511 SSO_ERROR_NO_DSN).",
+            "InvalidOperation",
+            "SSO_ERROR_NO_DSN",
+        )
+    return database(world, *config)
+
+
+# --------------------------------------------------------------------------------------------- ENTSSO service
+
+
+def seen_computer_name(world: World, node: Node) -> str:
+    """GetComputerName() inside ENTSSO: the role's network name only with UseNetworkName=1 + dependency."""
+    resource = entsso_resource_on(world, node)
+    if resource is None or resource.parameters.get("UseNetworkName") != 1:
+        return node.name
+    cluster = world.cluster
+    assert cluster is not None
+    for dependency in resource.dependencies:
+        provider = cluster.resource(dependency)
+        if provider is not None and provider.type == "Network Name" and provider.state == "Online":
+            return str(provider.parameters.get("DnsName", provider.name))
+    return node.name
+
+
+def entsso_resource_on(world: World, node: Node) -> Resource | None:
+    """The Generic Service resource that started ENTSSO on this node, if the cluster started it."""
+    service = node.service(ENTSSO)
+    cluster = world.cluster
+    if cluster is None or service is None or service.started_by != "cluster":
+        return None
+    for resource in cluster.resources.values():
+        group = cluster.group(resource.group)
+        if (
+            resource.type == "Generic Service"
+            and key(str(resource.parameters.get("ServiceName", ""))) == ENTSSO
+            and resource.state == "Online"
+            and group is not None
+            and key(group.owner_node) == key(node.name)
+        ):
+            return resource
+    return None
+
+
+def start_entsso(world: World, node: Node, by: str) -> None:
+    """Start ENTSSO; as master secret server it registers the SSOSecretServer endpoint, loads the secret."""
+    service = node.service(ENTSSO)
+    if service is None:
+        raise errors.PowerShellError(
+            f"Cannot find any service with service name '{ENTSSO}'.",
+            "ObjectNotFound",
+            "NoServiceFoundForGivenName",
+        )
+    if service.state == "Running":
+        return
+    if service.start_mode == "Disabled":
+        raise errors.invalid(
+            f"Service '{service.display_name} ({ENTSSO})' cannot be started due to the following error: "
+            "Cannot start "
+            f"service {ENTSSO} on computer '.'.",
+            "CouldNotStartService",
+        )
+    config = sso_config(node)
+    account_ok = service.account != "LocalSystem" and config is not None
+    if not account_ok:
+        raise errors.invalid(
+            f"Service '{service.display_name} ({ENTSSO})' cannot be started due to the following error: "
+            "Cannot start "
+            f"service {ENTSSO} on computer '.'. (event 10511 SSO_ERROR_NO_DSN)",
+            "CouldNotStartService",
+        )
+    service.state, service.started_by = "Running", by
+    node.endpoint_names, node.loaded_secret = [], ""
+    assert config is not None
+    try:
+        db = database(world, *config)
+    except errors.PowerShellError:
+        return  # ENTSSO keeps running and retries SQL; it is not the secret server meanwhile
+    name = seen_computer_name(world, node)
+    if not db.exists or key(db.secret_server) != key(name):
+        return
+    node.endpoint_names = [name]
+    world.log(node, EVENT_SECRET_SERVER_STARTING, "Information", "This computer is the master secret server.")
+    current = (node.registry_key(SSOSS_KEY) or {}).get("CurrentMSID", "")
+    stored = node.registry_key(f"{SSOSS_KEY}\\{current}") if current else None
+    if stored is None:
+        world.log(
+            node,
+            EVENT_NO_SECRETS,
+            "Warning",
+            "There are no secrets in the registry of the master secret server.",
+        )
+        return
+    if key(stored.get("Account", "")) != key(service.account):
+        world.log(
+            node,
+            EVENT_VALIDATE_FAILED,
+            "Error",
+            "Failed to validate the master secret: it was stored under another service account. Restore "
+            "the secret.",
+        )
+        return
+    node.loaded_secret = current
+
+
+def stop_entsso(world: World, node: Node) -> None:
+    service = node.service(ENTSSO)
+    if service is None or service.state == "Stopped":
+        return
+    service.state, service.started_by = "Stopped", ""
+    node.endpoint_names, node.loaded_secret = [], ""
+    # A Generic Service resource notices its service stopped underneath it.
+    cluster = world.cluster
+    if cluster is None:
+        return
+    for resource in cluster.resources.values():
+        group = cluster.group(resource.group)
+        if (
+            resource.type == "Generic Service"
+            and key(str(resource.parameters.get("ServiceName", ""))) == ENTSSO
+            and resource.state == "Online"
+            and group is not None
+            and key(group.owner_node) == key(node.name)
+        ):
+            resource.state = "Failed"
+
+
+# ------------------------------------------------------------------------------------ cluster resources
+
+
+def require_cluster(world: World) -> Cluster:
+    if world.cluster is None:
+        raise errors.PowerShellError(
+            "The cluster service is not running. Make sure that the service is running on all nodes in the "
+            "cluster. "
+            "There are no more endpoints available from the endpoint mapper.",
+            "ConnectionError",
+            "ClusterCmdletException",
+        )
+    return world.cluster
+
+
+def owner_of(cluster: Cluster, resource: Resource) -> ClusterGroup:
+    group = cluster.group(resource.group)
+    assert group is not None
+    return group
+
+
+def bring_online(world: World, resource: Resource) -> None:
+    cluster = require_cluster(world)
+    if resource.state == "Online":
+        return
+    group = owner_of(cluster, resource)
+    owner = group.owner_node
+    if resource.possible_owners and key(owner) not in {key(n) for n in resource.possible_owners}:
+        raise errors.invalid(
+            f"Failed to bring the resource '{resource.name}' online. The cluster node '{owner}' is not a "
+            "possible "
+            "owner of the resource.",
+            "ClusterCmdletException",
+        )
+    for dependency in resource.dependencies:
+        provider = cluster.resource(dependency)
+        if provider is not None:
+            bring_online(world, provider)
+    node = world.node(owner)
+    if resource.type == "Generic Service" and node is not None:
+        service_name = str(resource.parameters.get("ServiceName", ""))
+        service = node.service(service_name)
+        if service is None:
+            resource.state = "Failed"
+            raise errors.invalid(
+                f"Failed to bring the resource '{resource.name}' online. The specified service does not "
+                "exist as "
+                f"an installed service on node '{owner}'.",
+                "ClusterCmdletException",
+            )
+        if key(service_name) == ENTSSO:
+            if service.state == "Running":
+                # Started outside the cluster: the resource merely monitors it (esso.md pitfall 2).
+                resource.state = "Online"
+                return
+            resource.state = "Online"  # online first, so ENTSSO sees the network name
+            service.started_by = "cluster"
+            try:
+                service.state = "Stopped"
+                start_entsso(world, node, "cluster")
+            except errors.PowerShellError:
+                resource.state = "Failed"
+                raise
+            return
+        service.state, service.started_by = "Running", "cluster"
+    resource.state = "Online"
+
+
+def take_offline(world: World, resource: Resource) -> None:
+    cluster = require_cluster(world)
+    for other in cluster.resources.values():
+        if key(resource.name) in {key(d) for d in other.dependencies}:
+            take_offline(world, other)
+    if resource.type == "Generic Service" and resource.state in ("Online", "Failed"):
+        node = world.node(owner_of(cluster, resource).owner_node)
+        service = None if node is None else node.service(str(resource.parameters.get("ServiceName", "")))
+        if node is not None and service is not None and service.started_by == "cluster":
+            if key(service.name) == ENTSSO:
+                stop_entsso(world, node)
+            else:
+                service.state, service.started_by = "Stopped", ""
+    resource.state = "Offline"
+
+
+def group_online(world: World, group: ClusterGroup) -> None:
+    cluster = require_cluster(world)
+    for resource in cluster.group_resources(group.name):
+        bring_online(world, resource)
+
+
+def group_offline(world: World, group: ClusterGroup) -> None:
+    cluster = require_cluster(world)
+    for resource in cluster.group_resources(group.name):
+        take_offline(world, resource)
+
+
+def group_state(cluster: Cluster, group: ClusterGroup) -> str:
+    states = {r.state for r in cluster.group_resources(group.name)}
+    if not states or states == {"Offline"}:
+        return "Offline"
+    if states == {"Online"}:
+        return "Online"
+    return "Failed" if "Failed" in states else "PartialOnline"
+
+
+def can_own(world: World, cluster: Cluster, group: ClusterGroup, node_name: str) -> bool:
+    node = world.node(node_name)
+    if node is None or not node.up or not cluster.has_node(node_name):
+        return False
+    return all(
+        not r.possible_owners or key(node_name) in {key(n) for n in r.possible_owners}
+        for r in cluster.group_resources(group.name)
+    )
+
+
+def move_group(world: World, group: ClusterGroup, node_name: str) -> None:
+    cluster = require_cluster(world)
+    if not cluster.has_node(node_name):
+        raise errors.not_found(
+            f"The node '{node_name}' is not a member of cluster '{cluster.name}'.", "ClusterCmdletException"
+        )
+    if not can_own(world, cluster, group, node_name):
+        raise errors.invalid(
+            f"An error occurred while moving the clustered role '{group.name}'.\nThe operation failed "
+            "because either "
+            f"the specified cluster node '{node_name}' is not the owner of the group, or the node is not a "
+            "possible "
+            "owner of the group.",
+            "ClusterCmdletException",
+        )
+    if key(group.owner_node) == key(node_name):
+        return
+    group_offline(world, group)
+    group.owner_node = next(n for n in cluster.nodes if key(n) == key(node_name))
+    group_online(world, group)
+
+
+def fail_over(world: World, group: ClusterGroup) -> bool:
+    """Move a group to the next node that can own it (preferred owners first); False when none can."""
+    cluster = require_cluster(world)
+    candidates = [*group.preferred_owners, *cluster.nodes]
+    for name in candidates:
+        if key(name) != key(group.owner_node) and can_own(world, cluster, group, name):
+            move_group(world, group, name)
+            return True
+    return False
+
+
+# --------------------------------------------------------------------------------------------- power
+
+
+def power_off(world: World, node: Node) -> None:
+    """The node goes down: its services stop; the cluster fails its groups over where it can."""
+    for service in node.services.values():
+        if key(service.name) == ENTSSO:
+            stop_entsso(world, node)
+        service.state, service.started_by = "Stopped", ""
+    node.endpoint_names, node.loaded_secret = [], ""
+    node.up = False
+    cluster = world.cluster
+    if cluster is None or not cluster.has_node(node.name):
+        return
+    for group in cluster.groups.values():
+        if key(group.owner_node) != key(node.name):
+            continue
+        for resource in cluster.group_resources(group.name):
+            resource.state = "Offline"
+        others = [n for n in [*group.preferred_owners, *cluster.nodes] if key(n) != key(node.name)]
+        for name in others:
+            if can_own(world, cluster, group, name):
+                group.owner_node = next(n for n in cluster.nodes if key(n) == key(name))
+                _online_quietly(world, group)
+                break
+
+
+def power_on(world: World, node: Node) -> None:
+    """Boot: services per startup type first (as the SCM does), then the cluster brings its groups online."""
+    node.up = True
+    for service in node.services.values():
+        if service.start_mode != "Auto":
+            continue
+        if key(service.name) == ENTSSO:
+            try:
+                start_entsso(world, node, "scm")
+            except errors.PowerShellError:
+                continue
+        else:
+            service.state, service.started_by = "Running", "scm"
+    cluster = world.cluster
+    if cluster is None or not cluster.has_node(node.name):
+        return
+    for group in cluster.groups.values():
+        if key(group.owner_node) == key(node.name) and group_state(cluster, group) != "Online":
+            _online_quietly(world, group)
+
+
+def _online_quietly(world: World, group: ClusterGroup) -> None:
+    # The cluster service brings groups online on its own; a failure leaves the resource Failed, as in
+    # Failover Cluster Manager, instead of an error to anyone.
+    cluster = require_cluster(world)
+    for resource in cluster.group_resources(group.name):
+        try:
+            bring_online(world, resource)
+        except errors.PowerShellError:
+            resource.state = "Failed"
+
+
+def reboot(world: World, node: Node) -> None:
+    power_off(world, node)
+    power_on(world, node)
+
+
+# --------------------------------------------------------------------------------------------- SSO clients
+
+
+def secret_server_host(world: World, name: str) -> tuple[Node | None, bool]:
+    """The node a client reaches when it contacts `name`, and whether that name resolves at all."""
+    node = world.node(name)
+    if node is not None:
+        return (node if node.up else None), node.up
+    cluster = world.cluster
+    if cluster is None:
+        return None, False
+    for resource in cluster.resources.values():
+        if resource.type == "Network Name" and key(
+            str(resource.parameters.get("DnsName", resource.name))
+        ) == key(name):
+            if resource.state != "Online":
+                return None, False
+            return world.node(owner_of(cluster, resource).owner_node), True
+    return None, False
+
+
+def contact_secret_server(world: World, secret_server: str, db: SsoDatabase) -> Node:
+    """What an SSO client does to get the master secret: RPC to the SSOSecretServer endpoint of the name."""
+    host, resolves = secret_server_host(world, secret_server)
+    if host is None or not resolves:
+        raise errors.sso_contact(secret_server, errors.RPC_UNAVAILABLE)
+    if key(secret_server) not in {key(n) for n in host.endpoint_names}:
+        raise errors.sso_contact(secret_server, errors.RPC_NO_ENDPOINTS)
+    if not host.loaded_secret or host.loaded_secret != db.secret_id:
+        raise errors.PowerShellError(
+            "ERROR: 0xC0002A12 : Cannot perform encryption or decryption because the secret is not "
+            "available from "
+            f"the master secret server '{secret_server}'. See the event log (on computer '{host.name}') "
+            "for related "
+            "errors. (event 10783)",
+            "InvalidOperation",
+            "SSO_ERROR_SECRET_NOT_AVAILABLE",
+        )
+    return host
+
+
+def sso_client_can_get_secret(world: World) -> tuple[bool, str]:
+    """Read-only: can an SSO client get the master secret from the secret server SSODB names?"""
+    databases = [db for db in world.sql.databases.values() if db.exists]
+    if not databases:
+        return False, "no SSO database exists"
+    db = databases[0]
+    try:
+        database(world, world.sql.name, db.name)
+        host = contact_secret_server(world, db.secret_server, db)
+    except errors.PowerShellError as failure:
+        return False, str(failure)
+    return True, f"secret served by '{db.secret_server}' from node {host.name}"

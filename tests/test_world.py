@@ -1,0 +1,582 @@
+"""The simulated Windows world: the documented procedure, the rules Windows enforces, faults, persistence."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from simulator.shell import PowerShellError
+from simulator.world import (
+    Fault,
+    FaultPlan,
+    WorldHost,
+    load_world,
+    save_world,
+    seed_world,
+    sso_client_can_get_secret,
+)
+from simulator.world.handlers_sso import ssomanage_updatedb
+from simulator.world.model import EVENT_RESTORE_OK, EVENT_SECRET_SERVER_CHANGED, SSOSS_KEY, World, key
+from simulator.wsman.backend import Session
+
+N1, N2, N3 = "MSSNODE1", "MSSNODE2", "MSSNODE3"
+INSTALL, INSTALL_PASSWORD = "CORP\\svc-install", "Inst@ll-pw1"
+SERVICE, SERVICE_PASSWORD = "CORP\\svc-entsso", "S3rvice<&>'\"pw"
+OUTSIDER, OUTSIDER_PASSWORD = "CORP\\jdoe", "Jd0e-pw!"
+BACKUP = r"C:\ProgramData\EntssoCluster\SSO478AD.bak"
+BACKUP_PASSWORD = "B@ckup-pw-<1>&"
+CAP, WSFC, DTC = "MSSCLUSTER", "MSSWSFC", "MSSDTC"
+TASK = {"DelegationMode": "ScheduledTask", "TaskUser": INSTALL, "TaskPassword": INSTALL_PASSWORD}
+SSO = {"SqlServer": "SQL01", "Database": "SSODB"}
+CONFIGURE = {
+    **SSO,
+    "ServiceAccount": SERVICE,
+    "ServiceAccountPassword": SERVICE_PASSWORD,
+    "AdminGroup": "CORP\\SSO Administrators",
+    "AffiliateAdminGroup": "CORP\\SSO Affiliate Administrators",
+    **TASK,
+}
+
+
+def new_world(nodes: int = 2) -> World:
+    return seed_world(
+        domain_fqdn="corp.example.com",
+        domain_netbios="CORP",
+        users={INSTALL: INSTALL_PASSWORD, SERVICE: SERVICE_PASSWORD, OUTSIDER: OUTSIDER_PASSWORD},
+        groups={
+            "CORP\\SSO Administrators": ["svc-install", "svc-entsso"],
+            "CORP\\SSO Affiliate Administrators": ["svc-install"],
+        },
+        install_account=INSTALL,
+        sql_server="SQL01",
+        nodes={n: f"10.10.1.{4 + i}" for i, n in enumerate([N1, N2, N3][:nodes])},
+        cluster_disks=["Cluster Disk 1"],
+    )
+
+
+@pytest.fixture
+def host() -> WorldHost:
+    return WorldHost(new_world())
+
+
+def session(node: str, user: str = INSTALL, delegated: bool = False) -> Session:
+    return Session(
+        node=node, user=user, auth="credssp" if delegated else "ntlm", encrypted=True, delegated=delegated
+    )
+
+
+def run(host: WorldHost, node: str, operation: str, **parameters: Any) -> dict[str, Any]:
+    return host.invoke(session(node), operation, parameters)
+
+
+def fails(host: WorldHost, node: str, operation: str, **parameters: Any) -> PowerShellError:
+    with pytest.raises(PowerShellError) as caught:
+        run(host, node, operation, **parameters)
+    return caught.value
+
+
+def cluster_and_sso(host: WorldHost) -> dict[str, Any]:
+    """Prerequisites and steps 1-8: features, cluster, witness, install, Create, Join, backup."""
+    for node in (N1, N2):
+        run(host, node, "feature_install", Features=["Failover-Clustering", "RSAT-Clustering-PowerShell"])
+    assert run(host, N1, "cluster_test", Nodes=[N1, N2])["passed"]
+    run(host, N1, "cluster_new", Name=WSFC, Nodes=[N1, N2], **TASK)
+    run(host, N1, "cluster_quorum_set", WitnessAccountName="msswitness", WitnessAccessKey="a2V5")
+    for node in (N1, N2):
+        run(host, node, "sso_install", InstallerPath=r"C:\Install\BizTalk\Setup.exe")
+    run(
+        host,
+        N1,
+        "sso_configure",
+        Mode="Create",
+        BackupFile=r"C:\ProgramData\wizard.bak",
+        BackupPassword=BACKUP_PASSWORD,
+        BackupReminder="the usual",
+        **CONFIGURE,
+    )
+    run(host, N2, "sso_configure", Mode="Join", **CONFIGURE)
+    return run(
+        host, N1, "secret_backup", BackupFile=BACKUP, BackupPassword=BACKUP_PASSWORD, BackupReminder="hint"
+    )
+
+
+def cluster_the_secret_server(host: WorldHost) -> dict[str, Any]:
+    """Steps 9-22: stop ENTSSO, secret server = CAP, clustered DTC, the role and its Generic Service."""
+    for node in (N1, N2):
+        run(host, node, "sso_service_set", State="Stopped", StartupType="Manual")
+    run(host, N1, "secret_server_set", SecretServer=CAP, **SSO)
+    run(host, N1, "dtc_set", Name=DTC, StaticAddress="10.10.1.60", Disk="Cluster Disk 1")
+    run(host, N1, "role_set", Name=CAP, StaticAddress="10.10.1.50", ProbePort=59999, PreferredOwners=[N1, N2])
+    return run(
+        host, N1, "generic_service_set", Name=CAP, ServiceAccount=SERVICE, PossibleOwners=[N1, N2], **TASK
+    )
+
+
+def whole_procedure(host: WorldHost) -> dict[str, Any]:
+    backup = cluster_and_sso(host)
+    cluster_the_secret_server(host)
+    run(host, N1, "role_move", Name=CAP, Node=N2)
+    run(host, N2, "file_put", Path=BACKUP, ContentBase64=backup["contentBase64"], Sha256=backup["sha256"])
+    run(
+        host,
+        N2,
+        "secret_restore",
+        BackupFile=BACKUP,
+        BackupPassword=BACKUP_PASSWORD,
+        ExpectedSecretId=backup["secretId"],
+    )
+    run(host, N1, "role_move", Name=CAP, Node=N1)
+    return backup
+
+
+def client_ok(host: WorldHost) -> bool:
+    ok, _ = sso_client_can_get_secret(host.world)
+    return ok
+
+
+def client_error(host: WorldHost) -> str:
+    ok, detail = sso_client_can_get_secret(host.world)
+    assert not ok
+    return detail
+
+
+# ------------------------------------------------------------------------------------------ the procedure
+
+
+def test_whole_procedure_in_documented_order_serves_the_secret_from_either_node(host: WorldHost) -> None:
+    backup = whole_procedure(host)
+    assert client_ok(host)
+    for owner in (N2, N1, N2):
+        role = run(host, N1, "role_move", Name=CAP, Node=owner)
+        assert role["ownerNode"] == owner
+        assert role["state"] == "Online"
+        check = run(host, owner, "sso_client_check", **SSO)
+        assert check == {"computerName": owner, "ok": True, "secretServer": CAP, "error": ""}
+    for node in (N1, N2):
+        secret = run(host, node, "secret_get")
+        assert secret["present"]
+        assert secret["secretId"] == backup["secretId"]
+    role = run(host, N1, "role_get", Name=CAP)
+    assert role["service"]["useNetworkName"] == 1
+    assert role["service"]["dependencies"] == [CAP]
+    assert role["service"]["possibleOwners"] == [N1, N2]
+    assert role["preferredOwners"] == [N1, N2]
+    assert role["ipAddress"]["probePort"] == 59999
+    assert role["ipAddress"]["subnetMask"] == "255.255.255.255"
+    assert role["ipAddress"]["enableDhcp"] == 0
+    assert role["ipAddress"]["overrideAddressMatch"] == 1
+    assert {"account": SERVICE, "access": "Full"} in role["clusterAccess"]
+    assert run(host, N2, "file_get", Path=BACKUP)["exists"] is False  # the restore removed its copy
+
+
+def test_set_operations_are_idempotent_on_a_second_run(host: WorldHost) -> None:
+    backup = whole_procedure(host)
+    again = [
+        run(host, N1, "feature_install", Features=["Failover-Clustering"]),
+        run(host, N1, "cluster_new", Name=WSFC, Nodes=[N1, N2], **TASK),
+        run(host, N1, "cluster_quorum_set", WitnessAccountName="msswitness", WitnessAccessKey="a2V5"),
+        run(host, N2, "sso_install", InstallerPath=r"C:\Install\BizTalk\Setup.exe"),
+        run(host, N2, "sso_configure", Mode="Join", **CONFIGURE),
+        run(host, N1, "secret_server_set", SecretServer=CAP, **SSO),
+        run(host, N1, "dtc_set", Name=DTC, StaticAddress="10.10.1.60", Disk="Cluster Disk 1"),
+        run(
+            host,
+            N1,
+            "role_set",
+            Name=CAP,
+            StaticAddress="10.10.1.50",
+            ProbePort=59999,
+            PreferredOwners=[N1, N2],
+        ),
+        run(
+            host, N1, "generic_service_set", Name=CAP, ServiceAccount=SERVICE, PossibleOwners=[N1, N2], **TASK
+        ),
+        run(
+            host,
+            N2,
+            "secret_restore",
+            BackupFile=BACKUP,
+            BackupPassword="ignored",
+            ExpectedSecretId=backup["secretId"],
+        ),
+    ]
+    assert [result["actions"] for result in again] == [[]] * len(again)
+    assert client_ok(host)
+
+
+# ------------------------------------------------------------------------------------------ wrong orders
+
+
+def test_restore_before_the_role_moved_there_fails_and_removes_the_copy(host: WorldHost) -> None:
+    backup = cluster_and_sso(host)
+    cluster_the_secret_server(host)
+    run(host, N2, "file_put", Path=BACKUP, ContentBase64=backup["contentBase64"], Sha256=backup["sha256"])
+    error = fails(host, N2, "secret_restore", BackupFile=BACKUP, BackupPassword=BACKUP_PASSWORD)
+    assert "Could not contact the SSO server 'MSSNODE2'" in error.message
+    assert run(host, N2, "file_get", Path=BACKUP)["exists"] is False
+    assert run(host, N2, "secret_get")["present"] is False
+
+
+def test_restore_needs_the_file_on_that_node_and_the_right_password(host: WorldHost) -> None:
+    backup = cluster_and_sso(host)
+    cluster_the_secret_server(host)
+    run(host, N1, "role_move", Name=CAP, Node=N2)
+    missing = fails(host, N2, "secret_restore", BackupFile=BACKUP, BackupPassword=BACKUP_PASSWORD)
+    assert "The system cannot find the file specified" in missing.message  # the copy is on node 1 only
+    run(host, N2, "file_put", Path=BACKUP, ContentBase64=backup["contentBase64"], Sha256=backup["sha256"])
+    wrong = fails(host, N2, "secret_restore", BackupFile=BACKUP, BackupPassword="not-it")
+    assert "The password is incorrect" in wrong.message
+    assert BACKUP_PASSWORD not in wrong.message
+    assert 10524 in [e.event_id for e in host.world.nodes[N2].events]
+
+
+def test_the_secret_is_per_node(host: WorldHost) -> None:
+    backup = cluster_and_sso(host)
+    cluster_the_secret_server(host)
+    node1_before = dict(host.world.nodes[N1].registry)
+    run(host, N1, "role_move", Name=CAP, Node=N2)
+    assert "secret is not available" in client_error(host)  # node 2 has no secret yet
+    run(host, N2, "file_put", Path=BACKUP, ContentBase64=backup["contentBase64"], Sha256=backup["sha256"])
+    run(host, N2, "secret_restore", BackupFile=BACKUP, BackupPassword=BACKUP_PASSWORD)
+    assert host.world.nodes[N1].registry == node1_before
+    assert key(SSOSS_KEY) in host.world.nodes[N2].registry
+    assert EVENT_RESTORE_OK in [e.event_id for e in host.world.nodes[N2].events]
+    assert client_ok(host)
+
+
+def test_updatedb_with_an_admin_element_from_a_non_master_fails(host: WorldHost) -> None:
+    cluster_and_sso(host)
+    document = (
+        "<sso><globalInfo><ssoAdminAccount>CORP\\SSO Administrators</ssoAdminAccount>"
+        f"<secretServer>{CAP}</secretServer></globalInfo></sso>"
+    )
+    with pytest.raises(PowerShellError) as caught:
+        ssomanage_updatedb(host.world, host.world.nodes[N2], session(N2), document)
+    assert "not the master secret server" in caught.value.message
+    assert run(host, N2, "secret_server_get", **SSO)["secretServer"] == N1
+    # The script's document (only secretServer) works from node 2 too.
+    result = run(host, N2, "secret_server_set", SecretServer=CAP, **SSO)
+    assert result["secretServer"] == CAP
+    assert EVENT_SECRET_SERVER_CHANGED in [e.event_id for e in host.world.nodes[N2].events]
+    assert result["warnings"]
+    assert "ignore" in result["warnings"][0]  # DTC noise before DTC is clustered
+
+
+def test_without_use_network_name_clients_get_no_endpoint(host: WorldHost) -> None:
+    whole_procedure(host)
+    resource = host.world.cluster.resources[key("ENTSSO")]  # type: ignore[union-attr]
+    resource.parameters["UseNetworkName"] = 0  # someone unticked "Use Network Name for computer name"
+    run(host, N1, "role_move", Name=CAP, Node=N1)  # cycles the resource
+    assert "0x800706D9: There are no more endpoints available from the endpoint mapper" in client_error(host)
+    check = run(host, N1, "sso_client_check", **SSO)
+    assert not check["ok"]
+    assert "0x800706D9" in check["error"]
+    assert check["secretServer"] == CAP
+    assert run(host, N1, "role_get", Name=CAP)["service"]["useNetworkName"] == 0
+    repaired = run(
+        host, N1, "generic_service_set", Name=CAP, ServiceAccount=SERVICE, PossibleOwners=[N1, N2], **TASK
+    )
+    assert "Set-ClusterParameter ServiceName=ENTSSO UseNetworkName=1" in repaired["actions"]
+    assert client_ok(host)
+
+
+def test_without_the_network_name_dependency_clients_get_no_endpoint(host: WorldHost) -> None:
+    whole_procedure(host)
+    host.world.cluster.resources[key("ENTSSO")].dependencies.clear()  # type: ignore[union-attr]
+    run(host, N1, "role_move", Name=CAP, Node=N1)
+    assert "0x800706D9" in client_error(host)
+
+
+def test_secret_server_must_be_the_role_network_name(host: WorldHost) -> None:
+    cluster_and_sso(host)
+    for node in (N1, N2):
+        run(host, node, "sso_service_set", State="Stopped", StartupType="Manual")
+    run(host, N1, "role_set", Name=CAP, StaticAddress="10.10.1.50", ProbePort=59999, PreferredOwners=[N1, N2])
+    run(host, N1, "generic_service_set", Name=CAP, ServiceAccount=SERVICE, PossibleOwners=[N1, N2], **TASK)
+    assert "Could not contact the SSO server 'MSSNODE1'" in client_error(host)  # SSODB still names node 1
+
+
+def test_double_hop_steps_are_denied_without_delegation(host: WorldHost) -> None:
+    for node in (N1, N2):
+        run(host, node, "feature_install", Features=["Failover-Clustering"])
+    no_credssp: dict[str, object] = {"Name": WSFC, "Nodes": [N1, N2], "DelegationMode": "CredSSP"}
+    with pytest.raises(PowerShellError) as denied:
+        host.invoke(session(N1, delegated=False), "cluster_new", no_credssp)
+    assert "Access is denied" in denied.value.message
+    assert denied.value.category == "PermissionDenied"
+    bad_task = fails(
+        host,
+        N1,
+        "cluster_new",
+        Name=WSFC,
+        Nodes=[N1, N2],
+        DelegationMode="ScheduledTask",
+        TaskUser=INSTALL,
+        TaskPassword="wrong",
+    )
+    assert bad_task.message == "The user name or password is incorrect."
+    unprivileged = fails(
+        host,
+        N1,
+        "cluster_new",
+        Name=WSFC,
+        Nodes=[N1, N2],
+        DelegationMode="ScheduledTask",
+        TaskUser=OUTSIDER,
+        TaskPassword=OUTSIDER_PASSWORD,
+    )
+    assert "Access is denied" in unprivileged.message
+    host.invoke(session(N1, delegated=True), "cluster_new", no_credssp)  # CredSSP carries the credentials
+    assert run(host, N2, "cluster_get")["exists"]
+    for node in (N1, N2):
+        run(host, node, "sso_install", InstallerPath=r"C:\Install\BizTalk\Setup.exe")
+    create: dict[str, object] = {
+        **CONFIGURE,
+        "Mode": "Create",
+        "BackupFile": BACKUP,
+        "BackupPassword": BACKUP_PASSWORD,
+        "DelegationMode": "CredSSP",
+    }
+    with pytest.raises(PowerShellError) as sso_denied:
+        host.invoke(session(N1), "sso_configure", create)
+    assert "Access is denied" in sso_denied.value.message
+    assert run(host, N1, "secret_server_get", **SSO)["exists"] is False
+    run(host, N1, "sso_configure", **{**create, **TASK})
+    run(host, N1, "role_set", Name=CAP, StaticAddress="10.10.1.50", ProbePort=59999, PreferredOwners=[N1, N2])
+    service: dict[str, object] = {
+        "Name": CAP,
+        "ServiceAccount": SERVICE,
+        "PossibleOwners": [N1, N2],
+        "DelegationMode": "CredSSP",
+    }
+    with pytest.raises(PowerShellError) as role_denied:
+        host.invoke(session(N1), "generic_service_set", service)
+    assert "Access is denied" in role_denied.value.message
+    assert run(host, N1, "role_get", Name=CAP)["service"] is None
+
+
+def test_service_account_must_be_an_sso_administrator(host: WorldHost) -> None:
+    host.world.domain.groups[key("SSO Administrators")].members.remove("svc-entsso")
+    run(host, N1, "sso_install", InstallerPath=r"C:\Install\BizTalk\Setup.exe")
+    error = fails(
+        host,
+        N1,
+        "sso_configure",
+        Mode="Create",
+        BackupFile=BACKUP,
+        BackupPassword=BACKUP_PASSWORD,
+        **CONFIGURE,
+    )
+    assert "is not a member of the SSO Administrators group" in error.message
+    assert run(host, N1, "sso_get")["configured"] is False
+
+
+def test_join_before_create_fails(host: WorldHost) -> None:
+    run(host, N2, "sso_install", InstallerPath=r"C:\Install\BizTalk\Setup.exe")
+    error = fails(host, N2, "sso_configure", Mode="Join", **CONFIGURE)
+    assert "does not exist" in error.message
+
+
+def test_backup_on_a_node_that_is_not_the_master_fails(host: WorldHost) -> None:
+    cluster_and_sso(host)
+    error = fails(
+        host, N2, "secret_backup", BackupFile=BACKUP, BackupPassword=BACKUP_PASSWORD, BackupReminder="x"
+    )
+    assert "not the master secret server" in error.message
+    assert error.error_id == "ENTSSO_E_NOT_SECRET_SERVER"
+    assert 10560 in [e.event_id for e in host.world.nodes[N2].events]
+
+
+def test_locally_started_entsso_breaks_the_endpoint_until_stopped_and_cycled(host: WorldHost) -> None:
+    whole_procedure(host)
+    run(host, N2, "sso_service_set", State="Running", StartupType="Manual")  # monitoring tool "fixes" it
+    run(host, N1, "role_move", Name=CAP, Node=N2)
+    assert "0x800706D9" in client_error(host)
+    assert "0x800706D9" in run(host, N2, "sso_client_check", **SSO)["error"]
+    run(host, N2, "sso_service_set", State="Stopped", StartupType="Manual")
+    assert not client_ok(host)
+    run(host, N1, "role_move", Name=CAP, Node=N2)  # cycles ENTSSO through the cluster
+    assert client_ok(host)
+
+
+def test_moving_to_a_node_that_is_not_a_possible_owner_fails(host: WorldHost) -> None:
+    whole_procedure(host)
+    run(host, N1, "generic_service_set", Name=CAP, ServiceAccount=SERVICE, PossibleOwners=[N1], **TASK)
+    error = fails(host, N1, "role_move", Name=CAP, Node=N2)
+    assert "not a possible owner" in error.message
+    assert run(host, N1, "role_get", Name=CAP)["ownerNode"] == N1
+
+
+def test_a_second_cluster_with_the_same_name_fails() -> None:
+    host = WorldHost(new_world(nodes=3))
+    for node in (N1, N2, N3):
+        run(host, node, "feature_install", Features=["Failover-Clustering"])
+    run(host, N1, "cluster_new", Name=WSFC, Nodes=[N1, N2], **TASK)
+    error = fails(host, N3, "cluster_new", Name=WSFC, Nodes=[N3], **TASK)
+    assert f"The computer object '{WSFC}' already exists" in error.message
+    taken = fails(host, N3, "cluster_new", Name="OTHERWSFC", Nodes=[N2, N3], **TASK)
+    assert "already part of cluster" in taken.message
+
+
+def test_sql_unavailable_fails_sso_operations_with_a_connection_error(host: WorldHost) -> None:
+    cluster_and_sso(host)
+    host.world.sql.available = False
+    error = fails(host, N1, "secret_server_get", **SSO)
+    assert "error: 40 - Could not open a connection to SQL Server" in error.message
+    assert "error: 40" in fails(host, N1, "secret_server_set", SecretServer=CAP, **SSO).message
+    check = run(host, N1, "sso_client_check", **SSO)
+    assert not check["ok"]
+    assert "Could not open a connection to SQL Server" in check["error"]
+
+
+def test_file_put_verifies_the_hash_and_file_get_never_returns_content(host: WorldHost) -> None:
+    error = fails(host, N1, "file_put", Path=r"C:\x.bin", ContentBase64="aGVsbG8=", Sha256="00" * 32)
+    assert "nothing was written" in error.message
+    import hashlib
+
+    digest = hashlib.sha256(b"hello").hexdigest()
+    put = run(host, N1, "file_put", Path=r"C:\x.bin", ContentBase64="aGVsbG8=", Sha256=digest)
+    assert put["sha256"] == digest.upper()
+    assert put["length"] == 5
+    got = run(host, N1, "file_get", Path=r"c:\X.BIN")  # Windows paths are case-insensitive
+    assert got["exists"]
+    assert "contentBase64" not in got
+    assert run(host, N1, "file_remove", Path=r"C:\x.bin")["actions"] == [r"Remove-Item C:\x.bin"]
+
+
+# ------------------------------------------------------------------------------------------ faults
+
+
+def test_faults_are_deterministic_under_a_seed_and_limited_to_n_times() -> None:
+    plan = FaultPlan(
+        seed=7,
+        durations={"sso_get": 0.25},
+        faults=[
+            Fault(kind="http_500", operation="sso_*", probability=0.5),
+            Fault(kind="timeouts", node=N2, count=2),
+            Fault(kind="reset_before", operation="role_move", times=1),
+        ],
+    )
+
+    def decisions(seed_plan: FaultPlan) -> list[tuple[bool, int, bool, float]]:
+        host = WorldHost(new_world(), seed_plan)
+        out = []
+        for index in range(30):
+            node, operation = (N1, N2)[index % 2], ("sso_get", "role_move", "file_get")[index % 3]
+            d = host.directive(session(node), operation)
+            out.append((d.http_500, d.timeouts, d.reset_before, d.duration))
+        return out
+
+    first = decisions(plan)
+    assert first == decisions(plan)
+    assert first != decisions(plan.model_copy(update={"seed": 8}))
+    assert sum(reset for _, _, reset, _ in first) == 1
+    assert all(timeouts == (2 if i % 2 else 0) for i, (_, timeouts, _, _) in enumerate(first))
+    assert all(duration == (0.25 if i % 3 == 0 else 0.0) for i, (*_, duration) in enumerate(first))
+    assert 0 < sum(h500 for h500, *_ in first) < 10  # 10 sso_get calls at probability 0.5
+
+
+def test_reboot_fault_restarts_services_per_startup_type_and_fails_the_role_over() -> None:
+    host = WorldHost(
+        new_world(), FaultPlan(faults=[Fault(kind="reboot", node=N1, operation="sso_get", times=1)])
+    )
+    whole_procedure(host)
+    rebooted: list[str] = []
+    host.on_reboot(rebooted.append)
+    directive = host.directive(session(N1), "sso_get")
+    assert directive.reset_before
+    assert rebooted == [N1]
+    node1 = host.world.nodes[N1]
+    assert node1.services[key("ENTSSO")].state == "Stopped"  # Manual: only the cluster starts it
+    assert node1.services[key("MSDTC")].state == "Running"  # Automatic
+    assert run(host, N1, "role_get", Name=CAP)["ownerNode"] == N2
+    assert client_ok(host)
+    assert host.directive(session(N1), "sso_get").reset_before is False  # once
+
+
+def test_automatic_entsso_on_a_clustered_node_breaks_the_endpoint_after_a_reboot(host: WorldHost) -> None:
+    whole_procedure(host)
+    run(host, N2, "sso_service_set", State="Stopped", StartupType="Automatic")
+    host.reboot(N2)  # ENTSSO starts locally at boot, before the role comes to node 2
+    run(host, N1, "role_move", Name=CAP, Node=N2)
+    assert "0x800706D9" in client_error(host)
+
+
+def test_failover_and_sql_faults_act_during_the_operation() -> None:
+    plan = FaultPlan(
+        faults=[
+            Fault(kind="failover", operation="role_get", role=CAP, times=1),
+            Fault(kind="sql_unavailable", operation="secret_server_get", times=1),
+        ]
+    )
+    host = WorldHost(new_world(), plan)
+    whole_procedure(host)
+    host.directive(session(N1), "role_get")
+    assert run(host, N1, "role_get", Name=CAP)["ownerNode"] == N2
+    assert client_ok(host)
+    host.directive(session(N1), "secret_server_get")
+    assert "Could not open a connection" in fails(host, N1, "secret_server_get", **SSO).message
+    assert host.world.sql.available
+    assert run(host, N1, "secret_server_get", **SSO)["secretServer"] == CAP
+
+
+def test_host_serialises_concurrent_operations(host: WorldHost) -> None:
+    cluster_and_sso(host)
+    errors: list[BaseException] = []
+
+    def toggle(node: str) -> None:
+        try:
+            for _ in range(25):
+                run(host, node, "sso_service_set", State="Stopped", StartupType="Manual")
+                run(host, node, "sso_service_set", State="Running", StartupType="Manual")
+        except BaseException as failure:  # pragma: no cover - reported below
+            errors.append(failure)
+
+    threads = [threading.Thread(target=toggle, args=(node,)) for node in (N1, N2, N1, N2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert all(host.world.nodes[n].services[key("ENTSSO")].state == "Running" for n in (N1, N2))
+
+
+# ------------------------------------------------------------------------------------------ persistence
+
+
+def test_world_survives_save_and_load_as_after_a_reboot(tmp_path: Path) -> None:
+    state = tmp_path / "sim" / "world.json"
+    host = WorldHost(new_world(), state_file=state)
+    backup = whole_procedure(host)
+    run(
+        host, N1, "sso_service_set", State="Running", StartupType="Manual"
+    )  # no-op: cluster runs it on node 1
+    assert state.exists()
+    assert oct(state.stat().st_mode & 0o777) == "0o600"
+    assert BACKUP_PASSWORD not in state.read_text(encoding="utf-8")
+    loaded = load_world(state)
+    assert loaded.nodes[N2].services[key("ENTSSO")].state == "Stopped"
+    assert loaded.nodes[N1].services[key("MSDTC")].state == "Running"
+    assert loaded.cluster is not None
+    assert loaded.cluster.groups[key(CAP)].owner_node == N1
+    assert loaded.sql.databases[key("SSODB")].secret_server == CAP
+    before = host.world.nodes[N1].events
+    assert loaded.nodes[N1].events[: len(before)] == before  # the event log survives; the boot adds 10534
+    assert [e.event_id for e in loaded.nodes[N1].events[len(before) :]] == [10534]
+    reloaded = WorldHost(loaded)
+    assert client_ok(reloaded)
+    assert run(reloaded, N2, "secret_get")["secretId"] == backup["secretId"]
+    save_world(loaded, state)
+    assert json.loads(state.read_text(encoding="utf-8"))["format"] == 1
+    assert not list(state.parent.glob(".world.json.*")), "no temporary file left behind"
+
+
+def test_secrets_stay_out_of_reprs(host: WorldHost) -> None:
+    whole_procedure(host)
+    text = repr(host.world)
+    for secret in (INSTALL_PASSWORD, SERVICE_PASSWORD, BACKUP_PASSWORD, "a2V5"):
+        assert secret not in text
