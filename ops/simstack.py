@@ -1,0 +1,122 @@
+"""A stack's simulated nodes: its world seeded from the stack settings, one WS-Man endpoint per node.
+
+Used by `python -m ops simulate`, the rehearsal and the tests. The world is kept in
+`<simulator.stateDirectory>/<stack>.world.json` when a state file is given, so stopping and
+starting again is the same machines, as after a reboot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from settings import StackSettings
+from simulator.shell import SimulatedShell
+from simulator.world import FaultPlan, World, WorldHost, load_world, seed_world
+from simulator.wsman.server import WsManServer
+
+Ports = Literal["stack", "any"]
+
+
+def seeded_world(config: StackSettings) -> World:
+    """The world before step 1 for this stack: domain, accounts, groups, SQL, domain-joined nodes."""
+    domain = config.domain
+    return seed_world(
+        domain_fqdn=domain.fqdn,
+        domain_netbios=domain.netbios,
+        users={
+            domain.install_account: config.secret("installPassword"),
+            domain.service_account: config.secret("serviceAccountPassword"),
+        },
+        groups={
+            domain.sso_admin_group: [domain.install_account, domain.service_account],
+            domain.sso_affiliate_admin_group: [],
+        },
+        install_account=domain.install_account,
+        sql_server=config.sql.server,
+        database=config.sql.database,
+        nodes={node.name: str(node.ip) for node in config.nodes},
+        cluster_disks=[config.dtc.disk] if config.dtc.enabled else [],
+        installer_path=config.sso.installer,
+    )
+
+
+def world_file(project_dir: Path, config: StackSettings, stack: str) -> Path:
+    assert config.simulator is not None
+    return project_dir / config.simulator.state_directory / f"{stack}.world.json"
+
+
+@dataclass
+class SimulatedStack:
+    host: WorldHost
+    servers: list[WsManServer] = field(default_factory=list)
+
+    @property
+    def world(self) -> World:
+        return self.host.world
+
+    @property
+    def endpoints(self) -> dict[str, str]:
+        return {server.node: server.url for server in self.servers}
+
+    def server(self, node: str) -> WsManServer:
+        return next(s for s in self.servers if s.node.upper() == node.upper())
+
+    def http_requests(self) -> int:
+        return sum(s.counters.snapshot().http_requests for s in self.servers)
+
+    def command_lines(self) -> list[str]:
+        lines: list[str] = []
+        for s in self.servers:
+            lines += [str(line) for line in s.counters.snapshot().command_lines]
+        return lines
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.stop()
+
+
+def start(
+    config: StackSettings,
+    *,
+    ports: Ports = "stack",
+    state_file: Path | None = None,
+    plan: FaultPlan | None = None,
+    world: World | None = None,
+) -> SimulatedStack:
+    """Serve every node of the stack on 127.0.0.1 (ports from the stack, or any free port)."""
+    if config.simulator is None:
+        raise ValueError("only a simulator stack has simulated nodes")
+    if world is None:
+        world = load_world(state_file) if state_file is not None and state_file.exists() else seeded_world(config)
+    host = WorldHost(world, plan=plan, state_file=state_file)
+    stack = SimulatedStack(host)
+    users = {config.domain.install_account: config.secret("installPassword")}
+    try:
+        for index, node in enumerate(config.nodes):
+            server = WsManServer(
+                node.name,
+                SimulatedShell(host),
+                users,
+                dns_domains={config.domain.netbios: config.domain.fqdn},
+                port=config.simulator.base_port + index if ports == "stack" else 0,
+            )
+            server.start()
+            stack.servers.append(server)
+            host.on_reboot(lambda name, s=server: s.drop_shells() if name.upper() == s.node.upper() else None)
+    except Exception:
+        stack.stop()
+        raise
+    return stack
+
+
+@contextmanager
+def running(config: StackSettings, **kwargs: object) -> Iterator[SimulatedStack]:
+    stack = start(config, **kwargs)  # type: ignore[arg-type]
+    try:
+        yield stack
+    finally:
+        stack.stop()

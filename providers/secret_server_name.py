@@ -1,0 +1,139 @@
+"""Steps 9-13: stop ENTSSO on every node, then name the role's network name as SSODB's secret server.
+
+Get: what SSODB's global info holds. Test: it already names `secret_server`. Set: stop ENTSSO on
+every node with startup Manual (the cluster will own it), `ssomanage -updatedb` with a file that
+holds only `<secretServer>`, re-read. Delete points SSODB back at the original master.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import pulumi
+from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
+from pydantic import Field, model_validator
+
+from providers.base import EntssoProvider, InputModel, target_named
+from providers.runner import RemoteOperationError
+from providers.targets import NodeTarget
+from settings.model import check_host_name
+
+
+class SecretServerNameInputs(InputModel):
+    nodes: list[NodeTarget] = Field(min_length=1)
+    master: str
+    secret_server: str
+    sql_server: str = Field(min_length=1)
+    database: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _names(self) -> SecretServerNameInputs:
+        check_host_name(self.secret_server)
+        target_named(self.nodes, self.master)
+        return self
+
+
+class SecretServerNameProvider(EntssoProvider):
+    inputs_model = SecretServerNameInputs
+    # A different SQL server or database is another SSODB: point the old one back, then the new one.
+    replace_on = frozenset({"sql_server", "database"})
+    steps: ClassVar[dict[int, str]] = {
+        9: "sso_service_set",
+        10: "secret_server_set",
+        11: "secret_server_set",
+        12: "secret_server_set",
+        13: "secret_server_set",
+    }
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        inputs = SecretServerNameInputs.model_validate(_inputs(props))
+        previous = self._converge(inputs)
+        return CreateResult(_id(inputs), {**props, "previous_secret_server": previous})
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        inputs = SecretServerNameInputs.model_validate(_inputs(news))
+        previous = self._converge(inputs)
+        return UpdateResult({**news, "previous_secret_server": olds.get("previous_secret_server") or previous})
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        inputs = SecretServerNameInputs.model_validate(_inputs(props))
+        with self.node(target_named(inputs.nodes, inputs.master), "read SecretServerName") as remote:
+            state = remote.call("secret_server_get", SqlServer=inputs.sql_server, Database=inputs.database)
+        if not state["exists"]:
+            return ReadResult(None, {})
+        return ReadResult(id_, {**props, "secret_server": state["secretServer"]})
+
+    def delete(self, _id: str, props: dict[str, Any]) -> None:
+        inputs = SecretServerNameInputs.model_validate(_inputs(props))
+        original = props.get("previous_secret_server") or inputs.master
+        try:
+            with self.node(target_named(inputs.nodes, inputs.master), "delete SecretServerName") as remote:
+                state = remote.call("secret_server_get", SqlServer=inputs.sql_server, Database=inputs.database)
+                if state["exists"] and str(state["secretServer"]).upper() != str(original).upper():
+                    remote.call(
+                        "secret_server_set",
+                        SecretServer=original,
+                        SqlServer=inputs.sql_server,
+                        Database=inputs.database,
+                    )
+        except RemoteOperationError as error:
+            if not self.skip_unreachable(error):
+                raise
+
+    def _converge(self, inputs: SecretServerNameInputs) -> str:
+        """Get, test, set; returns the secret server SSODB named before (for delete to restore)."""
+        master = target_named(inputs.nodes, inputs.master)
+        with self.node(master, "SecretServerName") as remote:
+            state = remote.call("secret_server_get", SqlServer=inputs.sql_server, Database=inputs.database)
+        previous = str(state["secretServer"])
+        if previous.upper() == inputs.secret_server.upper():
+            return inputs.master  # converged by an earlier run; the node it came from is the master
+        for node in inputs.nodes:  # step 9: net stop entsso, and keep it from starting locally again
+            with self.node(node, "SecretServerName: stop ENTSSO") as remote:
+                remote.call("sso_service_set", State="Stopped", StartupType="Manual")
+        with self.node(master, "SecretServerName: updatedb") as remote:
+            after = remote.call(
+                "secret_server_set",
+                SecretServer=inputs.secret_server,
+                SqlServer=inputs.sql_server,
+                Database=inputs.database,
+            )
+        if str(after["secretServer"]).upper() != inputs.secret_server.upper():
+            raise RuntimeError(f"SSODB still names {after['secretServer']} as its secret server")
+        return previous
+
+
+def _inputs(props: dict[str, Any]) -> dict[str, Any]:
+    return {key: props[key] for key in SecretServerNameInputs.model_fields if props.get(key) is not None}
+
+
+def _id(inputs: SecretServerNameInputs) -> str:
+    return f"{inputs.sql_server}/{inputs.database}/secretServer"
+
+
+class SecretServerName(Resource, module="entsso", name="SecretServerName"):
+    """Steps 9-13: SSODB names the ENTSSO role's network name as its master secret server."""
+
+    secret_server: pulumi.Output[str]
+    previous_secret_server: pulumi.Output[str]
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        nodes: pulumi.Input[list[NodeTarget]],
+        master: pulumi.Input[str],
+        secret_server: pulumi.Input[str],
+        sql_server: pulumi.Input[str],
+        database: pulumi.Input[str],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        props = {
+            "nodes": nodes,
+            "master": master,
+            "secret_server": secret_server,
+            "sql_server": sql_server,
+            "database": database,
+            "previous_secret_server": None,
+        }
+        super().__init__(SecretServerNameProvider(), resource_name, props, opts)
