@@ -7,7 +7,7 @@ starting again is the same machines, as after a reboot.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,11 +106,21 @@ def start(
             )
             server.start()
             stack.servers.append(server)
-            host.on_reboot(lambda name, s=server: s.drop_shells() if name.upper() == s.node.upper() else None)
+            host.on_reboot(_dropper(server))
     except Exception:
         stack.stop()
         raise
     return stack
+
+
+def _dropper(server: WsManServer) -> Callable[[str], None]:
+    """A rebooted node loses its WinRM shells."""
+
+    def drop(node: str) -> None:
+        if node.upper() == server.node.upper():
+            server.drop_shells()
+
+    return drop
 
 
 @contextmanager

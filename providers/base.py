@@ -70,13 +70,18 @@ class ProviderSettings(BaseModel):
             operation_timeout_s=self.winrm.operation_timeout_seconds,
             read_timeout_s=self.winrm.operation_timeout_seconds + 10,
             deadline_s=float(self.winrm.deadline_seconds),
+            retry_attempts=self.winrm.retry_attempts,
+            backoff_initial_s=self.winrm.retry_backoff_seconds,
+            backoff_jitter_s=self.winrm.retry_backoff_seconds,
         )
 
     def connection(self, target: Mapping[str, Any]) -> NodeConnection:
         validation = self.winrm.certificate_validation
         thumbprint = target.get("thumbprint")
         if validation == "pin" and not thumbprint:
-            raise ValueError(f"node {target['name']}: certificateValidation pin needs the node's certificate thumbprint")
+            raise ValueError(
+                f"node {target['name']}: certificateValidation pin needs the node's certificate thumbprint"
+            )
         return NodeConnection(
             name=str(target["name"]),
             endpoint=str(target["endpoint"]),

@@ -70,15 +70,22 @@ def from_pulumi_config() -> StackSettings:
     import pulumi
     from pulumi.runtime import config as runtime_config
 
-    raw: dict[str, str] = dict(runtime_config.CONFIG)
+    # The CLI hands config to the program in PULUMI_CONFIG; the mock runtime sets it in-process.
+    raw: dict[str, Any] = {**(runtime_config.get_config_env() or {}), **runtime_config.CONFIG.get()}
+    secret_keys = set(runtime_config.get_config_secret_keys_env())
     config: dict[str, Any] = {}
     for full_key, text in raw.items():
         namespace, _, key = full_key.partition(":")
         if namespace != PROJECT or not key:
             continue
-        config[key] = _decode(text)
+        config[key] = _decode(text) if isinstance(text, str) else text
     if pulumi.get_stack() and config.get("target") != "simulator":
-        plain = [k for k in SECRET_KEYS if k in config and not runtime_config.is_config_secret(f"{PROJECT}:{k}")]
+        plain = [
+            k
+            for k in SECRET_KEYS
+            if k in config
+            and not (runtime_config.is_config_secret(f"{PROJECT}:{k}") or f"{PROJECT}:{k}" in secret_keys)
+        ]
     else:
         plain = []
     settings = validate_stack(config, stack=pulumi.get_stack(), plain_secrets_allowed=True)

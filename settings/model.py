@@ -14,8 +14,8 @@ from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
-    BeforeValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     SecretStr,
@@ -29,7 +29,7 @@ PROJECT = "entsso-cluster"
 
 # Characters Windows accepts in neither a NetBIOS computer name nor a DNS host name (KB 909264);
 # the underscore is listed apart because the procedure's own example (MSS_CLUSTER) uses one.
-_ILLEGAL_NAME_CHARS = set('\\/:*?"<>|,~!@#$%^&\'.(){}[];= +`')
+_ILLEGAL_NAME_CHARS = set("\\/:*?\"<>|,~!@#$%^&'.(){}[];= +`")
 _HOST_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,13}[A-Za-z0-9])?$")
 _DOWN_LEVEL_ACCOUNT = re.compile(r"^[^\\/\[\]:;|=,+*?<>\"@]{1,15}\\[^\\/\[\]:;|=,+*?<>\"]{1,256}$")
 _ANY_CIDR = {"*", "0.0.0.0/0", "::/0", "any", "internet"}
@@ -111,7 +111,6 @@ class Domain(_Model):
     sso_admin_group: str
     sso_affiliate_admin_group: str
 
-
     @field_validator("install_account", "service_account", "sso_admin_group", "sso_affiliate_admin_group")
     @classmethod
     def _account(cls, value: str) -> str:
@@ -137,7 +136,6 @@ class Sql(_Model):
 class Node(_Model):
     name: HostName
     ip: ipaddress.IPv4Address
-
 
 
 class Network(_Model):
@@ -172,7 +170,6 @@ class Cluster(_Model):
     witness: Literal["cloud", "none"] = "cloud"
 
 
-
 class Sso(_Model):
     network_name: HostName = Field(description="the client access point of the ENTSSO role; SSODB's secret server")
     ip: ipaddress.IPv4Address
@@ -183,14 +180,12 @@ class Sso(_Model):
     backup_reminder: str = Field(min_length=1, max_length=512)
 
 
-
 class Dtc(_Model):
     enabled: bool = True
     network_name: HostName = "MSSDTC"
     ip: ipaddress.IPv4Address | None = None
     probe_port: int = Field(default=59998, ge=1024, le=65535)
     disk: str = Field(default="Cluster Disk 1", min_length=1)
-
 
     @model_validator(mode="after")
     def _ip_when_enabled(self) -> Dtc:
@@ -209,6 +204,8 @@ class WinRm(_Model):
     allow_http: bool = False
     operation_timeout_seconds: int = Field(default=20, ge=5, le=300)
     deadline_seconds: int = Field(default=1800, ge=30, le=14400)
+    retry_attempts: int = Field(default=4, ge=1, le=20, description="tries per script on transient transport faults")
+    retry_backoff_seconds: float = Field(default=1.0, ge=0, le=60, description="first wait; doubles up to 30 s")
     skip_unreachable_on_delete: bool = False
 
     @model_validator(mode="after")
@@ -237,7 +234,7 @@ class Azure(_Model):
     location: str = Field(pattern=r"^[a-z0-9]+$")
     resource_group: ResourceGroup
     placement: Literal["zones", "availabilitySet"] = "availabilitySet"
-    zones: list[Literal["1", "2", "3"]] = Field(default_factory=lambda: ["1", "2"])
+    zones: list[Literal["1", "2", "3"]] = Field(default=["1", "2"])
     vm_size: str = Field(default="Standard_D2s_v5", pattern=r"^Standard_[A-Za-z0-9_]+$")
     admin_username: str = Field(default="azadmin", pattern=r"^[A-Za-z][A-Za-z0-9._-]{0,19}$")
     winrm_access: Literal["private", "adminCidr"] = "private"

@@ -97,7 +97,9 @@ def _pydantic_lines(error: ValidationError, secret_keys: set[str]) -> list[str]:
             if parent_model is StackSettings:
                 known = _TOP_KEYS + list(SECRET_KEYS)
             close = difflib.get_close_matches(str(loc[-1]), known, n=1)
-            message = "unknown key" + (f"; did you mean '{close[0]}'?" if close else f"; known keys: {', '.join(known)}")
+            message = "unknown key" + (
+                f"; did you mean '{close[0]}'?" if close else f"; known keys: {', '.join(known)}"
+            )
         elif kind == "missing":
             message = "is required"
             if loc and loc[-1] in secret_keys:
@@ -154,11 +156,11 @@ def _cross_section_problems(s: StackSettings, stack: str | None) -> Iterable[str
         else:
             addresses[ip] = key
     if s.dtc.enabled and s.dtc.probe_port == s.sso.probe_port:
-        yield f"{_key('dtc', 'probePort')}: {s.dtc.probe_port} is the SSO role's probe port; each clustered IP needs its own"
+        yield f"{_key('dtc', 'probePort')}: {s.dtc.probe_port} is the SSO role's probe port; use another"
 
     if s.target is Target.SIMULATOR:
         if s.azure is not None:
-            yield f"{_key('azure')}: the simulator target builds no Azure resources; remove this key or set target: azure"
+            yield f"{_key('azure')}: the simulator target builds nothing on Azure; remove it or set target: azure"
         if s.simulator is None:
             yield f"{_key('simulator')}: is required for target simulator"
     else:
@@ -167,7 +169,7 @@ def _cross_section_problems(s: StackSettings, stack: str | None) -> Iterable[str
         if s.simulator is not None:
             yield f"{_key('simulator')}: only the simulator target uses this key; remove it"
         if s.winrm.scheme != "https" or s.winrm.allow_http:
-            yield f"{_key('winrm', 'scheme')}: Azure nodes are reached over https only; set scheme: https, allowHttp: false"
+            yield f"{_key('winrm', 'scheme')}: Azure nodes are reached over https only; set scheme https"
         if s.winrm.certificate_validation == "ignore":
             yield f"{_key('winrm', 'certificateValidation')}: 'ignore' is for the simulator; use validate or pin"
         for key in ("vmAdminPassword", "domainJoinPassword"):

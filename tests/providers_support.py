@@ -18,7 +18,9 @@ from providers.targets import NodeTarget
 from simulator.wsman.backend import Session
 
 ROOT = Path(__file__).resolve().parent.parent
-CONFIG = settings.load_stack_file(ROOT / "Pulumi.sim.yaml")
+_SIM = settings.load_stack_file(ROOT / "Pulumi.sim.yaml")
+# Tests keep the stack's retry count but not its waits: a transient fault is retried in milliseconds.
+CONFIG = _SIM.model_copy(update={"winrm": _SIM.winrm.model_copy(update={"retry_backoff_seconds": 0.02})})
 N1, N2 = (node.name for node in CONFIG.nodes)
 P = TypeVar("P", bound=EntssoProvider)
 
@@ -98,14 +100,24 @@ def bring_world_to(stack: simstack.SimulatedStack, phase: str) -> dict[str, Any]
         for node in (N1, N2):
             world_op(stack, node, "sso_install", InstallerPath=c.sso.installer)
         world_op(
-            stack, N1, "sso_configure", Mode="Create", BackupFile=backup_file() + ".wizard",
-            BackupPassword=c.secret("backupPassword"), BackupReminder=c.sso.backup_reminder, **configure,
+            stack,
+            N1,
+            "sso_configure",
+            Mode="Create",
+            BackupFile=backup_file() + ".wizard",
+            BackupPassword=c.secret("backupPassword"),
+            BackupReminder=c.sso.backup_reminder,
+            **configure,
         )
         world_op(stack, N2, "sso_configure", Mode="Join", **configure)
     if reached("backup"):
         facts["backup"] = world_op(
-            stack, N1, "secret_backup", BackupFile=backup_file(),
-            BackupPassword=c.secret("backupPassword"), BackupReminder=c.sso.backup_reminder,
+            stack,
+            N1,
+            "secret_backup",
+            BackupFile=backup_file(),
+            BackupPassword=c.secret("backupPassword"),
+            BackupReminder=c.sso.backup_reminder,
         )
     if reached("secret_server"):
         for node in (N1, N2):
@@ -115,12 +127,22 @@ def bring_world_to(stack: simstack.SimulatedStack, phase: str) -> dict[str, Any]
         world_op(stack, N1, "dtc_set", Name=c.dtc.network_name, StaticAddress=str(c.dtc.ip), Disk=c.dtc.disk)
     if reached("role"):
         world_op(
-            stack, N1, "role_set", Name=c.sso.network_name, StaticAddress=str(c.sso.ip),
-            ProbePort=c.sso.probe_port, PreferredOwners=[N1, N2],
+            stack,
+            N1,
+            "role_set",
+            Name=c.sso.network_name,
+            StaticAddress=str(c.sso.ip),
+            ProbePort=c.sso.probe_port,
+            PreferredOwners=[N1, N2],
         )
         world_op(
-            stack, N1, "generic_service_set", Name=c.sso.network_name, ServiceAccount=c.domain.service_account,
-            PossibleOwners=[N1, N2], **task,
+            stack,
+            N1,
+            "generic_service_set",
+            Name=c.sso.network_name,
+            ServiceAccount=c.domain.service_account,
+            PossibleOwners=[N1, N2],
+            **task,
         )
     if reached("moved"):
         world_op(stack, N1, "role_move", Name=c.sso.network_name, Node=N2)

@@ -86,7 +86,7 @@ def sim() -> dict[str, Any]:
         (lambda c: c["domain"].update(serviceAccount="svc-entsso"), "domain.serviceAccount", "DOMAIN\\name"),
         (lambda c: c["domain"].update(serviceAccount="OTHER\\svc-entsso"), "domain", "not in domain CORP"),
         (lambda c: c["dtc"].update(ip=None), "dtc", "needs its own client access point"),
-        (lambda c: c["dtc"].update(probePort=59999), "dtc.probePort", "its own"),
+        (lambda c: c["dtc"].update(probePort=59999), "dtc.probePort", "use another"),
         (lambda c: c["sso"].update(probePort="many"), "sso.probePort", "integer"),
         (lambda c: c.pop("sql"), "sql", "is required"),
     ],
@@ -134,9 +134,13 @@ def test_production_baseline(mutate: Any, key: str) -> None:
 
 
 def test_plain_secret_in_an_azure_stack_file_is_refused(tmp_path: Path) -> None:
-    text = (ROOT / "Pulumi.lab.yaml").read_text().replace(
-        "entsso-cluster:backupPassword:\n    secure: v1:REPLACE-with-pulumi-config-set--secret",
-        "entsso-cluster:backupPassword: Plain-Text-Pa55!",
+    text = (
+        (ROOT / "Pulumi.lab.yaml")
+        .read_text()
+        .replace(
+            "entsso-cluster:backupPassword:\n    secure: v1:REPLACE-with-pulumi-config-set--secret",
+            "entsso-cluster:backupPassword: Plain-Text-Pa55!",
+        )
     )
     path = tmp_path / "Pulumi.lab.yaml"
     path.write_text(text)
@@ -149,7 +153,11 @@ def test_plain_secret_in_an_azure_stack_file_is_refused(tmp_path: Path) -> None:
 def run_validate(stack: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "ops", "validate", "--stack", stack],
-        cwd=cwd, capture_output=True, text=True, timeout=60, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin"},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin"},
     )
 
 
@@ -159,7 +167,9 @@ def test_ops_validate_passes_prod_and_fails_a_broken_copy_with_exit_2(tmp_path: 
     assert "valid" in good.stdout
 
     broken = (ROOT / "Pulumi.prod.yaml").read_text()
-    broken = broken.replace("networkName: MSSPRDSSO ", "networkName: MSS_PRD_SSO ").replace("transport: ntlm", "transprt: ntlm")
+    broken = broken.replace("networkName: MSSPRDSSO ", "networkName: MSS_PRD_SSO ").replace(
+        "transport: ntlm", "transprt: ntlm"
+    )
     (tmp_path / "Pulumi.broken.yaml").write_text(broken)
     import shutil
 
@@ -167,12 +177,18 @@ def test_ops_validate_passes_prod_and_fails_a_broken_copy_with_exit_2(tmp_path: 
     shutil.copytree(ROOT / "settings", tmp_path / "settings")
     result = subprocess.run(
         [sys.executable, "-m", "ops", "validate", "--stack", "broken"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
-    assert "entsso-cluster:sso.networkName: 'MSS_PRD_SSO' contains '_', which DNS host names cannot hold; use 'MSSPRDSSO'" in lines
+    assert (
+        "entsso-cluster:sso.networkName: 'MSS_PRD_SSO' contains '_', which DNS host names cannot hold; use 'MSSPRDSSO'"
+        in lines
+    )
     assert "entsso-cluster:winrm.transprt: unknown key; did you mean 'transport'?" in lines
 
 
