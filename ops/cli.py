@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -27,8 +29,42 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from ops import simstack
+
+    config = load(args.stack)
+    if config.simulator is None:
+        raise settings.SettingsError(
+            [f"stack {args.stack} targets {config.target.value}; only sim stacks are simulated"]
+        )
+    if args.base_port:
+        config = config.model_copy(
+            update={"simulator": config.simulator.model_copy(update={"base_port": args.base_port})}
+        )
+    state = args.world or simstack.world_file(PROJECT_DIR, config, args.stack)
+    state.parent.mkdir(parents=True, exist_ok=True)
+    stack = simstack.start(config, ports="stack", state_file=state)
+    try:
+        print(f"simulating stack {args.stack}: {len(stack.servers)} nodes, world kept in {state}")
+        for server in stack.servers:
+            print(f"  {server.node}: {server.url}")
+        print(f"  logon: {config.domain.install_account}, password from {settings.PROJECT}:installPassword")
+        print("Ctrl-C stops the nodes (the world is kept and comes back as after a reboot)")
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stack.stop()
+        print("stopped")
+    return EXIT_OK
+
+
 COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
     "validate": ("check a stack's settings; one line per problem, exit 2 when bad", cmd_validate),
+    "simulate": ("serve a sim stack's nodes on 127.0.0.1 in the foreground, for the Pulumi CLI", cmd_simulate),
 }
 
 
@@ -38,6 +74,9 @@ def parser() -> argparse.ArgumentParser:
     for name, (help_text, _) in COMMANDS.items():
         command = sub.add_parser(name, help=help_text, description=help_text)
         command.add_argument("--stack", default="sim", help="stack name: sim (default), lab, prod")
+        if name == "simulate":
+            command.add_argument("--base-port", type=int, default=0, help="first node's port (default: the stack's)")
+            command.add_argument("--world", type=Path, default=None, help="world file (default: the stack's)")
     return top
 
 

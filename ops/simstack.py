@@ -15,7 +15,7 @@ from typing import Literal
 
 from settings import StackSettings
 from simulator.shell import SimulatedShell
-from simulator.world import FaultPlan, World, WorldHost, load_world, seed_world
+from simulator.world import FaultPlan, World, WorldHost, load_world, save_world, seed_world
 from simulator.wsman.server import WsManServer
 
 Ports = Literal["stack", "any"]
@@ -92,6 +92,8 @@ def start(
         raise ValueError("only a simulator stack has simulated nodes")
     if world is None:
         world = load_world(state_file) if state_file is not None and state_file.exists() else seeded_world(config)
+    if state_file is not None and not state_file.exists():
+        save_world(world, state_file)
     host = WorldHost(world, plan=plan, state_file=state_file)
     stack = SimulatedStack(host)
     users = {config.domain.install_account: config.secret("installPassword")}
