@@ -15,21 +15,23 @@ import functools
 import json
 import logging
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self, TypeVar
 
 from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, DiffResult, ResourceProvider
 from pulumi.output import Unknown
-from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, ValidationInfo
 
 from providers.runner import NodeConnection, RemoteOperationError, RemoteSession, RunnerConfig, WinRmRunner, load_script
 from providers.targets import NodeTarget
 from settings.model import PROJECT, WinRm
 
 logger = logging.getLogger("entsso.providers")
+T = TypeVar("T")
 
 PROVIDER_KEY = "__provider"
+UNKNOWN_INPUTS = "unknown_inputs"  # validation context key: the inputs check() found unknown (a preview)
 _SECRET_MARKER = re.compile(
     r"SuppressMessageAttribute\('PSAvoidUsingPlainTextForPassword',\s*''\)\][^$]*\$(\w+)", re.DOTALL
 )
@@ -39,6 +41,18 @@ class InputModel(BaseModel):
     """Inputs as the program sends them (snake_case keys); unknown keys are refused."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @classmethod
+    def from_props(cls, props: Mapping[str, Any]) -> Self:
+        """The inputs among stored props. A bad one raises ValueError naming fields, never values (secrets)."""
+        try:
+            return cls.model_validate({key: props[key] for key in cls.model_fields if props.get(key) is not None})
+        except ValidationError as error:
+            problems = [
+                f"{'.'.join(str(part) for part in item['loc']) or 'inputs'}: {item['msg']}"
+                for item in error.errors(include_url=False, include_input=False)
+            ]
+            raise ValueError(f"{cls.__name__}: {'; '.join(problems)}") from None
 
 
 class ProviderSettings(BaseModel):
@@ -89,7 +103,7 @@ class ProviderSettings(BaseModel):
             username=self.username,
             password=self.password,
             validation=validation,
-            ca_bundle=self.winrm.ca_bundle,
+            ca_bundle=self.winrm.ca_bundle if validation == "validate" else None,
             thumbprint=thumbprint if validation == "pin" else None,
             allow_insecure=self.winrm.allow_http,
             allow_http=self.winrm.allow_http,
@@ -121,7 +135,7 @@ class EntssoProvider(ResourceProvider):
         known = {k: v for k, v in news.items() if k != PROVIDER_KEY and k not in unknown and v is not None}
         failures: list[CheckFailure] = []
         try:
-            self.inputs_model.model_validate(known)
+            self.inputs_model.model_validate(known, context={UNKNOWN_INPUTS: frozenset(unknown)})
         except ValidationError as error:
             for item in error.errors(include_url=False, include_input=False):
                 field = str(item["loc"][0]) if item["loc"] else ""
@@ -132,7 +146,16 @@ class EntssoProvider(ResourceProvider):
         return CheckResult(news, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        return plan_diff(self.inputs_model, self.replace_on, self.delete_before_replace, olds, news)
+        planned = plan_diff(self.inputs_model, self.replace_on, self.delete_before_replace, olds, news)
+        drifted = [] if planned.changes else self.drift(olds, news)
+        if not drifted:
+            return planned
+        return DiffResult(changes=True, replaces=[], stables=planned.stables, delete_before_replace=False)
+
+    def drift(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
+        """Pure: what the stored outputs (as the last refresh read them) show out of line with the
+        inputs, when no input reflects it; an update repairs it. None by default."""
+        return []
 
     # -- remote work ---------------------------------------------------------------------------------
 
@@ -168,6 +191,26 @@ class EntssoProvider(ResourceProvider):
             logger.warning("skipping unreachable node %s on delete: %s", error.node, error.message)
         return allowed
 
+    def on_any_node(self, nodes: Sequence[Mapping[str, Any]], label: str, work: Callable[[Remote], T]) -> T:
+        """Cluster-wide work that any node can do, on the first node that answers.
+
+        A node that cannot be reached is passed over (the cluster still answers on the others); any
+        other failure, and the last node's, is final. `work` must be idempotent (Get/Test/Set).
+        """
+        failure: RemoteOperationError | None = None
+        for target in nodes:
+            try:
+                with self.node(target, label) as remote:
+                    return work(remote)
+            except RemoteOperationError as error:
+                if error.kind != "transport":
+                    raise
+                failure = error
+                logger.warning("%s: node %s cannot be reached (%s); trying the next", label, error.node, error.message)
+        if failure is None:
+            raise ValueError(f"{label}: no node to run on")
+        raise failure
+
 
 class Remote:
     """A shell on one node; `call` runs one named operation with its parameters."""
@@ -178,6 +221,31 @@ class Remote:
     def call(self, operation: str, **parameters: Any) -> dict[str, Any]:
         present = {key: value for key, value in parameters.items() if value is not None}
         return self.session.run(operation, load_script(operation), present, secret_parameters(operation))
+
+
+def same_computer(
+    planned: DiffResult, olds: Mapping[str, Any], news: Mapping[str, Any], key: str = "node"
+) -> DiffResult:
+    """`planned` without `key` among the replacements when the node target still names the same computer:
+    a new endpoint or certificate thumbprint reaches the same machine, which an update handles."""
+    old, new, planned_replaces = olds.get(key), news.get(key), planned.replaces or []
+    if key not in planned_replaces or not isinstance(old, Mapping) or not isinstance(new, Mapping):
+        return planned
+    if _has_unknown(new.get("name")) or str(old.get("name", "")).upper() != str(new.get("name", "")).upper():
+        return planned
+    replaces = [name for name in planned_replaces if name != key]
+    return DiffResult(
+        changes=planned.changes,
+        replaces=replaces,
+        stables=planned.stables,
+        delete_before_replace=bool(replaces) and bool(planned.delete_before_replace),
+    )
+
+
+def unknown_inputs(info: ValidationInfo) -> frozenset[str]:
+    """In an input model's validator: the inputs not known yet, which a cross-field rule must not judge."""
+    context = info.context if isinstance(info.context, Mapping) else {}
+    return frozenset(context.get(UNKNOWN_INPUTS, ()))
 
 
 def _has_unknown(value: Any) -> bool:

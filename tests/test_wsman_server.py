@@ -28,8 +28,8 @@ from winrm.protocol import Protocol
 
 from simulator.wsman import Directive, Outcome, Session, TlsMaterial, WsManServer
 
-USERS = {"CORP\\svc-install": "Inst4ll-Secr3t!", "localadmin": "L0cal-Adm1n!"}
-SVC, SVC_PASSWORD = "CORP\\svc-install", "Inst4ll-Secr3t!"
+USERS = {"CORP\\svc-wsman": "Inst4ll-Secr3t!", "localadmin": "L0cal-Adm1n!"}
+SVC, SVC_PASSWORD = "CORP\\svc-wsman", "Inst4ll-Secr3t!"
 SHELL_NOT_FOUND = 2150858843
 CMD_SHELL = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/cmd"
 
@@ -172,11 +172,11 @@ def test_plaintext_soap_after_ntlm_is_refused_without_allow_unencrypted(
 @pytest.mark.parametrize(
     ("user", "password"),
     [
-        ("CORP\\svc-install", SVC_PASSWORD),
-        ("corp\\SVC-INSTALL", SVC_PASSWORD),
-        ("svc-install@CORP", SVC_PASSWORD),
-        ("svc-install@corp.example.com", SVC_PASSWORD),
-        ("svc-install", SVC_PASSWORD),
+        ("CORP\\svc-wsman", SVC_PASSWORD),
+        ("corp\\SVC-WSMAN", SVC_PASSWORD),
+        ("svc-wsman@CORP", SVC_PASSWORD),
+        ("svc-wsman@corp.example.com", SVC_PASSWORD),
+        ("svc-wsman", SVC_PASSWORD),
         (".\\localadmin", "L0cal-Adm1n!"),
         ("MSSNODE1\\localadmin", "L0cal-Adm1n!"),
     ],

@@ -1,0 +1,91 @@
+"""`ShellBackend` of a simulated Windows node: cmd.exe, then powershell.exe, then the OperationHost."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from simulator.shell import bootstrap, cmdline, powershell, syntax
+from simulator.shell.host import OperationHost
+from simulator.wsman.backend import Directive, Outcome, Session
+
+
+@dataclass
+class SimulatedCommand:
+    """A command line, understood and ready to run once (`PreparedCommand`)."""
+
+    directive: Directive
+    operation: str | None
+    _run: Callable[[], Outcome]
+    _outcome: Outcome | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def execute(self) -> Outcome:
+        with self._lock:
+            if self._outcome is None:
+                self._outcome = self._run()
+            return self._outcome
+
+
+class SimulatedShell:
+    """cmd.exe and powershell.exe of one node, in front of an OperationHost."""
+
+    def __init__(self, host: OperationHost, request_delay: float = 0.0) -> None:
+        self.host = host
+        self._request_delay = request_delay
+
+    def request_delay(self) -> float:
+        delay = getattr(self.host, "request_delay", None)
+        return float(delay()) if callable(delay) else self._request_delay
+
+    def prepare(self, session: Session, command: str, arguments: list[str], stdin: bytes) -> SimulatedCommand:
+        line = cmdline.command_line(command, arguments)
+        if len(line) > cmdline.MAX_COMMAND_LINE:
+            return _fixed(cmdline.TOO_LONG)
+        argv = cmdline.split(line)
+        if not argv:
+            return _fixed(Outcome(b"", b"", 0))
+        program = cmdline.program_key(argv[0])
+        if program == "powershell":
+            return self._powershell(session, argv[1:], stdin)
+        if program == "echo":
+            return _fixed(cmdline.echo(line))
+        if program == "hostname":
+            return _fixed(Outcome((session.node + "\r\n").encode("ascii", errors="replace"), b"", 0))
+        return _fixed(cmdline.not_recognized(argv[0]))
+
+    def _powershell(self, session: Session, args: list[str], stdin: bytes) -> SimulatedCommand:
+        invocation = powershell.parse_arguments(args)
+        if invocation.error:
+            return _fixed(powershell.command_line_error(invocation))
+        if invocation.help:
+            return _fixed(powershell.help_text())
+        if invocation.file is not None:
+            return _fixed(powershell.missing_file(invocation.file))
+        script = (
+            stdin.decode("cp437") if invocation.from_stdin or invocation.script is None else invocation.script
+        )
+        if bootstrap.is_bootstrap(script) and not invocation.from_stdin:
+            return self._bootstrap(session, invocation, script, stdin)
+        return SimulatedCommand(
+            Directive(), None, lambda: powershell.run_script(invocation, script, session, self.host)
+        )
+
+    def _bootstrap(
+        self, session: Session, invocation: powershell.Invocation, script: str, stdin: bytes
+    ) -> SimulatedCommand:
+        envelope = bootstrap.read_envelope(stdin)
+        operation = envelope.operation if envelope is not None else None
+        directive = self.host.directive(session, operation) if operation is not None else Directive()
+
+        def run() -> Outcome:
+            if syntax.check(script) is not None:  # a broken bootstrap fails like any script
+                return powershell.run_script(invocation, script, session, self.host)
+            return bootstrap.run(envelope, lambda op, params: self.host.invoke(session, op, params))
+
+        return SimulatedCommand(directive, operation, run)
+
+
+def _fixed(outcome: Outcome) -> SimulatedCommand:
+    return SimulatedCommand(Directive(), None, lambda: outcome)
