@@ -1,0 +1,150 @@
+"""Everything Azure under the SSO cluster, in one call for `__main__.py` (target azure).
+
+    foundation = azure_foundation(config)
+    SsoMasterSecretCluster("mss", config, foundation.nodes, foundation.witness, foundation.escrow)
+
+Order: network -> cluster infrastructure (witness, load balancer, shared disk) -> the nodes, whose
+NICs join the load balancer's backend pool and whose VMs attach the shared disk -> escrow vault.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pulumi
+
+from components.access import Escrow, NodeAccess, WitnessAccess
+from components.escrow import KeyVaultEscrow
+from components.failover_cluster import (
+    SHARED_DISK_LUN,
+    WITNESS_ENDPOINT_SUFFIX,
+    ClientAccessPoint,
+    ClusterInfrastructure,
+)
+from components.network import Network
+from components.windows_node import WindowsNode, WindowsNodeArgs, availability_set
+from settings import PROJECT, StackSettings, Target
+
+
+def stack_tags(stack: str, config: StackSettings) -> dict[str, str]:
+    return {"project": PROJECT, "stack": stack, "tier": config.tier.value}
+
+
+@dataclass(frozen=True)
+class SharedDisk:
+    """The clustered DTC's disk, attached to every node at `lun`; Windows names it `cluster_disk_name`."""
+
+    id: pulumi.Output[str]
+    lun: int
+    cluster_disk_name: str
+
+
+@dataclass(frozen=True)
+class AzureFoundation:
+    nodes: list[NodeAccess]  # in settings order: nodes[0] is the master
+    witness: WitnessAccess | None  # None only when cluster.witness is "none"
+    escrow: Escrow | None  # None only when azure.escrow is "none"
+    sso_access_point: ClientAccessPoint  # the ILB frontend IP and the probe port for the SSO role's IP
+    dtc_access_point: ClientAccessPoint | None
+    shared_disk: SharedDisk | None
+    network: Network
+    cluster: ClusterInfrastructure
+    node_components: list[WindowsNode]
+    escrow_vault: KeyVaultEscrow | None
+
+
+def azure_foundation(
+    config: StackSettings,
+    *,
+    stack: str | None = None,
+    tags: Mapping[str, str] | None = None,
+    opts: pulumi.ResourceOptions | None = None,
+) -> AzureFoundation:
+    azure = config.azure
+    if config.target is not Target.AZURE or azure is None:
+        raise ValueError("azure_foundation is for target azure stacks (entsso-cluster:target: azure)")
+    stack = stack if stack is not None else pulumi.get_stack()
+    tag_map = dict(tags) if tags is not None else stack_tags(stack, config)
+
+    net = Network("network", config, tag_map, opts=opts)
+    infra = ClusterInfrastructure(
+        "cluster",
+        config,
+        stack=stack,
+        resource_group_name=net.resource_group_name,
+        subnet_id=net.subnet_id,
+        tags=tag_map,
+        opts=opts,
+    )
+
+    avset_id: pulumi.Output[str] | None = None
+    if azure.placement == "availabilitySet":
+        avset = availability_set(
+            "nodes-avset",
+            config,
+            net.resource_group_name,
+            tag_map,
+            opts=opts,
+        )
+        avset_id = avset.id
+
+    nodes = []
+    for index, node in enumerate(config.nodes):
+        zone = azure.zones[index % len(azure.zones)] if azure.placement == "zones" else None
+        nodes.append(
+            WindowsNode(
+                f"node-{node.name.lower()}",
+                WindowsNodeArgs(
+                    config=config,
+                    node=node,
+                    resource_group_name=net.resource_group_name,
+                    subnet_id=net.subnet_id,
+                    backend_pool_id=infra.backend_pool_id,
+                    tags=tag_map,
+                    nic_security_group_id=net.nic_security_group_id,
+                    availability_set_id=avset_id,
+                    zone=zone,
+                    shared_disk_id=infra.shared_disk_id,
+                ),
+                opts=opts,
+            )
+        )
+
+    vault = None
+    if azure.escrow == "keyVault":
+        vault = KeyVaultEscrow(
+            "escrow",
+            config,
+            stack=stack,
+            resource_group_name=net.resource_group_name,
+            tags=tag_map,
+            opts=opts,
+        )
+
+    witness = None
+    if infra.witness_account_name is not None and infra.witness_access_key is not None:
+        witness = WitnessAccess(
+            account_name=infra.witness_account_name,
+            access_key=infra.witness_access_key,
+            endpoint_suffix=WITNESS_ENDPOINT_SUFFIX,
+        )
+
+    points = {point.role: point for point in infra.access_points}
+    shared_disk = (
+        SharedDisk(id=infra.shared_disk_id, lun=SHARED_DISK_LUN, cluster_disk_name=config.dtc.disk)
+        if infra.shared_disk_id is not None
+        else None
+    )
+    return AzureFoundation(
+        nodes=[node.access for node in nodes],
+        witness=witness,
+        escrow=vault.escrow if vault is not None else None,
+        sso_access_point=points["sso"],
+        dtc_access_point=points.get("dtc"),
+        shared_disk=shared_disk,
+        network=net,
+        cluster=infra,
+        node_components=nodes,
+        escrow_vault=vault,
+    )

@@ -1,0 +1,319 @@
+"""One cluster node: `entsso:compute:WindowsNode`.
+
+NIC with a static private IP in the load balancer's backend pool, a Trusted Launch Windows Server
+2022 Azure Edition VM, the domain join extension, and a managed Run Command that turns on WinRM
+over HTTPS and returns the listener certificate's thumbprint for the runner to pin.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, cast
+
+import pulumi
+from pulumi_azure_native import compute, network
+
+from components.access import NodeAccess
+from components.failover_cluster import SHARED_DISK_LUN
+from settings import Node, StackSettings, Tier
+
+IMAGE_PUBLISHER = "MicrosoftWindowsServer"
+IMAGE_OFFER = "WindowsServer"
+IMAGE_SKU = "2022-datacenter-azure-edition"
+RUN_COMMAND_NAME = "EnableWinRmHttps"
+WINRM_SCRIPT = Path(__file__).resolve().parent / "scripts" / "enable_winrm_https.ps1"
+_THUMBPRINT = re.compile(r"^[0-9A-F]{40}$")
+
+
+@cache
+def winrm_script() -> str:
+    return WINRM_SCRIPT.read_text(encoding="utf-8")
+
+
+def thumbprint_from_output(text: str | None) -> str | None:
+    """The certificate thumbprint in the Run Command's last output line (one JSON object), or None.
+
+    None means there is no output to read (the instance view was not returned). Output that is
+    there but does not end in the script's result line is an error: pinning a wrong value would
+    lock the runner out, accepting none would silently drop the pin.
+    """
+    if text is None:
+        return None
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines:
+        return None
+    try:
+        result = json.loads(lines[-1])
+    except json.JSONDecodeError:
+        raise ValueError(
+            f"the {RUN_COMMAND_NAME} Run Command did not end with its JSON result line; see its instance view"
+        ) from None
+    thumbprint = result.get("thumbprint") if isinstance(result, dict) else None
+    if not isinstance(thumbprint, str) or not _THUMBPRINT.match(thumbprint.upper()):
+        raise ValueError(f"the {RUN_COMMAND_NAME} Run Command result has no SHA-1 thumbprint")
+    return thumbprint.upper()
+
+
+def _output_text(instance_view: Any) -> str | None:
+    """`instance_view.output`, whether the view arrives typed, as a dict, or not at all."""
+    if instance_view is None:
+        return None
+    if isinstance(instance_view, Mapping):
+        value = instance_view.get("output")
+    else:
+        value = getattr(instance_view, "output", None)
+    return value if isinstance(value, str) else None
+
+
+@dataclass(frozen=True)
+class WindowsNodeArgs:
+    config: StackSettings
+    node: Node
+    resource_group_name: pulumi.Input[str]
+    subnet_id: pulumi.Input[str]
+    backend_pool_id: pulumi.Input[str]
+    tags: Mapping[str, str]
+    nic_security_group_id: pulumi.Input[str] | None = None  # when the NSG cannot sit on the subnet
+    availability_set_id: pulumi.Input[str] | None = None  # lab: the shared availability set
+    zone: str | None = None  # production: this node's zone
+    shared_disk_id: pulumi.Input[str] | None = None  # clustered DTC: attached at LUN 0
+
+
+def availability_set(
+    name: str,
+    config: StackSettings,
+    resource_group_name: pulumi.Input[str],
+    tags: Mapping[str, str],
+    opts: pulumi.ResourceOptions | None = None,
+) -> compute.AvailabilitySet:
+    """The one availability set all lab nodes share: two fault domains, so the nodes never share a rack."""
+    azure = config.azure
+    if azure is None:
+        raise ValueError("entsso-cluster:azure: is required for target azure")
+    return compute.AvailabilitySet(
+        name,
+        availability_set_name=f"avail-{config.cluster.name.lower()}",
+        resource_group_name=resource_group_name,
+        location=azure.location,
+        platform_fault_domain_count=2,
+        platform_update_domain_count=5,
+        sku=compute.SkuArgs(name="Aligned"),  # required for VMs with managed disks
+        tags=dict(tags),
+        opts=opts,
+    )
+
+
+class WindowsNode(pulumi.ComponentResource):
+    vm_id: pulumi.Output[str]
+    nic_id: pulumi.Output[str]
+    principal_id: pulumi.Output[str]
+    private_ip: str
+    endpoint: pulumi.Output[str]
+    thumbprint: pulumi.Output[str | None]
+    access: NodeAccess
+
+    def __init__(self, name: str, args: WindowsNodeArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("entsso:compute:WindowsNode", name, None, opts)
+        config, node = args.config, args.node
+        azure = config.azure
+        if azure is None:
+            raise ValueError("entsso-cluster:azure: is required for target azure")
+        if args.availability_set_id is not None and args.zone is not None:
+            raise ValueError(f"node {node.name}: a VM is in an availability set or in a zone, not both")
+        child = pulumi.ResourceOptions(parent=self)
+        lower = node.name.lower()
+        tag_map = dict(args.tags)
+        production = config.tier is Tier.PRODUCTION
+        self.private_ip = str(node.ip)
+
+        nic = network.NetworkInterface(
+            f"{name}-nic",
+            network_interface_name=f"nic-{lower}",
+            resource_group_name=args.resource_group_name,
+            location=azure.location,
+            ip_configurations=[
+                network.NetworkInterfaceIPConfigurationArgs(
+                    name="ipconfig1",
+                    primary=True,
+                    # Azure hands this address to the guest over DHCP; the guest NIC stays on DHCP.
+                    private_ip_allocation_method="Static",
+                    private_ip_address=self.private_ip,
+                    private_ip_address_version="IPv4",
+                    subnet=network.SubnetArgs(id=args.subnet_id),
+                    load_balancer_backend_address_pools=[network.BackendAddressPoolArgs(id=args.backend_pool_id)],
+                )
+            ],
+            dns_settings=network.NetworkInterfaceDnsSettingsArgs(dns_servers=[str(ip) for ip in azure.dns_servers]),
+            network_security_group=(
+                network.NetworkSecurityGroupArgs(id=args.nic_security_group_id)
+                if args.nic_security_group_id is not None
+                else None
+            ),
+            tags=tag_map,
+            opts=child,
+        )
+        self.nic_id = nic.id
+
+        if production:
+            # Cluster-Aware Updating drains the role before a reboot; platform patching would not.
+            patch = compute.PatchSettingsArgs(patch_mode="Manual")
+            automatic_updates = False
+        else:
+            patch = compute.PatchSettingsArgs(patch_mode="AutomaticByPlatform", assessment_mode="AutomaticByPlatform")
+            automatic_updates = True
+
+        data_disks = None
+        if args.shared_disk_id is not None:
+            data_disks = [
+                compute.DataDiskArgs(
+                    lun=SHARED_DISK_LUN,
+                    create_option="Attach",
+                    managed_disk=compute.ManagedDiskParametersArgs(id=args.shared_disk_id),
+                    caching=compute.CachingTypes.NONE,  # shared disks allow no host caching
+                    delete_option="Detach",
+                )
+            ]
+
+        vm = compute.VirtualMachine(
+            f"{name}-vm",
+            vm_name=node.name,
+            resource_group_name=args.resource_group_name,
+            location=azure.location,
+            hardware_profile=compute.HardwareProfileArgs(vm_size=azure.vm_size),
+            availability_set=(
+                compute.SubResourceArgs(id=args.availability_set_id) if args.availability_set_id is not None else None
+            ),
+            zones=[args.zone] if args.zone is not None else None,
+            security_profile=compute.SecurityProfileArgs(
+                security_type="TrustedLaunch",
+                uefi_settings=compute.UefiSettingsArgs(secure_boot_enabled=True, v_tpm_enabled=True),
+            ),
+            identity=compute.VirtualMachineIdentityArgs(type=compute.ResourceIdentityType.SYSTEM_ASSIGNED),
+            storage_profile=compute.StorageProfileArgs(
+                image_reference=compute.ImageReferenceArgs(
+                    publisher=IMAGE_PUBLISHER, offer=IMAGE_OFFER, sku=IMAGE_SKU, version=azure.image_version
+                ),
+                os_disk=compute.OSDiskArgs(
+                    name=f"osdisk-{lower}",
+                    create_option="FromImage",
+                    delete_option="Delete",
+                    caching=compute.CachingTypes.READ_WRITE,
+                    managed_disk=compute.ManagedDiskParametersArgs(storage_account_type="Premium_LRS"),
+                ),
+                data_disks=data_disks,
+            ),
+            os_profile=compute.OSProfileArgs(
+                computer_name=node.name,
+                admin_username=azure.admin_username,
+                admin_password=pulumi.Output.secret(config.secret("vmAdminPassword")),
+                windows_configuration=compute.WindowsConfigurationArgs(
+                    provision_vm_agent=True,
+                    enable_automatic_updates=automatic_updates,
+                    patch_settings=patch,
+                ),
+            ),
+            network_profile=compute.NetworkProfileArgs(
+                network_interfaces=[compute.NetworkInterfaceReferenceArgs(id=nic.id, primary=True)]
+            ),
+            # Boot diagnostics in managed storage: no storage account of ours to secure.
+            diagnostics_profile=compute.DiagnosticsProfileArgs(
+                boot_diagnostics=compute.BootDiagnosticsArgs(enabled=True)
+            ),
+            tags=tag_map,
+            opts=child,
+        )
+        self.vm_id = vm.id
+        self.principal_id = vm.identity.apply(lambda identity: identity.principal_id if identity else "")
+
+        join_settings: dict[str, str] = {
+            "Name": config.domain.fqdn,
+            "User": azure.domain_join_account,
+            "Restart": "true",
+            "Options": "3",  # join the domain and create the computer account
+        }
+        if azure.domain_join_ou:
+            join_settings["OUPath"] = azure.domain_join_ou
+        join = compute.VirtualMachineExtension(
+            f"{name}-join",
+            vm_extension_name="JoinDomain",
+            vm_name=vm.name,
+            resource_group_name=args.resource_group_name,
+            location=azure.location,
+            publisher="Microsoft.Compute",
+            type="JsonADDomainExtension",
+            type_handler_version="1.3",
+            auto_upgrade_minor_version=True,
+            settings=join_settings,
+            protected_settings=pulumi.Output.secret({"Password": config.secret("domainJoinPassword")}),
+            tags=tag_map,
+            opts=child,
+        )
+
+        # Names and addresses reach the script as parameters, never spliced into its text.
+        run_command = compute.VirtualMachineRunCommandByVirtualMachine(
+            f"{name}-winrm",
+            run_command_name=RUN_COMMAND_NAME,
+            vm_name=vm.name,
+            resource_group_name=args.resource_group_name,
+            location=azure.location,
+            source=compute.VirtualMachineRunCommandScriptSourceArgs(script=winrm_script()),
+            parameters=[
+                compute.RunCommandInputParameterArgs(name="DomainFqdn", value=config.domain.fqdn),
+                compute.RunCommandInputParameterArgs(name="AdminCidr", value=config.network.admin_cidr),
+                compute.RunCommandInputParameterArgs(name="Port", value=str(config.winrm.port)),
+            ],
+            async_execution=False,
+            timeout_in_seconds=1800,
+            treat_failure_as_deployment_failure=True,
+            tags=tag_map,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[join]),
+        )
+
+        self.thumbprint = _thumbprint(run_command, args.resource_group_name, node.name)
+        # The endpoint waits for the Run Command, so whatever talks WinRM waits for the listener.
+        url = f"https://{self.private_ip}:{config.winrm.port}/wsman"
+        self.endpoint = run_command.id.apply(lambda _: url)
+        self.access = NodeAccess(
+            name=node.name,
+            ip=self.private_ip,
+            endpoint=self.endpoint,
+            # None inside the Output (no instance view) is allowed by the runner: it then has no pin.
+            thumbprint=cast("pulumi.Output[str]", self.thumbprint),
+        )
+        self.register_outputs(
+            {
+                "vmId": self.vm_id,
+                "nicId": self.nic_id,
+                "privateIp": self.private_ip,
+                "endpoint": self.endpoint,
+                "thumbprint": self.thumbprint,
+            }
+        )
+
+
+def _thumbprint(
+    run_command: compute.VirtualMachineRunCommandByVirtualMachine,
+    resource_group_name: pulumi.Input[str],
+    vm_name: str,
+) -> pulumi.Output[str | None]:
+    """The thumbprint from the Run Command's instance view; if the create response had none, read it once."""
+
+    def from_view(view: Any) -> pulumi.Input[str | None]:
+        text = _output_text(view)
+        if text is not None:
+            return thumbprint_from_output(text)
+        fetched = compute.get_virtual_machine_run_command_by_virtual_machine_output(
+            resource_group_name=resource_group_name,
+            vm_name=vm_name,
+            run_command_name=RUN_COMMAND_NAME,
+            expand="instanceView",
+            opts=pulumi.InvokeOutputOptions(depends_on=[run_command]),
+        )
+        return fetched.instance_view.apply(lambda fetched: thumbprint_from_output(_output_text(fetched)))
+
+    return run_command.instance_view.apply(from_view)

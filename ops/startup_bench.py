@@ -1,0 +1,127 @@
+"""Cold-start cost of the prod stack's Azure graph (for `python -m ops bench`).
+
+`measure_prod_graph()` starts a fresh interpreter, so that importing pulumi, pulumi_azure_native
+and the components counts, builds the Azure foundation of `Pulumi.prod.yaml` under Pulumi's mock
+runtime there, and reports wall time, peak RSS and the number of resources. It measures; it never
+judges: a failed child is reported in the result, not raised.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+RESULT_MARKER = "##ENTSSO-BENCH## "
+STACK = "prod"
+# Stands in for each encrypted value of the stack file: the graph needs values, not real ones.
+_STAND_IN_VALUE = "Bench-Placeholder-9!"
+_INVOKE_RESULTS: dict[str, dict[str, Any]] = {
+    "azure-native:storage:listStorageAccountKeys": {"keys": [{"keyName": "key1", "value": "bench-key"}]},
+    "azure-native:authorization:getClientConfig": {"tenantId": "00000000-0000-0000-0000-000000000000"},
+}
+
+
+def measure_prod_graph(timeout_seconds: float = 300.0) -> dict[str, Any]:
+    """Build the prod Azure graph in a fresh subprocess; return its timings, peak RSS and resource count."""
+    started = time.perf_counter()
+    try:
+        completed = subprocess.run(
+            [sys.executable, "-m", "ops.startup_bench"],
+            cwd=PROJECT_DIR,
+            capture_output=True,
+            text=True,
+            timeout=timeout_seconds,
+            env={**os.environ, "PYTHONPATH": str(PROJECT_DIR)},
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return {"stack": STACK, "ok": False, "error": f"no result within {timeout_seconds:.0f} s"}
+    wall = time.perf_counter() - started
+    lines = [line for line in completed.stdout.splitlines() if line.startswith(RESULT_MARKER)]
+    if completed.returncode != 0 or not lines:
+        return {
+            "stack": STACK,
+            "ok": False,
+            "wall_seconds": round(wall, 3),
+            "returncode": completed.returncode,
+            "error": completed.stderr.strip()[-2000:],
+        }
+    child: dict[str, Any] = json.loads(lines[-1].removeprefix(RESULT_MARKER))
+    return {"stack": STACK, "ok": True, "wall_seconds": round(wall, 3), **child}
+
+
+def _child() -> dict[str, Any]:
+    """Runs in the fresh interpreter: every import below is part of the measurement."""
+    import resource
+
+    started = time.perf_counter()
+    import pulumi
+    import yaml
+    from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs, Mocks
+
+    import settings
+
+    class GraphMocks(Mocks):
+        def __init__(self) -> None:
+            self.types: dict[str, int] = {}
+
+        def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
+            self.types[args.typ] = self.types.get(args.typ, 0) + 1
+            state = dict(args.inputs)
+            if args.typ.endswith(":VirtualMachineRunCommandByVirtualMachine"):
+                state["instanceView"] = {"output": json.dumps({"ok": True, "thumbprint": "0" * 40})}
+            return f"{args.name}_id", state
+
+        def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+            return dict(_INVOKE_RESULTS.get(args.token, {})), []
+
+    document = yaml.safe_load((PROJECT_DIR / f"Pulumi.{STACK}.yaml").read_text(encoding="utf-8"))
+    values: dict[str, Any] = {}
+    for full_key, value in document["config"].items():
+        namespace, _, key = str(full_key).partition(":")
+        if namespace == settings.PROJECT:
+            encrypted = isinstance(value, dict) and set(value) == {"secure"}
+            values[key] = _STAND_IN_VALUE if encrypted else value
+    mocks = GraphMocks()
+    pulumi.runtime.set_mocks(mocks, project=settings.PROJECT, stack=STACK, preview=False)
+    pulumi.runtime.set_all_config(
+        {
+            f"{settings.PROJECT}:{key}": value if isinstance(value, str) else json.dumps(value)
+            for key, value in values.items()
+        },
+        [f"{settings.PROJECT}:{key}" for key in settings.SECRET_KEYS],
+    )
+    config = settings.from_pulumi_config()  # as __main__.py reads it
+    from components.azure import azure_foundation
+
+    # azure-native loads its submodules lazily, on first attribute access: that part of the
+    # import cost lands in build_seconds.
+    imported = time.perf_counter()
+
+    @pulumi.runtime.test  # type: ignore[untyped-decorator]
+    def program() -> pulumi.Output[Any]:
+        foundation = azure_foundation(config)
+        return pulumi.Output.all(*[node.thumbprint for node in foundation.nodes])
+
+    program()
+    finished = time.perf_counter()
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    return {
+        "child_seconds": round(finished - started, 3),
+        "import_seconds": round(imported - started, 3),
+        "build_seconds": round(finished - imported, 3),
+        "peak_rss_mb": round(peak_kib / 1024, 1),
+        "resources": sum(mocks.types.values()),
+        "azure_resources": sum(n for typ, n in mocks.types.items() if typ.startswith("azure-native:")),
+        "resource_types": dict(sorted(mocks.types.items())),
+    }
+
+
+if __name__ == "__main__":
+    print(RESULT_MARKER + json.dumps(_child()), flush=True)
