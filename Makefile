@@ -15,6 +15,7 @@ setup: $(STAMP)
 
 rehearse: setup
 	$(PY) -m ops validate --stack sim
+	$(PY) -m ops rehearse lifecycle --stack sim
 
 lint: setup
 	$(PY) -m ruff check .

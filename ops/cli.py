@@ -62,8 +62,22 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_rehearse(args: argparse.Namespace) -> int:
+    from ops import mainjob, rehearsal
+
+    if args.operation == "lifecycle":
+        return mainjob.main(PROJECT_DIR, args.stack)
+    config = load(args.stack)
+    if config.simulator is None:
+        raise settings.SettingsError([f"stack {args.stack} targets {config.target.value}; rehearse runs sim stacks"])
+    with rehearsal.simulated_nodes(PROJECT_DIR, args.stack, config, keep=args.keep_nodes):
+        result = rehearsal.run(PROJECT_DIR, args.stack, args.operation)
+    return EXIT_FAILED if result.failed else EXIT_OK
+
+
 COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
     "validate": ("check a stack's settings; one line per problem, exit 2 when bad", cmd_validate),
+    "rehearse": ("run up, preview, refresh or destroy (or the whole lifecycle) against simulated nodes", cmd_rehearse),
     "simulate": ("serve a sim stack's nodes on 127.0.0.1 in the foreground, for the Pulumi CLI", cmd_simulate),
 }
 
@@ -74,6 +88,9 @@ def parser() -> argparse.ArgumentParser:
     for name, (help_text, _) in COMMANDS.items():
         command = sub.add_parser(name, help=help_text, description=help_text)
         command.add_argument("--stack", default="sim", help="stack name: sim (default), lab, prod")
+        if name == "rehearse":
+            command.add_argument("operation", choices=["up", "preview", "refresh", "destroy", "lifecycle"])
+            command.add_argument("--keep-nodes", action="store_true", help="leave the simulated nodes running")
         if name == "simulate":
             command.add_argument("--base-port", type=int, default=0, help="first node's port (default: the stack's)")
             command.add_argument("--world", type=Path, default=None, help="world file (default: the stack's)")

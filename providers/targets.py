@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing_extensions import TypedDict
+from typing_extensions import NotRequired, TypedDict
 
 
 class NodeTarget(TypedDict):
     name: str
     endpoint: str
-    thumbprint: str | None
+    # The wire drops None values, so a node without a pinned certificate arrives without the key.
+    thumbprint: NotRequired[str | None]

@@ -1,0 +1,104 @@
+"""The main job (`make rehearse`): the whole lifecycle of the `sim` stack, each claim checked.
+
+up -> an SSO client gets the secret from the network name -> a second preview changes nothing and
+sends no WinRM request -> the role fails over to the other node and back, the client checked on
+each -> destroy, and the world is as it started.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+import settings
+from ops import rehearsal, simstack
+from providers.base import ProviderSettings
+from providers.runner import WinRmRunner
+from simulator.world import sso_client_can_get_secret
+
+
+class CheckFailed(Exception):
+    """A claim of the main job did not hold."""
+
+
+def remote(config: settings.StackSettings, stack: simstack.SimulatedStack, node: str, op: str, **params: Any) -> Any:
+    """Run one operation on a simulated node over WinRM, with the stack's own connection settings."""
+    provider_settings = ProviderSettings.from_config(
+        {
+            f"{settings.PROJECT}:winrm": json.dumps(config.winrm.model_dump(by_alias=True, mode="json")),
+            f"{settings.PROJECT}:domain": json.dumps(config.domain.model_dump(by_alias=True, mode="json")),
+            f"{settings.PROJECT}:installPassword": config.secret("installPassword"),
+        }.get
+    )
+    target = {"name": node, "endpoint": stack.endpoints[node], "thumbprint": None}
+    runner = WinRmRunner(provider_settings.runner_config())
+    return runner.run_script(provider_settings.connection(target), op, params)
+
+
+def client_check(config: settings.StackSettings, stack: simstack.SimulatedStack, out: Console) -> str:
+    """Ask the role's owner, over WinRM, whether an SSO client gets the secret from the network name."""
+    first = config.nodes[0].name
+    role = remote(config, stack, first, "role_get", Name=config.sso.network_name)
+    owner = str(role["ownerNode"])
+    answer = remote(config, stack, owner, "sso_client_check", SqlServer=config.sql.server, Database=config.sql.database)
+    if not answer["ok"]:
+        raise CheckFailed(f"an SSO client cannot get the secret from {config.sso.network_name}: {answer['error']}")
+    out.print(f"  [green]ok[/green]      SSO client got the secret from {answer['secretServer']} (owner {owner})")
+    return owner
+
+
+def main(project_dir: Path, stack: str = "sim") -> int:
+    out = rehearsal.console()
+    config = settings.load_stack_file(settings.stack_file(project_dir, stack), stack)
+    if config.simulator is None:
+        raise settings.SettingsError([f"stack {stack} is not a simulator stack; the main job rehearses sim stacks"])
+    with rehearsal.simulated_nodes(project_dir, stack, config, keep=False) as nodes:
+        if nodes is None:
+            raise CheckFailed("the stack's ports are in use (is `python -m ops simulate` running?); stop it first")
+        try:
+            return _lifecycle(project_dir, stack, config, nodes, out)
+        except CheckFailed as failure:
+            out.print(f"[red]main job failed[/red]: {failure}")
+            return 1
+
+
+def _lifecycle(
+    project_dir: Path, stack: str, config: settings.StackSettings, nodes: simstack.SimulatedStack, out: Console
+) -> int:
+    before = sso_client_can_get_secret(nodes.world)
+    out.rule("1. pulumi up (rehearsal)")
+    if rehearsal.run(project_dir, stack, "up", out).failed:
+        raise CheckFailed("up failed; see the lines above")
+    out.rule("2. SSO client check")
+    client_check(config, nodes, out)
+
+    out.rule("3. second preview: no changes, no WinRM requests")
+    requests = nodes.http_requests()
+    preview = rehearsal.run(project_dir, stack, "preview", out)
+    sent = nodes.http_requests() - requests
+    changes = [o for o in preview.outcomes if o.op.value not in ("same",)]
+    out.print(f"  preview sent {sent} WinRM requests and plans {len(changes)} changes")
+    if preview.failed or sent or changes:
+        raise CheckFailed(f"preview was not a no-op: {sent} requests, changes {[o.name for o in changes]}")
+
+    out.rule("4. fail the role over and back")
+    first, second = config.nodes[0].name, config.nodes[1].name
+    for target in (second, first):
+        remote(config, nodes, first, "role_move", Name=config.sso.network_name, Node=target)
+        owner = client_check(config, nodes, out)
+        if owner.upper() != target.upper():
+            raise CheckFailed(f"the role should be on {target} but is on {owner}")
+
+    out.rule("5. pulumi destroy (rehearsal)")
+    if rehearsal.run(project_dir, stack, "destroy", out).failed:
+        raise CheckFailed("destroy failed; see the lines above")
+    cluster = nodes.world.cluster
+    left = [] if cluster is None else [cluster.name]
+    out.print(f"  cluster left: {left or 'none'}; client check now: {sso_client_can_get_secret(nodes.world)[1]}")
+    if left or sso_client_can_get_secret(nodes.world)[0] != before[0]:
+        raise CheckFailed("destroy did not return the world to where it started")
+    out.print("[bold green]main job passed[/bold green]: up, client check, no-op preview, failover and back, destroy")
+    return 0
