@@ -17,7 +17,6 @@ import settings
 from ops import rehearsal, simstack
 from providers.base import ProviderSettings
 from providers.runner import WinRmRunner
-from simulator.world import sso_client_can_get_secret
 
 
 class CheckFailed(Exception):
@@ -68,7 +67,6 @@ def main(project_dir: Path, stack: str = "sim") -> int:
 def _lifecycle(
     project_dir: Path, stack: str, config: settings.StackSettings, nodes: simstack.SimulatedStack, out: Console
 ) -> int:
-    before = sso_client_can_get_secret(nodes.world)
     out.rule("1. pulumi up (rehearsal)")
     if rehearsal.run(project_dir, stack, "up", out).failed:
         raise CheckFailed("up failed; see the lines above")
@@ -95,10 +93,12 @@ def _lifecycle(
     out.rule("5. pulumi destroy (rehearsal)")
     if rehearsal.run(project_dir, stack, "destroy", out).failed:
         raise CheckFailed("destroy failed; see the lines above")
+    # What the stack built is gone; what it found (SSO installed and configured, SSODB) stays, with
+    # the master secret server named as before the procedure: the first node.
     cluster = nodes.world.cluster
-    left = [] if cluster is None else [cluster.name]
-    out.print(f"  cluster left: {left or 'none'}; client check now: {sso_client_can_get_secret(nodes.world)[1]}")
-    if left or sso_client_can_get_secret(nodes.world)[0] != before[0]:
+    info = remote(config, nodes, first, "secret_server_get", SqlServer=config.sql.server, Database=config.sql.database)
+    out.print(f"  cluster left: {cluster.name if cluster else 'none'}; SSODB's secret server: {info['secretServer']}")
+    if cluster is not None or str(info["secretServer"]).upper() != first.upper():
         raise CheckFailed("destroy did not return the world to where it started")
     out.print("[bold green]main job passed[/bold green]: up, client check, no-op preview, failover and back, destroy")
     return 0

@@ -79,6 +79,13 @@ class SecretServerNameProvider(EntssoProvider):
         except RemoteOperationError as error:
             if not self.skip_unreachable(error):
                 raise
+        for node in inputs.nodes:  # undo step 9: ENTSSO runs locally again, as it did before clustering
+            try:
+                with self.node(node, "delete SecretServerName: start ENTSSO") as remote:
+                    remote.call("sso_service_set", State="Running", StartupType="Automatic")
+            except RemoteOperationError as error:
+                if not self.skip_unreachable(error):
+                    raise
 
     def _converge(self, inputs: SecretServerNameInputs) -> str:
         """Get, test, set; returns the secret server SSODB named before (for delete to restore)."""

@@ -1,0 +1,177 @@
+"""Step 5: back up the master secret through the COM API and keep a verified copy of its bytes.
+
+Get: the backup file on the node (length, SHA-256). Test: it still holds the bytes this resource
+escrowed. Set: ISSOConfigSS.BackupSecret, then the file is read back and its SHA-256 and length
+checked against what the backup returned, before anything that depends on the backup runs.
+Delete removes the file from the node (the escrowed bytes stay), unless a newer backup replaced it.
+Nothing here deletes or regenerates the master secret: a backup only reads it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import logging
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+import pulumi
+from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, UpdateResult
+from pydantic import Field, SecretStr, field_validator
+
+from providers.base import EntssoProvider, InputModel, same_computer
+from providers.runner import RemoteOperationError
+from providers.targets import NodeTarget
+from settings.model import backup_password_problem
+
+logger = logging.getLogger("entsso.providers")
+
+OUTPUTS = ("sha256", "length", "content", "taken_at", "secret_id")
+
+
+class SecretBackupInputs(InputModel):
+    node: NodeTarget
+    backup_file: str = Field(pattern=r"^[A-Za-z]:\\[^\\]")
+    password: SecretStr
+    reminder: str = Field(min_length=1, max_length=512)
+
+    @field_validator("password")
+    @classmethod
+    def _strong(cls, value: SecretStr) -> SecretStr:
+        problem = backup_password_problem(value.get_secret_value())
+        if problem:
+            raise ValueError(f"the backup password {problem}")
+        return value
+
+
+class SecretBackupProvider(EntssoProvider):
+    inputs_model = SecretBackupInputs
+    # Every input is part of the backup (where it is, its password, its reminder): a change is a new backup.
+    replace_on = frozenset({"node", "backup_file", "password", "reminder"})
+    # The new backup is taken before the old file goes, so a verified backup exists at every moment; delete
+    # then removes the old file only while it still holds the old bytes (at the same path, the new one is there).
+    delete_before_replace = False
+    secret_outputs = ("password", "content")
+    steps: ClassVar[dict[int, str]] = {5: "secret_backup"}
+
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        return same_computer(super().diff(id_, olds, news), olds, news)
+
+    def drift(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
+        """The file the last refresh read no longer holds the escrowed bytes: the update takes a new backup."""
+        content, sha256 = olds.get("content"), olds.get("sha256")
+        if isinstance(content, str) and isinstance(sha256, str) and _sha256(content) != sha256.upper():
+            return ["sha256"]
+        return []
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        inputs = SecretBackupInputs.from_props(props)
+        return CreateResult(_id(inputs), {**props, **self._back_up(inputs)})
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        inputs = SecretBackupInputs.from_props(news)
+        with self.node(inputs.node, "SecretBackup") as remote:
+            live = remote.call("file_get", Path=inputs.backup_file)
+        if _holds(live, olds) and not self.drift(olds, news):
+            return UpdateResult({**news, **{key: olds[key] for key in OUTPUTS}})
+        return UpdateResult({**news, **self._back_up(inputs)})
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        inputs = SecretBackupInputs.from_props(props)
+        with self.node(inputs.node, "read SecretBackup") as remote:
+            live = remote.call("file_get", Path=inputs.backup_file)
+        if not live["exists"]:  # gone: the next up takes a new backup
+            return ReadResult("", {})
+        return ReadResult(id_, {**props, "sha256": str(live["sha256"]).upper(), "length": int(live["length"])})
+
+    def delete(self, _id: str, props: dict[str, Any]) -> None:
+        inputs = SecretBackupInputs.from_props(props)
+        try:
+            with self.node(inputs.node, "delete SecretBackup") as remote:
+                live = remote.call("file_get", Path=inputs.backup_file)
+                if live["exists"] and not _holds(live, props):
+                    logger.info("keeping %s on %s: it holds a newer backup", inputs.backup_file, inputs.node["name"])
+                elif live["exists"]:
+                    remote.call("file_remove", Path=inputs.backup_file)
+        except RemoteOperationError as error:
+            if not self.skip_unreachable(error):
+                raise
+
+    def _back_up(self, inputs: SecretBackupInputs) -> dict[str, Any]:
+        with self.node(inputs.node, "SecretBackup") as remote:
+            taken = remote.call(
+                "secret_backup",
+                BackupFile=inputs.backup_file,
+                BackupPassword=inputs.password.get_secret_value(),
+                BackupReminder=inputs.reminder,
+            )
+            on_disk = remote.call("file_get", Path=inputs.backup_file)
+        content, sha256, length = str(taken["contentBase64"]), str(taken["sha256"]).upper(), int(taken["length"])
+        problem = _mismatch(content, sha256, length, on_disk)
+        if problem:
+            raise RuntimeError(f"the backup {inputs.backup_file} on {inputs.node['name']} does not verify: {problem}")
+        return {
+            "sha256": sha256,
+            "length": length,
+            "content": content,
+            "taken_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "secret_id": str(taken["secretId"]),
+        }
+
+
+def _mismatch(content: str, sha256: str, length: int, on_disk: Mapping[str, Any]) -> str:
+    """Why the bytes the backup returned and the file on disk are not one and the same backup ('' when they are)."""
+    if not on_disk["exists"]:
+        return "the file is not there after the backup"
+    if str(on_disk["sha256"]).upper() != sha256 or int(on_disk["length"]) != length:
+        return f"the file has SHA-256 {on_disk['sha256']} ({on_disk['length']} bytes), the backup {sha256} ({length})"
+    if _sha256(content) != sha256 or len(_bytes(content)) != length:
+        return "the bytes returned do not hash to the SHA-256 the backup reported"
+    return ""
+
+
+def _holds(live: Mapping[str, Any], outputs: Mapping[str, Any]) -> bool:
+    """Whether the live file is the backup these outputs describe."""
+    return bool(live["exists"]) and str(live["sha256"]).upper() == str(outputs.get("sha256", "")).upper()
+
+
+def _bytes(content: str) -> bytes:
+    try:
+        return base64.b64decode(content, validate=True)
+    except (binascii.Error, ValueError):
+        return b""
+
+
+def _sha256(content: str) -> str:
+    return hashlib.sha256(_bytes(content)).hexdigest().upper()
+
+
+def _id(inputs: SecretBackupInputs) -> str:
+    return f"{inputs.node['name']}:{inputs.backup_file}"
+
+
+class SecretBackup(Resource, module="entsso", name="SecretBackup"):
+    """Step 5: a verified backup of the master secret on the node; its bytes are a secret output (escrow)."""
+
+    sha256: pulumi.Output[str]
+    length: pulumi.Output[int]
+    content: pulumi.Output[str]
+    taken_at: pulumi.Output[str]
+    secret_id: pulumi.Output[str]
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        node: pulumi.Input[NodeTarget],
+        backup_file: pulumi.Input[str],
+        password: pulumi.Input[str],
+        reminder: pulumi.Input[str],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        inputs = {"node": node, "backup_file": backup_file, "password": password, "reminder": reminder}
+        props: dict[str, Any] = {**inputs, **dict.fromkeys(OUTPUTS)}
+        secrets = pulumi.ResourceOptions(additional_secret_outputs=list(SecretBackupProvider.secret_outputs))
+        super().__init__(SecretBackupProvider(), resource_name, props, pulumi.ResourceOptions.merge(opts, secrets))

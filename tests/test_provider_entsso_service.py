@@ -1,0 +1,270 @@
+"""EntssoService (steps 18-23) against the simulated nodes, through real WinRM."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+from providers_support import CONFIG, N1, N2, bring_world_to, configured, sim, targets, world_op  # noqa: F401
+from pulumi.output import Unknown
+
+from ops import simstack
+from providers.base import EntssoProvider
+from providers.entsso_service import EntssoServiceProvider
+from providers.runner import RemoteOperationError, WinRmRunner
+from simulator.world import Fault, FaultPlan, windows
+from simulator.world.model import key
+
+CAP = CONFIG.sso.network_name
+TASK_PASSWORD = CONFIG.secret("installPassword")
+
+UNKNOWN: Any = Unknown()  # type: ignore[no-untyped-call]  # a preview's unknown value
+
+
+def service_inputs(stack: simstack.SimulatedStack, **changes: Any) -> dict[str, Any]:
+    return {
+        "nodes": targets(stack),
+        "network_name": CAP,
+        "ip": str(CONFIG.sso.ip),
+        "probe_port": CONFIG.sso.probe_port,
+        "service_account": CONFIG.domain.service_account,
+        "active_node": N2,
+        **changes,
+    }
+
+
+def operations_seen(stack: simstack.SimulatedStack, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every operation the world runs from now on, in order."""
+    seen: list[str] = []
+    invoke = stack.host.invoke
+
+    def spy(session: Any, operation: str, parameters: dict[str, object]) -> dict[str, object]:
+        seen.append(operation)
+        return invoke(session, operation, parameters)
+
+    monkeypatch.setattr(stack.host, "invoke", spy)
+    return seen
+
+
+def quick_retries(provider: EntssoProvider, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two attempts, no backoff: a dead node or a fault plan fails in milliseconds instead of seconds."""
+    config = (
+        provider._settings()
+        .runner_config()
+        .model_copy(
+            update={"retry_attempts": 2, "backoff_initial_s": 0.0, "backoff_max_s": 0.0, "backoff_jitter_s": 0.0}
+        )
+    )
+    monkeypatch.setattr(provider, "runner", lambda: WinRmRunner(config))
+
+
+def client(stack: simstack.SimulatedStack) -> tuple[bool, str]:
+    with stack.host.lock:
+        return windows.sso_client_can_get_secret(stack.world)
+
+
+def test_create_from_scratch_clusters_entsso_and_moves_it_to_the_active_node(
+    sim: simstack.SimulatedStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bring_world_to(sim, "dtc")
+    provider = configured(EntssoServiceProvider)
+    created = provider.create(service_inputs(sim))
+
+    outs = created.outs or {}
+    assert created.id == CAP
+    assert (outs["owner_node"], outs["resource"], outs["state"]) == (N2, "ENTSSO", "Online")
+    assert outs["possible_owners"] == [N1, N2] and outs["dependencies"] == [CAP]
+    cluster = sim.world.cluster
+    assert cluster is not None
+    service = cluster.resource("ENTSSO")
+    assert service is not None and service.type == "Generic Service" and service.group == CAP
+    assert service.parameters["ServiceName"] == "ENTSSO" and service.parameters["UseNetworkName"] == 1
+    ip = cluster.resource(f"IP Address {CONFIG.sso.ip}")
+    assert ip is not None and ip.parameters["ProbePort"] == CONFIG.sso.probe_port
+    assert ip.parameters["SubnetMask"] == "255.255.255.255"
+    assert cluster.access[CONFIG.domain.service_account] == "Full"
+    for node in (N1, N2):  # only the cluster may start ENTSSO now (pitfall 2)
+        entsso = sim.world.nodes[node].service("ENTSSO")
+        assert entsso is not None and entsso.start_mode == "Manual"
+    # Node 2 has no secret until SecretRestore; on node 1, which has it, clients get it by the name.
+    ok, error = client(sim)
+    assert not ok and "secret is not available" in error
+    world_op(sim, N1, "role_move", Name=CAP, Node=N1)
+    assert client(sim) == (True, f"secret served by '{CAP}' from node {N1}")
+
+    world_op(sim, N1, "role_move", Name=CAP, Node=N2)
+    seen = operations_seen(sim, monkeypatch)
+    provider.create(service_inputs(sim))
+    assert seen == ["role_get"]  # converged: nothing to set, no needless move
+
+
+def test_create_resumes_after_a_failure_half_way(monkeypatch: pytest.MonkeyPatch) -> None:
+    # generic_service_set runs, but its answer is lost on node 1 and node 2 cannot be reached.
+    plan = FaultPlan(
+        faults=[
+            Fault(kind="reset_after", node=N1, operation="generic_service_set", times=2),
+            Fault(kind="reset_before", node=N2, times=2),
+        ]
+    )
+    with simstack.running(CONFIG, ports="any", plan=plan) as stack:
+        bring_world_to(stack, "dtc")
+        provider = configured(EntssoServiceProvider)
+        quick_retries(provider, monkeypatch)
+        with pytest.raises(RemoteOperationError):
+            provider.create(service_inputs(stack))
+        role = world_op(stack, N1, "role_get", Name=CAP)
+        assert role["service"]["useNetworkName"] == 1 and role["ownerNode"] == N1  # set, not yet moved
+
+        seen = operations_seen(stack, monkeypatch)
+        outs = provider.create(service_inputs(stack)).outs or {}
+        assert seen == ["role_get", "role_move", "role_get"]
+        assert outs["owner_node"] == N2
+
+
+def test_read_shows_a_move_and_update_repairs_use_network_name(sim: simstack.SimulatedStack) -> None:
+    bring_world_to(sim, "dtc")
+    provider = configured(EntssoServiceProvider)
+    created = provider.create(service_inputs(sim))
+
+    world_op(sim, N2, "role_move", Name=CAP, Node=N1)  # a failover is not drift: no update for it
+    moved = provider.read(CAP, created.outs or {}).outs or {}
+    assert moved["owner_node"] == N1
+    assert not provider.diff(CAP, moved, service_inputs(sim)).changes
+
+    cluster = sim.world.cluster
+    assert cluster is not None
+    with sim.host.lock:  # someone clears "Use Network Name for computer name"
+        cluster.resources[key("ENTSSO")].parameters["UseNetworkName"] = 0
+    drifted = provider.read(CAP, moved).outs or {}
+    assert drifted["use_network_name"] == 0
+    diff = provider.diff(CAP, drifted, service_inputs(sim))
+    assert diff.changes and not diff.replaces
+
+    outs = provider.update(CAP, drifted, service_inputs(sim)).outs or {}
+    assert outs["use_network_name"] == 1 and outs["owner_node"] == N1  # repaired where it runs
+    assert cluster.resources[key("ENTSSO")].parameters["UseNetworkName"] == 1
+    assert client(sim)[0]
+
+
+def test_read_shows_a_removed_resource_and_an_empty_id_for_a_removed_role(sim: simstack.SimulatedStack) -> None:
+    bring_world_to(sim, "dtc")
+    provider = configured(EntssoServiceProvider)
+    created = provider.create(service_inputs(sim))
+    cluster = sim.world.cluster
+    assert cluster is not None
+    with sim.host.lock:  # Remove-ClusterResource ENTSSO behind Pulumi's back
+        windows.take_offline(sim.world, cluster.resources[key("ENTSSO")])
+        del cluster.resources[key("ENTSSO")]
+
+    olds = provider.read(CAP, created.outs or {}).outs or {}
+    assert olds["resource"] == "" and olds["state"] == "Absent"
+    assert provider.diff(CAP, olds, service_inputs(sim)).changes
+    outs = provider.update(CAP, olds, service_inputs(sim)).outs or {}
+    assert outs["resource"] == "ENTSSO" and outs["state"] == "Online"
+
+    world_op(sim, N1, "role_remove", Name=CAP)
+    assert provider.read(CAP, outs).id is None
+
+
+def test_update_changes_probe_port_and_address_in_place(sim: simstack.SimulatedStack) -> None:
+    bring_world_to(sim, "dtc")
+    provider = configured(EntssoServiceProvider)
+    olds = provider.create(service_inputs(sim)).outs or {}
+    news = service_inputs(sim, probe_port=59990, ip="10.10.1.55")
+    diff = provider.diff(CAP, olds, news)
+    assert diff.changes and not diff.replaces
+
+    outs = provider.update(CAP, olds, news).outs or {}
+    assert (outs["probe_port"], outs["ip"], outs["owner_node"]) == (59990, "10.10.1.55", N2)
+    role = world_op(sim, N1, "role_get", Name=CAP)
+    assert role["ipAddress"]["probePort"] == 59990 and role["ipAddress"]["address"] == "10.10.1.55"
+    assert role["state"] == "Online"
+
+    back = provider.update(CAP, outs, service_inputs(sim, active_node=N1)).outs or {}
+    assert back["owner_node"] == N1  # a new active node is a move
+
+
+def test_diff_replaces_only_for_a_new_network_name(sim: simstack.SimulatedStack) -> None:
+    provider = configured(EntssoServiceProvider)
+    olds = {
+        **service_inputs(sim),
+        "resource": "ENTSSO",
+        "service_name": "ENTSSO",
+        "use_network_name": 1,
+        "dependencies": [CAP],
+        "possible_owners": [N1, N2],
+        "state": "Online",
+        "full_access": [CONFIG.domain.service_account],
+    }
+    assert not provider.diff(CAP, olds, {**service_inputs(sim), "__provider": "new blob"}).changes
+    renamed = provider.diff(CAP, olds, service_inputs(sim, network_name="MSSCLUSTER2"))
+    assert renamed.replaces == ["network_name"] and renamed.delete_before_replace
+    for name, value in (("ip", "10.10.1.55"), ("probe_port", 59990), ("active_node", N1)):
+        diff = provider.diff(CAP, olds, service_inputs(sim, **{name: value}))
+        assert diff.changes and not diff.replaces
+    assert provider.diff(CAP, {**olds, "possible_owners": [N1]}, service_inputs(sim)).changes
+
+
+def test_delete_removes_resource_and_role_and_leaves_the_cluster_as_before(sim: simstack.SimulatedStack) -> None:
+    bring_world_to(sim, "dtc")
+    cluster = sim.world.cluster
+    assert cluster is not None
+    before = (sorted(cluster.groups), sorted(cluster.resources), sorted(sim.world.domain.computers))
+    provider = configured(EntssoServiceProvider)
+    created = provider.create(service_inputs(sim))
+    provider.delete(CAP, created.outs or {})
+    assert (sorted(cluster.groups), sorted(cluster.resources), sorted(sim.world.domain.computers)) == before
+    assert all(sim.world.nodes[n].services[key("ENTSSO")].state == "Stopped" for n in (N1, N2))
+
+
+def test_delete_with_nodes_down(
+    sim: simstack.SimulatedStack, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    bring_world_to(sim, "dtc")
+    strict = CONFIG.model_copy(update={"winrm": CONFIG.winrm.model_copy(update={"skip_unreachable_on_delete": False})})
+    provider, lenient = configured(EntssoServiceProvider, strict), configured(EntssoServiceProvider)
+    quick_retries(provider, monkeypatch)
+    quick_retries(lenient, monkeypatch)
+    outs = provider.create(service_inputs(sim)).outs or {}
+    sim.server(N2).stop()
+    provider.delete(CAP, outs)  # node 1 still answers for the cluster
+    assert sim.world.cluster is not None and sim.world.cluster.group(CAP) is None
+
+    sim.server(N1).stop()
+    with pytest.raises(RemoteOperationError) as failure:
+        provider.delete(CAP, outs)
+    assert failure.value.kind == "transport" and "check that the node is up" in str(failure.value)
+    with caplog.at_level(logging.WARNING, logger="entsso.providers"):
+        lenient.delete(CAP, outs)
+    assert "skipping unreachable node" in caplog.text
+
+
+def test_check_reports_bad_input_and_tolerates_unknowns(sim: simstack.SimulatedStack) -> None:
+    provider = configured(EntssoServiceProvider)
+    assert provider.check({}, service_inputs(sim)).failures == []
+    bad = provider.check(
+        {}, service_inputs(sim, network_name="MSS_CLUSTER", ip="ten", probe_port=0, service_account="svc-entsso")
+    )
+    reasons = {failure.property: failure.reason for failure in bad.failures}
+    assert set(reasons) == {"network_name", "ip", "probe_port", "service_account"}
+    assert "use 'MSSCLUSTER'" in reasons["network_name"]
+    stranger = provider.check({}, service_inputs(sim, active_node="MSSNODE9")).failures
+    assert len(stranger) == 1 and "MSSNODE9 is not one of" in stranger[0].reason
+    unknown = provider.check({}, service_inputs(sim, nodes=UNKNOWN, active_node=UNKNOWN, ip=UNKNOWN))
+    assert unknown.failures == []
+
+
+def test_the_task_password_never_reaches_an_error_or_a_log(
+    sim: simstack.SimulatedStack, caplog: pytest.LogCaptureFixture
+) -> None:
+    bring_world_to(sim, "dtc")
+    provider = configured(EntssoServiceProvider)
+    with sim.host.lock:  # the ENTSSO binaries vanish from node 2: generic_service_set fails there
+        del sim.world.nodes[N2].services[key("ENTSSO")]
+    with caplog.at_level(logging.DEBUG), pytest.raises(RemoteOperationError) as failure:
+        provider.create(service_inputs(sim))
+    assert failure.value.operation == "generic_service_set"
+    assert "Cannot find any service with service name 'ENTSSO'" in str(failure.value)
+    assert TASK_PASSWORD not in str(failure.value) + repr(failure.value.__dict__)
+    assert TASK_PASSWORD not in caplog.text
