@@ -75,9 +75,16 @@ def cmd_rehearse(args: argparse.Namespace) -> int:
     return EXIT_FAILED if result.failed else EXIT_OK
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from ops import bench
+
+    return bench.main(PROJECT_DIR, args.stack, args.only)
+
+
 COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
     "validate": ("check a stack's settings; one line per problem, exit 2 when bad", cmd_validate),
     "rehearse": ("run up, preview, refresh or destroy (or the whole lifecycle) against simulated nodes", cmd_rehearse),
+    "bench": ("measure and print figures: work and protocol efficiency, no-op runs, start-up", cmd_bench),
     "simulate": ("serve a sim stack's nodes on 127.0.0.1 in the foreground, for the Pulumi CLI", cmd_simulate),
 }
 
@@ -91,6 +98,8 @@ def parser() -> argparse.ArgumentParser:
         if name == "rehearse":
             command.add_argument("operation", choices=["up", "preview", "refresh", "destroy", "lifecycle"])
             command.add_argument("--keep-nodes", action="store_true", help="leave the simulated nodes running")
+        if name == "bench":
+            command.add_argument("--only", action="append", default=[], help="run only these benchmarks (repeatable)")
         if name == "simulate":
             command.add_argument("--base-port", type=int, default=0, help="first node's port (default: the stack's)")
             command.add_argument("--world", type=Path, default=None, help="world file (default: the stack's)")
