@@ -11,7 +11,7 @@ from pathlib import Path
 
 import settings
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+PROJECT_DIR = Path(__file__).absolute().parent.parent  # not resolved: a linked checkout keeps its own stacks
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
 
@@ -81,9 +81,18 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return bench.main(PROJECT_DIR, args.stack, args.only)
 
 
+def cmd_runbook(args: argparse.Namespace) -> int:
+    from ops import runbook
+
+    load(args.stack)  # bad settings stop here with their one-line problems
+    print(runbook.render(PROJECT_DIR, args.stack))
+    return EXIT_OK
+
+
 COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
     "validate": ("check a stack's settings; one line per problem, exit 2 when bad", cmd_validate),
     "rehearse": ("run up, preview, refresh or destroy (or the whole lifecycle) against simulated nodes", cmd_rehearse),
+    "runbook": ("the ordered documented steps (and Azure resources) the stack performs, as Markdown", cmd_runbook),
     "bench": ("measure and print figures: work and protocol efficiency, no-op runs, start-up", cmd_bench),
     "simulate": ("serve a sim stack's nodes on 127.0.0.1 in the foreground, for the Pulumi CLI", cmd_simulate),
 }
