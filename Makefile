@@ -22,6 +22,7 @@ lint: setup
 
 typecheck: setup
 	$(PY) -m mypy
+	$(PY) -m mypy policy/policies.py
 
 unit: setup
 	$(PY) -m pytest -n 2 --dist loadfile -q
