@@ -1,0 +1,839 @@
+"""`python -m ops bench`: the project's efficiency figures, each measured beside its baseline in one run.
+
+    work      wall time of `up` from nothing, on simulated nodes whose operations take realistic (scaled)
+              time, over the critical path of those durations through the program's dependency graph,
+              and over a naive plan that runs every operation in turn.            goal: at most 1.1x
+    protocol  HTTP requests of `up` (total and on the critical path) against the naive way: one fresh
+              pywinrm Session (connection, NTLM handshake, shell) per operation; and the wall time of
+              both at 50 ms round trip, NTLM with message encryption.             goal: at least 3x fewer
+    noop      WinRM requests of `preview` and of `up` on a stack that has not changed.  goal: 0 and 0
+    startup   time and peak memory to build the prod graph under Pulumi's mocks: the Azure foundation,
+              and the whole program with its dynamic resources registered but not run.  no goal set
+
+It measures and prints the goal beside each figure; it never asserts one. Every node here is
+simulated on free ports with its own world and a throwaway state, so the stack's own simulator,
+ports, world and state are never touched. Exit 0 when every benchmark ran (goals met or not),
+1 when one could not run.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import itertools
+import json
+import math
+import os
+import re
+import socket
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import winrm
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+import settings
+from ops import rehearsal, simstack, startup_bench
+from ops.rehearse.engine import Engine
+from ops.rehearse.model import Event, Op, RunResult, Status, urn_name
+from ops.rehearse.state import PASSPHRASE_ENV
+from providers import runner_wire
+from simulator.shell import SimulatedShell
+from simulator.world import FaultPlan, WorldHost
+from simulator.wsman.backend import Directive, Outcome, PreparedCommand, Session
+from simulator.wsman.server import WsManServer
+from simulator.wsman.shells import CounterSnapshot
+
+EXIT_OK, EXIT_FAILED = 0, 1
+PREFIX = f"{settings.PROJECT}:"
+
+# --- realistic durations -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Duration:
+    seconds: float  # on a real node
+    source: str  # why this figure
+
+
+# Seconds each operation takes on a real Windows Server 2022 node (D2s_v5 class), one line of
+# justification each. Every operation of docs/operations.md is here (tests/test_bench.py holds it).
+REALISTIC: dict[str, Duration] = {
+    "feature_get": Duration(8, "Get-WindowsFeature reads the CBS feature store: 5-10 s cold"),
+    "feature_install": Duration(240, "Install-WindowsFeature Failover-Clustering -IncludeManagementTools: ~4 min"),
+    "cluster_get": Duration(2, "Get-Cluster: loading the FailoverClusters module dominates, 1-3 s"),
+    "cluster_test": Duration(120, "Test-Cluster Inventory/Network/System Configuration, two nodes: 1-3 min"),
+    "cluster_new": Duration(120, "New-Cluster -NoStorage: forms the cluster, creates the CNO in AD, ~2 min"),
+    "cluster_quorum_set": Duration(20, "Set-ClusterQuorum -CloudWitness: creates the witness blob over HTTPS"),
+    "cluster_remove": Duration(60, "Remove-Cluster -CleanupAD -Force: evicts nodes, removes CNO/VCOs, ~1 min"),
+    "sso_get": Duration(2, "Win32_Service query and two registry reads"),
+    "sso_install": Duration(360, "silent BizTalk setup of the SSO features (msiexec, .NET checks): ~6 min"),
+    "sso_configure": Duration(180, "Configuration.exe /s: creates or joins SSODB, registers ENTSSO: ~3 min"),
+    "sso_unconfigure": Duration(60, "Configuration.exe /u: unregisters ENTSSO from SSODB, ~1 min"),
+    "secret_backup": Duration(10, "ISSOConfigSS.BackupSecret over COM, then the file read back: ~10 s"),
+    "file_get": Duration(1, "Get-Item and Get-FileHash of a few-KB file"),
+    "file_put": Duration(2, "decode and write a few KB, verify its SHA-256"),
+    "file_remove": Duration(1, "Remove-Item of one file"),
+    "sso_service_set": Duration(15, "Set-Service and Stop-Service ENTSSO: the service takes 10-20 s to stop"),
+    "secret_server_get": Duration(3, "ISSOConfigDB.GetDBInfo: one COM call and a SQL round trip"),
+    "secret_server_set": Duration(20, "ssomanage -updatedb, waiting out its DTC errors, then GetDBInfo again"),
+    "dtc_get": Duration(3, "Get-ClusterResource/Get-DtcNetworkSetting for one role"),
+    "dtc_set": Duration(90, "Add-ClusterServerRole with disk, DTC resource online, DTC restart: 1-2 min"),
+    "dtc_remove": Duration(30, "Stop-ClusterGroup and Remove-ClusterGroup -RemoveResources"),
+    "role_get": Duration(2, "Get-ClusterGroup/Resource/OwnerNode/Access for one role"),
+    "role_set": Duration(45, "Add-ClusterServerRole: VCO in AD, DNS registration, IP and name online"),
+    "generic_service_set": Duration(40, "Add-ClusterResource Generic Service, dependency, owners, cycle online"),
+    "role_move": Duration(30, "Move-ClusterGroup and a Stop/Start of the ENTSSO resource: ~30 s"),
+    "role_remove": Duration(20, "Stop-ClusterGroup and Remove-ClusterGroup -RemoveResources"),
+    "secret_restore": Duration(10, "ISSOConfigSS.RestoreSecret over COM, copy deleted, MSID read back"),
+    "secret_get": Duration(2, "registry read and an event-log query for the latest secret event"),
+    "sso_client_check": Duration(5, "GetDBInfo, then BackupSecret over RPC to the network name"),
+}
+# One scale for every duration: a real minute becomes one second, so `up` runs in well under a minute.
+SCALE = 1 / 60
+ROUND_TRIP = 0.050  # seconds the simulator adds to every HTTP request in the protocol benchmark
+
+
+def scaled_durations() -> dict[str, float]:
+    return {operation: duration.seconds * SCALE for operation, duration in REALISTIC.items()}
+
+
+# --- what the simulated nodes saw ----------------------------------------------------------------
+
+
+@dataclass
+class OperationRun:
+    """One operation a node executed, with the envelope it came in (held in memory only: it has secrets)."""
+
+    node: str
+    connection: int
+    operation: str
+    envelope: bytes
+    started: float
+    finished: float = math.nan
+    stdout: bytes = b""
+
+    def result(self) -> dict[str, object]:
+        outcome = runner_wire.read_result(self.stdout)
+        return outcome.result if outcome is not None and outcome.ok else {}
+
+
+@dataclass
+class Connection:
+    """One HTTP connection to one node: one shell of one resource operation, as the runner opens them."""
+
+    id: int
+    node: str
+    requests: int = 0
+    operations: list[OperationRun] = field(default_factory=list)
+
+    def span(self) -> tuple[float, float]:
+        runs = [run for run in self.operations if not math.isnan(run.finished)]
+        if not runs:
+            return (math.nan, math.nan)
+        return (min(run.started for run in runs), max(run.finished for run in runs))
+
+
+class Traffic:
+    """Every HTTP request and operation the simulated nodes served, grouped by connection.
+
+    The WS-Man server handles each connection in a thread of its own, so the handling thread
+    identifies the connection: a thread-local marks the first request of each one.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._local = threading.local()
+        self._connections: list[Connection] = []
+
+    def _connection(self, node: str) -> Connection:
+        current: Connection | None = getattr(self._local, "connection", None)
+        if current is None:
+            with self._lock:
+                current = Connection(next(self._ids), node)
+                self._connections.append(current)
+            self._local.connection = current
+        return current
+
+    def request(self, node: str) -> None:
+        connection = self._connection(node)
+        with self._lock:
+            connection.requests += 1
+
+    def operation(self, node: str, operation: str, envelope: bytes) -> OperationRun:
+        connection = self._connection(node)
+        run = OperationRun(node, connection.id, operation, envelope, time.monotonic())
+        with self._lock:
+            connection.operations.append(run)
+        return run
+
+    def take(self) -> list[Connection]:
+        """What was recorded since the last take (connections still open keep counting in the old ones)."""
+        with self._lock:
+            taken, self._connections = self._connections, []
+            return taken
+
+
+class _TimedCommand:
+    """A prepared command whose execution (after the directive's duration) is noted."""
+
+    def __init__(self, inner: PreparedCommand, run: OperationRun) -> None:
+        self._inner = inner
+        self._run = run
+        self.directive: Directive = inner.directive
+        self.operation: str | None = inner.operation
+
+    def execute(self) -> Outcome:
+        outcome = self._inner.execute()
+        self._run.finished = time.monotonic()
+        self._run.stdout = outcome.stdout
+        return outcome
+
+
+class _ProbedShell:
+    """A node's simulated shell that tells `traffic` about every request and every operation."""
+
+    def __init__(self, inner: SimulatedShell, node: str, traffic: Traffic) -> None:
+        self._inner = inner
+        self._node = node
+        self._traffic = traffic
+
+    def request_delay(self) -> float:  # the server asks once per HTTP request, in the request's thread
+        self._traffic.request(self._node)
+        return self._inner.request_delay()
+
+    def prepare(self, session: Session, command: str, arguments: list[str], stdin: bytes) -> PreparedCommand:
+        prepared = self._inner.prepare(session, command, arguments, stdin)
+        if prepared.operation is None:
+            return prepared
+        return _TimedCommand(prepared, self._traffic.operation(self._node, prepared.operation, stdin))
+
+
+def _dropper(server: WsManServer) -> Callable[[str], None]:
+    """A rebooted node loses its WinRM shells (as in simstack)."""
+
+    def drop(node: str) -> None:
+        if node.upper() == server.node.upper():
+            server.drop_shells()
+
+    return drop
+
+
+def free_port_pair(count: int) -> int:
+    """A port p with p .. p+count-1 free, found by binding (the program puts node i on basePort + i)."""
+    for _ in range(200):
+        with socket.socket() as first:
+            first.bind(("127.0.0.1", 0))
+            port = int(first.getsockname()[1])
+        if port + count > 65000:
+            continue
+        taken = False
+        for offset in range(1, count):
+            with socket.socket() as other:
+                try:
+                    other.bind(("127.0.0.1", port + offset))
+                except OSError:
+                    taken = True
+            if taken:
+                break
+        if not taken:
+            return port
+    raise RuntimeError(f"no {count} adjacent free ports on 127.0.0.1")
+
+
+@contextmanager
+def probed_nodes(
+    config: settings.StackSettings, plan: FaultPlan, base_port: int = 0
+) -> Iterator[tuple[simstack.SimulatedStack, Traffic]]:
+    """The stack's nodes (seeded world, the plan's durations and delays) on base_port+i, or any free ports.
+
+    Assembled as `simstack.start` does, with each node's shell probed.
+    """
+    host = WorldHost(simstack.seeded_world(config), plan=plan)
+    stack = simstack.SimulatedStack(host)
+    traffic = Traffic()
+    users = {config.domain.install_account: config.secret("installPassword")}
+    try:
+        for index, node in enumerate(config.nodes):
+            server = WsManServer(
+                node.name,
+                _ProbedShell(SimulatedShell(host), node.name, traffic),
+                users,
+                dns_domains={config.domain.netbios: config.domain.fqdn},
+                port=base_port + index if base_port else 0,
+            )
+            server.start()
+            stack.servers.append(server)
+            host.on_reboot(_dropper(server))
+        yield stack, traffic
+    finally:
+        stack.stop()
+
+
+@dataclass(frozen=True)
+class Wire:
+    """The HTTP requests the nodes served over a span, by WS-Man action."""
+
+    requests: int
+    shells: int
+    actions: dict[str, int]
+
+    def mix(self) -> str:
+        """e.g. `NTLM+setup 48, Create 16, Command 43, ...`: requests with no SOAP action authenticate."""
+        order = ("Create", "Command", "Send", "Receive", "Signal", "Delete")
+        parts = [f"NTLM+setup {self.requests - sum(self.actions.values())}"]
+        parts += [f"{action} {self.actions[action]}" for action in order if self.actions.get(action)]
+        parts += [f"{action} {count}" for action, count in sorted(self.actions.items()) if action not in order]
+        return ", ".join(parts)
+
+
+def mark(nodes: simstack.SimulatedStack) -> list[CounterSnapshot]:
+    return [server.counters.snapshot() for server in nodes.servers]
+
+
+def wire_since(nodes: simstack.SimulatedStack, before: Sequence[CounterSnapshot]) -> Wire:
+    actions: Counter[str] = Counter()
+    requests = shells = 0
+    for server, old in zip(nodes.servers, before, strict=True):
+        now = server.counters.snapshot()
+        requests += now.http_requests - old.http_requests
+        shells += now.shells_created - old.shells_created
+        actions.update(now.actions[len(old.actions) :])
+    return Wire(requests, shells, dict(actions))
+
+
+# --- runs of the program -------------------------------------------------------------------------
+
+
+@dataclass
+class Measured:
+    result: RunResult
+    wall: float
+    started_at: float  # monotonic, when the run was asked for
+    wire: Wire  # what the nodes served during the run
+    connections: list[Connection]
+    windows: dict[str, tuple[float, float]]  # urn -> (start event, end event), monotonic
+
+    @property
+    def requests(self) -> int:
+        return self.wire.requests
+
+    def operations(self) -> list[OperationRun]:
+        runs = [run for c in self.connections for run in c.operations if not math.isnan(run.finished)]
+        return sorted(runs, key=lambda run: run.started)
+
+    def failure(self) -> str | None:
+        if self.result.error:
+            return self.result.error.strip().splitlines()[-1]
+        for outcome in self.result.outcomes:
+            if outcome.status is Status.FAILED:
+                return f"{outcome.name}: {rehearsal.first_line(outcome.error)}"
+        return None
+
+
+class BenchError(Exception):
+    """A benchmark could not be measured (a run failed, the graph could not be read)."""
+
+
+@dataclass
+class Rehearsed:
+    """The stack's program against probed simulated nodes on free ports, with a throwaway state."""
+
+    project_dir: Path
+    stack: str
+    nodes: simstack.SimulatedStack
+    traffic: Traffic
+    engine_config: dict[str, Any]
+    secret_keys: set[str]
+    state_path: Path
+
+    def run(self, operation: str) -> Measured:
+        stamped: list[tuple[float, Event]] = []
+        engine = Engine(
+            self.project_dir,
+            self.stack,
+            self.engine_config,
+            self.secret_keys,
+            self.state_path,
+            on_event=lambda event: stamped.append((time.monotonic(), event)),
+        )
+        self.traffic.take()
+        before = mark(self.nodes)
+        started_at = time.monotonic()
+        result: RunResult = getattr(engine, operation)()
+        wall = time.monotonic() - started_at
+        windows: dict[str, tuple[float, float]] = {}
+        for at, event in stamped:
+            first, _ = windows.get(event.urn, (at, at))
+            windows[event.urn] = (first if event.phase == "end" else at, at)
+        return Measured(result, wall, started_at, wire_since(self.nodes, before), self.traffic.take(), windows)
+
+
+@contextmanager
+def rehearsed(project_dir: Path, stack: str, config: settings.StackSettings, plan: FaultPlan) -> Iterator[Rehearsed]:
+    engine_config, secret_keys = rehearsal.stack_config(project_dir, stack)
+    base = free_port_pair(len(config.nodes))
+    engine_config[PREFIX + "simulator"] = {**engine_config[PREFIX + "simulator"], "basePort": base}
+    previous = os.environ.get(PASSPHRASE_ENV)
+    # The state is thrown away with its directory; its passphrase never reaches the project's key file.
+    os.environ[PASSPHRASE_ENV] = previous or "ops bench: throwaway state"
+    try:
+        with (
+            tempfile.TemporaryDirectory(prefix="entsso-bench-") as folder,
+            probed_nodes(config, plan, base) as (nodes, traffic),
+        ):
+            yield Rehearsed(
+                project_dir, stack, nodes, traffic, engine_config, secret_keys, Path(folder) / f"{stack}.json"
+            )
+    finally:
+        if previous is None:
+            os.environ.pop(PASSPHRASE_ENV, None)
+        else:
+            os.environ[PASSPHRASE_ENV] = previous
+
+
+# --- the dependency graph and its critical path --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GraphResource:
+    urn: str
+    type: str
+    depends_on: frozenset[str]
+    nodes: tuple[str, ...]  # the node names its inputs name; empty when it names none
+
+    @property
+    def name(self) -> str:
+        return urn_name(self.urn)
+
+    @property
+    def kind(self) -> str:
+        return self.type.rsplit(":", 1)[-1]
+
+
+def read_graph(state_path: Path) -> dict[str, GraphResource]:
+    """The resources and their dependencies as the program declared them, from the engine's state file.
+
+    Only the readable fields are used (urn, type, dependencies, parent, node names); no secret is decrypted.
+    """
+    try:
+        document = json.loads(state_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise BenchError(f"cannot read the state file {state_path}: {error}") from error
+    graph: dict[str, GraphResource] = {}
+    for record in document.get("resources", []):
+        if record.get("delete"):
+            continue
+        needed = set(record.get("dependencies", []))
+        for urns in record.get("propertyDependencies", {}).values():
+            needed.update(urns)
+        if record.get("parent"):
+            needed.add(record["parent"])
+        needed.discard(record["urn"])
+        inputs = record.get("inputs", {})
+        targets = [inputs.get("node"), *(inputs.get("nodes") or [])]
+        names = tuple(str(t["name"]) for t in targets if isinstance(t, dict) and isinstance(t.get("name"), str))
+        graph[record["urn"]] = GraphResource(record["urn"], record["type"], frozenset(needed), names)
+    return graph
+
+
+def critical_path(depends_on: Mapping[str, frozenset[str]], weight: Mapping[str, float]) -> tuple[float, list[str]]:
+    """The heaviest chain through the graph (a resource starts once all it depends on are done)."""
+    finish: dict[str, float] = {}
+    via: dict[str, str | None] = {}
+
+    def done(urn: str, visiting: frozenset[str]) -> float:
+        if urn in finish:
+            return finish[urn]
+        if urn in visiting:
+            raise BenchError(f"the dependency graph has a cycle through {urn.rsplit('::', 1)[-1]}")
+        best, before = 0.0, None
+        for needed in sorted(depends_on.get(urn, frozenset())):
+            if needed not in depends_on:
+                continue
+            candidate = done(needed, visiting | {urn})
+            if before is None or candidate > best:
+                best, before = candidate, needed
+        finish[urn], via[urn] = best + weight.get(urn, 0.0), before
+        return finish[urn]
+
+    if not depends_on:
+        return 0.0, []
+    last = max(sorted(depends_on), key=lambda urn: done(urn, frozenset()))
+    chain: list[str] = []
+    step: str | None = last
+    while step is not None:
+        chain.append(step)
+        step = via[step]
+    return finish[last], list(reversed(chain))
+
+
+PROVIDERS_DIR = Path(__file__).resolve().parent.parent / "providers"
+_CALL = re.compile(r"\.call\(\s*\"([a-z][a-z0-9_]*)\"")
+
+
+@functools.cache
+def operations_called_by(kind: str) -> frozenset[str]:
+    """The operations a dynamic resource's provider calls (`remote.call("op", ...)` in its module).
+
+    `SecretServerName` lives in providers/secret_server_name.py; an unknown kind calls none.
+    """
+    module = PROVIDERS_DIR / (re.sub(r"(?<!^)(?=[A-Z])", "_", kind).lower() + ".py")
+    if not module.is_file():
+        return frozenset()
+    return frozenset(_CALL.findall(module.read_text(encoding="utf-8")))
+
+
+def attribute(
+    connections: Sequence[Connection], windows: Mapping[str, tuple[float, float]], graph: Mapping[str, GraphResource]
+) -> dict[str, list[Connection]]:
+    """Which resource each connection worked for.
+
+    A connection belongs to the resource whose step was under way while its operations ran, on a
+    node the resource names; when two such steps overlap (the engine runs independent resources
+    side by side), to the one whose provider calls every operation that ran on it.
+    """
+    owned: dict[str, list[Connection]] = {urn: [] for urn in graph}
+    for connection in connections:
+        first, last = connection.span()
+        if math.isnan(first):
+            continue  # no operation ran on it (nothing to attribute; its requests still count in totals)
+        candidates = [
+            urn
+            for urn, (start, end) in windows.items()
+            if urn in graph
+            and start <= first
+            and last <= end
+            and (not graph[urn].nodes or connection.node.upper() in {n.upper() for n in graph[urn].nodes})
+        ]
+        if len(candidates) > 1:
+            ran = {run.operation for run in connection.operations}
+            candidates = [urn for urn in candidates if ran <= operations_called_by(graph[urn].kind)] or candidates
+        if len(candidates) != 1:
+            operations = ", ".join(run.operation for run in connection.operations)
+            names = ", ".join(urn_name(urn) for urn in candidates) or "no resource"
+            raise BenchError(f"cannot tell which resource ran {operations} on {connection.node} ({names})")
+        owned[candidates[0]].append(connection)
+    return owned
+
+
+# --- figures -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str
+    value: str
+    goal: str = ""
+    met: bool | None = None  # None: this figure has no goal of its own
+
+
+@dataclass
+class BenchOutcome:
+    benchmark: str
+    figures: list[Figure] = field(default_factory=list)
+    verdict: str = ""  # one line per goal; empty when the benchmark has no goal
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Context:
+    project_dir: Path
+    stack: str
+    config: settings.StackSettings
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.2f} s"
+
+
+def _real(value: float) -> str:
+    minutes, seconds = divmod(round(value / SCALE), 60)
+    return f"{minutes} min {seconds:02d} s real"
+
+
+def _ratio(value: float) -> str:
+    return f"{value:.2f}x"
+
+
+def _met(flag: bool) -> str:
+    return "met" if flag else "NOT met"
+
+
+def bench_work(context: Context) -> BenchOutcome:
+    outcome = BenchOutcome("work")
+    durations = scaled_durations()
+    with rehearsed(context.project_dir, context.stack, context.config, FaultPlan(durations=durations)) as sim:
+        up = sim.run("up")
+        problem = up.failure()
+        if problem:
+            raise BenchError(f"up failed: {problem}")
+        graph = read_graph(sim.state_path)
+    owned = attribute(up.connections, up.windows, graph)
+    runs = up.operations()
+    missing = sorted({run.operation for run in runs} - set(durations))
+    if missing:
+        raise BenchError(f"no realistic duration for {', '.join(missing)} (add it to REALISTIC)")
+    weight = {urn: sum(durations[r.operation] for c in owned[urn] for r in c.operations) for urn in graph}
+    path, chain = critical_path({urn: r.depends_on for urn, r in graph.items()}, weight)
+    naive = sum(durations[run.operation] for run in runs)
+    if path <= 0:
+        raise BenchError("up ran no operation with a duration; nothing to compare")
+    first_op = min(run.started for run in runs) - up.started_at
+    after_last = up.started_at + up.wall - max(run.finished for run in runs)
+    ratio = up.wall / path
+    outcome.figures = [
+        Figure("operations run by up", f"{len(runs)} on {sum(1 for c in owned.values() if c)} resources"),
+        Figure("scale of every duration", f"1 real min = {60 * SCALE:g} s here; round trip 0 ms"),
+        Figure("critical path", f"{_seconds(path)} ({_real(path)})"),
+        Figure("  through", " > ".join(graph[urn].name for urn in chain if weight.get(urn))),
+        Figure("naive plan (every operation in turn)", f"{_seconds(naive)} ({_real(naive)})"),
+        Figure("up wall time", _seconds(up.wall)),
+        Figure("  before the first operation / after the last", f"{_seconds(first_op)} / {_seconds(after_last)}"),
+        Figure("up / critical path", _ratio(ratio), "<= 1.10x", ratio <= 1.1),
+        Figure("  counted from the first operation", _ratio((up.wall - first_op) / path)),
+        Figure("up / naive plan", _ratio(up.wall / naive)),
+    ]
+    outcome.verdict = (
+        f"work efficiency: up took {_ratio(ratio)} its critical path (goal at most 1.1x): {_met(ratio <= 1.1)}"
+    )
+    return outcome
+
+
+def _learn(learned: dict[str, str], recorded: object, fresh: object) -> None:
+    """Values the naive run's world answers differently (a new master secret, its backup's bytes)."""
+    if isinstance(recorded, dict) and isinstance(fresh, dict):
+        for key in recorded.keys() & fresh.keys():
+            _learn(learned, recorded[key], fresh[key])
+    elif isinstance(recorded, list) and isinstance(fresh, list):
+        for old, new in zip(recorded, fresh, strict=False):
+            _learn(learned, old, new)
+    elif isinstance(recorded, str) and isinstance(fresh, str) and recorded != fresh and len(recorded) >= 8:
+        learned[recorded] = fresh
+
+
+def _substitute(value: object, learned: Mapping[str, str]) -> object:
+    if isinstance(value, str):
+        return learned.get(value, value)
+    if isinstance(value, list):
+        return [_substitute(item, learned) for item in value]
+    if isinstance(value, dict):
+        return {key: _substitute(item, learned) for key, item in value.items()}
+    return value
+
+
+@dataclass(frozen=True)
+class NaiveRun:
+    wire: Wire
+    wall: float
+
+
+def run_naive(config: settings.StackSettings, nodes: simstack.SimulatedStack, runs: Sequence[OperationRun]) -> NaiveRun:
+    """Each operation `up` ran, in the order it ran them, the naive way, against `nodes` (a fresh world).
+
+    One `winrm.Session` per operation: a new connection, NTLM handshake with message encryption and
+    shell, then the command as `Session.run_cmd` runs it (open_shell, run_command, output,
+    cleanup, close_shell), with the same bootstrap command line and the envelope on stdin. A value
+    the new world answers differently (the master secret's id, the backup's bytes) is carried into
+    the later operations that use it, as a script-per-step operator would carry it.
+    """
+    auth = (config.domain.install_account, config.secret("installPassword"))
+    chunk = 65536  # the runner's stdin_chunk_bytes: the same Sends per command
+    learned: dict[str, str] = {}
+    before = mark(nodes)
+    started = time.monotonic()
+    for run in runs:
+        document = json.loads(base64.b64decode(run.envelope.strip()))
+        parameters = _substitute(document["parameters"], learned)
+        assert isinstance(parameters, dict)
+        stdin = runner_wire.envelope(run.operation, document["script"], parameters)
+        session = winrm.Session(nodes.endpoints[run.node], auth, transport="ntlm")
+        protocol = session.protocol
+        shell_id = protocol.open_shell()
+        command_id = protocol.run_command(shell_id, runner_wire.POWERSHELL, runner_wire.bootstrap_arguments())
+        for start in range(0, len(stdin), chunk):
+            end = start + chunk >= len(stdin)
+            protocol.send_command_input(shell_id, command_id, stdin[start : start + chunk], end=end)
+        stdout, _stderr, _code = protocol.get_command_output(shell_id, command_id)
+        protocol.cleanup_command(shell_id, command_id)
+        protocol.close_shell(shell_id)
+        answer = runner_wire.read_result(stdout)
+        if answer is None or not answer.ok:
+            error_id = answer.error_id if answer is not None else "no result line"
+            raise BenchError(f"the naive {run.operation} on {run.node} failed ({error_id or 'script error'})")
+        _learn(learned, run.result(), answer.result)
+    return NaiveRun(wire_since(nodes, before), time.monotonic() - started)
+
+
+def bench_protocol(context: Context) -> BenchOutcome:
+    outcome = BenchOutcome("protocol")
+    plan = FaultPlan(request_delay=ROUND_TRIP)
+    with rehearsed(context.project_dir, context.stack, context.config, plan) as sim:
+        up = sim.run("up")
+        problem = up.failure()
+        if problem:
+            raise BenchError(f"up failed: {problem}")
+        graph = read_graph(sim.state_path)
+    owned = attribute(up.connections, up.windows, graph)
+    weight = {urn: float(sum(c.requests for c in owned[urn])) for urn in graph}
+    on_path, _ = critical_path({urn: r.depends_on for urn, r in graph.items()}, weight)
+    runs = up.operations()
+    with probed_nodes(context.config, plan) as (nodes, _traffic):
+        naive = run_naive(context.config, nodes, runs)
+    fewer = naive.wire.requests / up.requests if up.requests else math.inf
+    fewer_on_path = naive.wire.requests / on_path if on_path else math.inf
+    rtt = f"{ROUND_TRIP * 1000:.0f} ms"
+    outcome.figures = [
+        Figure("operations (both ways)", f"{len(runs)}; NTLM, message encryption, round trip {rtt}"),
+        Figure("up: HTTP requests", f"{up.requests} in {up.wire.shells} shells"),
+        Figure("  by kind", up.wire.mix()),
+        Figure("up: requests on the critical path", f"{on_path:.0f}"),
+        Figure("naive: HTTP requests (all in turn)", f"{naive.wire.requests} in {naive.wire.shells} shells"),
+        Figure("  by kind", naive.wire.mix()),
+        Figure("naive / up requests", _ratio(fewer), ">= 3.00x", fewer >= 3.0),
+        Figure("naive / up requests on the critical path", _ratio(fewer_on_path)),
+        Figure(f"up wall time at {rtt}", _seconds(up.wall)),
+        Figure(f"naive wall time at {rtt}", _seconds(naive.wall)),
+        Figure("naive / up wall time", _ratio(naive.wall / up.wall)),
+    ]
+    outcome.verdict = (
+        f"protocol efficiency: up sent {_ratio(fewer)} fewer requests than the naive way "
+        f"(goal at least 3x): {_met(fewer >= 3.0)}"
+    )
+    return outcome
+
+
+def bench_noop(context: Context) -> BenchOutcome:
+    outcome = BenchOutcome("noop")
+    with rehearsed(context.project_dir, context.stack, context.config, FaultPlan()) as sim:
+        first = sim.run("up")
+        problem = first.failure()
+        if problem:
+            raise BenchError(f"the first up failed: {problem}")
+        preview = sim.run("preview")
+        again = sim.run("up")
+    for measured, label in ((preview, "preview"), (again, "second up")):
+        problem = measured.failure()
+        if problem:
+            raise BenchError(f"{label} failed: {problem}")
+    planned = sum(1 for o in preview.result.outcomes if o.op is not Op.SAME)
+    changed = sum(1 for o in again.result.outcomes if o.op is not Op.SAME)
+    met = preview.requests == 0 and again.requests == 0
+    outcome.figures = [
+        Figure("preview: WinRM requests", str(preview.requests), "0", preview.requests == 0),
+        Figure("preview: planned changes", str(planned)),
+        Figure("preview wall time", _seconds(preview.wall)),
+        Figure("up again: WinRM requests", str(again.requests), "0", again.requests == 0),
+        Figure("up again: changes", str(changed)),
+        Figure("up again wall time", _seconds(again.wall)),
+    ]
+    outcome.verdict = (
+        f"no-op runs: preview sent {preview.requests} and up sent {again.requests} WinRM requests "
+        f"(goal 0 for both): {_met(met)}"
+    )
+    return outcome
+
+
+def bench_startup(_context: Context) -> BenchOutcome:
+    outcome = BenchOutcome("startup")
+    for label, measured in (
+        ("prod foundation", startup_bench.measure_prod_graph()),
+        ("prod program", startup_bench.measure_prod_program()),
+    ):
+        if not measured.get("ok"):
+            raise BenchError(f"{label}: {str(measured.get('error', 'failed')).strip().splitlines()[-1:]}")
+        outcome.figures += [
+            Figure(
+                f"{label}: time",
+                f"{measured['wall_seconds']:.2f} s in a fresh interpreter (imports {measured['import_seconds']:.2f} s, "
+                f"build {measured['build_seconds']:.2f} s)",
+            ),
+            Figure(f"{label}: peak memory", f"{measured['peak_rss_mb']:.0f} MB RSS"),
+            Figure(
+                f"{label}: resources",
+                f"{measured['resources']} ({measured['azure_resources']} Azure, "
+                f"{measured.get('dynamic_resources', 0)} dynamic, registered not run)",
+            ),
+        ]
+    return outcome
+
+
+BENCHMARKS: dict[str, tuple[str, Callable[[Context], BenchOutcome]]] = {
+    "work": ("work efficiency", bench_work),
+    "protocol": ("protocol efficiency", bench_protocol),
+    "noop": ("no-op runs", bench_noop),
+    "startup": ("start-up", bench_startup),
+}
+NEEDS_SIMULATOR = {"work", "protocol", "noop"}
+
+
+def main(project_dir: Path, stack: str, only: list[str]) -> int:
+    unknown = [name for name in only if name not in BENCHMARKS]
+    if unknown:
+        raise settings.SettingsError(
+            [f"unknown benchmark {name!r}; choose from {', '.join(BENCHMARKS)}" for name in unknown]
+        )
+    chosen = [name for name in BENCHMARKS if not only or name in only]
+    config = settings.load_stack_file(settings.stack_file(project_dir, stack), stack)
+    if config.simulator is None and NEEDS_SIMULATOR & set(chosen):
+        raise settings.SettingsError(
+            [
+                f"stack {stack} targets {config.target.value}; the {', '.join(sorted(NEEDS_SIMULATOR & set(chosen)))} "
+                "benchmarks run sim stacks (start-up always measures prod)"
+            ]
+        )
+    out = Console(highlight=False, soft_wrap=False, width=max(130, Console().width))
+    context = Context(project_dir, stack, config)
+    out.print(
+        f"ops bench: stack {stack}; {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} "
+        "(wall-clock figures grow on a busy machine)"
+    )
+    outcomes: list[BenchOutcome] = []
+    for name in chosen:
+        title, measure = BENCHMARKS[name]
+        out.print(f"[bold]{title}[/bold] ({name}) ...")
+        started = time.monotonic()
+        try:
+            outcomes.append(measure(context))
+        except BenchError as error:
+            outcomes.append(BenchOutcome(name, error=str(error)))
+        out.print(f"  measured in {time.monotonic() - started:.1f} s")
+    out.print(_table(outcomes))
+    for outcome in outcomes:
+        title = BENCHMARKS[outcome.benchmark][0]
+        if outcome.error is not None:
+            out.print(f"{title}: [red]not measured[/red]: {escape(outcome.error)}")
+        elif outcome.verdict:
+            out.print(escape(outcome.verdict))
+        else:
+            out.print(f"{title}: figures only (no goal set)")
+    return EXIT_FAILED if any(o.error is not None for o in outcomes) else EXIT_OK
+
+
+def _table(outcomes: Sequence[BenchOutcome]) -> Table:
+    table = Table(title="ops bench", title_justify="left")
+    table.add_column("benchmark")
+    table.add_column("figure")
+    table.add_column("measured", overflow="fold")
+    table.add_column("goal")
+    table.add_column("met")
+    for outcome in outcomes:
+        if outcome.error is not None:
+            table.add_row(outcome.benchmark, "not measured", escape(outcome.error), "", "")
+        for index, figure in enumerate(outcome.figures):
+            met = "" if figure.met is None else ("[green]yes[/green]" if figure.met else "[red]no[/red]")
+            table.add_row(
+                outcome.benchmark if index == 0 else "", escape(figure.name), escape(figure.value), figure.goal, met
+            )
+        table.add_section()
+    return table
