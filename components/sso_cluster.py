@@ -97,6 +97,7 @@ class SsoMasterSecretCluster(pulumi.ComponentResource):
         backup = SecretBackup(
             f"{name}-backup",
             node=master_target,
+            nodes=targets,
             backup_file=backup_file,
             password=backup_password,
             reminder=config.sso.backup_reminder,

@@ -81,7 +81,9 @@ class EntssoServiceProvider(EntssoProvider):
             return ReadResult(None, {})
         ip = state.get("ipAddress") or {}
         live = {"ip": ip.get("address", ""), "probe_port": ip.get("probePort", 0)}  # drift here is an update
-        return ReadResult(id_, {**props, **live, **_outputs(state)})
+        # Where the role runs now is not this resource's to keep: SecretRestore fails it back and the
+        # cluster fails it over; the owner recorded at create (step 23) stays, so a refresh shows no drift.
+        return ReadResult(id_, {**props, **live, **_outputs(state), "owner_node": props.get("owner_node", "")})
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         inputs = EntssoServiceInputs.model_validate(_inputs(props))

@@ -33,6 +33,8 @@ OUTPUTS = ("sha256", "length", "content", "taken_at", "secret_id")
 
 class SecretBackupInputs(InputModel):
     node: NodeTarget
+    # Every node that may serve the master secret: once the role exists, ENTSSO runs on its owner only.
+    nodes: list[NodeTarget] | None = None
     backup_file: str = Field(pattern=r"^[A-Za-z]:\\[^\\]")
     password: SecretStr
     reminder: str = Field(min_length=1, max_length=512)
@@ -99,16 +101,48 @@ class SecretBackupProvider(EntssoProvider):
             if not self.skip_unreachable(error):
                 raise
 
-    def _back_up(self, inputs: SecretBackupInputs) -> dict[str, Any]:
-        with self.node(inputs.node, "SecretBackup") as remote:
+    def _take(self, target: NodeTarget, inputs: SecretBackupInputs) -> tuple[dict[str, Any], dict[str, Any]]:
+        with self.node(target, "SecretBackup") as remote:
             taken = remote.call(
                 "secret_backup",
                 BackupFile=inputs.backup_file,
                 BackupPassword=inputs.password.get_secret_value(),
                 BackupReminder=inputs.reminder,
             )
-            on_disk = remote.call("file_get", Path=inputs.backup_file)
+            return taken, remote.call("file_get", Path=inputs.backup_file)
+
+    def _owner(self, inputs: SecretBackupInputs) -> NodeTarget | None:
+        """Once the role exists, ENTSSO runs on its owner only: the node that can back the secret up."""
+        for candidate in inputs.nodes or []:
+            if candidate["name"].upper() == inputs.node["name"].upper():
+                continue
+            with self.node(candidate, "SecretBackup: find the role's owner") as remote:
+                service = remote.call("sso_get").get("service") or {}
+            if service.get("state") == "Running":
+                return candidate
+        return None
+
+    def _back_up(self, inputs: SecretBackupInputs) -> dict[str, Any]:
+        serving = inputs.node
+        try:
+            taken, on_disk = self._take(serving, inputs)
+        except RemoteOperationError as error:
+            unreachable_mss = "NO_SERVER" in error.error_id or "0xC0002A0F" in error.message
+            owner = self._owner(inputs) if error.kind == "script" and unreachable_mss else None
+            if owner is None:
+                raise
+            serving = owner
+            taken, on_disk = self._take(serving, inputs)
         content, sha256, length = str(taken["contentBase64"]), str(taken["sha256"]).upper(), int(taken["length"])
+        if serving is not inputs.node:  # keep the backup on this resource's node, then tidy the owner's copy
+            problem = _mismatch(content, sha256, length, on_disk)
+            if problem:
+                raise RuntimeError(f"the backup on {serving['name']} does not verify: {problem}")
+            with self.node(inputs.node, "SecretBackup: copy to its node") as remote:
+                remote.call("file_put", Path=inputs.backup_file, ContentBase64=content, Sha256=sha256)
+                on_disk = remote.call("file_get", Path=inputs.backup_file)
+            with self.node(serving, "SecretBackup: remove the owner's copy") as remote:
+                remote.call("file_remove", Path=inputs.backup_file)
         problem = _mismatch(content, sha256, length, on_disk)
         if problem:
             raise RuntimeError(f"the backup {inputs.backup_file} on {inputs.node['name']} does not verify: {problem}")
@@ -166,12 +200,13 @@ class SecretBackup(Resource, module="entsso", name="SecretBackup"):
         resource_name: str,
         *,
         node: pulumi.Input[NodeTarget],
+        nodes: pulumi.Input[list[NodeTarget]] | None = None,
         backup_file: pulumi.Input[str],
         password: pulumi.Input[str],
         reminder: pulumi.Input[str],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        inputs = {"node": node, "backup_file": backup_file, "password": password, "reminder": reminder}
+        inputs = {"node": node, "nodes": nodes, "backup_file": backup_file, "password": password, "reminder": reminder}
         props: dict[str, Any] = {**inputs, **dict.fromkeys(OUTPUTS)}
         secrets = pulumi.ResourceOptions(additional_secret_outputs=list(SecretBackupProvider.secret_outputs))
         super().__init__(SecretBackupProvider(), resource_name, props, pulumi.ResourceOptions.merge(opts, secrets))

@@ -82,7 +82,13 @@ DIFF_TABLE: dict[str, dict[str, str]] = {
         "delegation": "update",
         "unconfigure_on_delete": "update",
     },
-    "SecretBackup": {"node": "replace", "backup_file": "replace", "password": "replace", "reminder": "replace"},
+    "SecretBackup": {
+        "node": "replace",
+        "nodes": "update",
+        "backup_file": "replace",
+        "password": "replace",
+        "reminder": "replace",
+    },
     "SecretServerName": {
         "nodes": "update",
         "master": "update",

@@ -1,0 +1,615 @@
+"""The real program's lifecycle: `__main__.py` on the sim stack, through the rehearsal engine, against
+simulated nodes this test owns (tests/rehearse_support.py).
+
+What is checked is what a user of the stack relies on: up builds everything and an SSO client gets
+the master secret from the network name; a second preview or up does nothing and says nothing to
+the nodes; a changed setting touches exactly what the preview said it would; a refresh sees what
+was changed behind its back and the next up puts it right; an up killed mid-procedure resumes; and
+destroy takes away what the stack built. The simulated world is read directly (under its lock) to
+judge the outcome, never the engine's own report alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rehearse_support import ROOT, Rehearsal, rehearsal
+
+from ops.rehearse.model import Op, RunResult, Status
+from ops.rehearse.state import PendingKind, StateStore, passphrase_source
+from simulator.world import Fault, FaultPlan, WorldHost, mastersecret, store
+from simulator.world.model import ENTSSO
+from simulator.wsman.backend import Directive, Session
+
+STACK_NAME = "entsso-cluster-sim"
+COMPONENT = "mss"
+PROCEDURE = (
+    "mss-cluster",
+    "mss-sso-master-mssnode1",
+    "mss-backup",
+    "mss-sso-member-mssnode2",
+    "mss-secret-server",
+    "mss-dtc",
+    "mss-entsso",
+    "mss-restore",
+)
+EVERYTHING = frozenset({STACK_NAME, COMPONENT, *PROCEDURE})
+
+Plan = dict[str, tuple[Op, tuple[str, ...]]]
+
+
+# -- helpers ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def r(tmp_path: Path) -> Iterator[Rehearsal]:
+    with rehearsal(tmp_path) as rehearsed:
+        yield rehearsed
+
+
+def explain(result: RunResult) -> str:
+    """Enough of a failed run to see why, without the reader opening anything."""
+    failed = [f"{o.name}: {o.status.value} {o.error}" for o in result.outcomes if o.status is not Status.OK]
+    return "\n".join(
+        [f"error: {result.error}", *failed, *(f"warning: {w}" for w in result.warnings), result.host_log[-3000:]]
+    )
+
+
+def succeeded(result: RunResult) -> RunResult:
+    assert not result.failed, explain(result)
+    return result
+
+
+def counted(r: Rehearsal, run: Callable[[], RunResult]) -> tuple[RunResult, int]:
+    """A run and the WinRM requests (HTTP requests to any node) it sent."""
+    before = r.nodes.http_requests()
+    result = run()
+    return result, r.nodes.http_requests() - before
+
+
+def changes(result: RunResult) -> Plan:
+    """What a run did (or, for a preview, would do) to each resource it did not leave alone."""
+    return {o.name: (o.op, o.changed) for o in result.outcomes if o.op is not Op.SAME}
+
+
+def assert_no_op_preview(r: Rehearsal, engine_preview: Callable[[], RunResult]) -> None:
+    preview, sent = counted(r, engine_preview)
+    succeeded(preview)
+    assert changes(preview) == {}
+    assert {o.name for o in preview.outcomes} == EVERYTHING
+    assert sent == 0, f"a preview sent {sent} WinRM requests; it must only Check and Diff"
+
+
+def client_gets_secret(r: Rehearsal) -> str:
+    """An SSO client's view (the simulated world's): the secret, from the server SSODB names."""
+    ok, why = r.nodes.host.client_check()
+    assert ok, why
+    return why
+
+
+def backup_file(r: Rehearsal, network_name: str | None = None) -> str:
+    sso = r.settings.sso
+    return f"{sso.backup_directory}\\{network_name or sso.network_name}-master-secret.bak"
+
+
+def file_on(r: Rehearsal, node: str, path: str) -> bytes | None:
+    with r.nodes.host.lock:
+        found = r.nodes.world.node(node)
+        assert found is not None
+        return found.file(path)
+
+
+def sha256_upper(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest().upper()
+
+
+def node_names(r: Rehearsal) -> tuple[str, str]:
+    first, second = (node.name for node in r.settings.nodes)
+    return first, second
+
+
+def world_facts(host: WorldHost) -> dict[str, Any]:
+    """What the stack builds, as facts that do not depend on chance.
+
+    Left out: event logs, and what is random by nature (the master secret's bytes and id, a backup's
+    salt): each node records instead whether it holds SSODB's secret, the one the master created.
+    """
+    with host.lock:
+        world = host.world
+        database = next((db for db in world.sql.databases.values() if db.exists), None)
+        secret_id = database.secret_id if database else ""
+        masters = [s for s in (mastersecret.current(n) for n in world.nodes.values()) if s is not None]
+        original = next((s.secret for s in masters if s.secret_id == secret_id), b"")
+        cluster = world.cluster
+        cluster_facts = None
+        if cluster is not None:
+            cluster_facts = {
+                "name": cluster.name,
+                "nodes": sorted(cluster.nodes),
+                "management_point": cluster.management_point,
+                "quorum": (cluster.quorum.type, cluster.quorum.account_name, cluster.quorum.endpoint),
+                "groups": {g.name: (g.owner_node, tuple(g.preferred_owners)) for g in cluster.groups.values()},
+                "resources": {
+                    res.name: (
+                        res.type,
+                        res.group,
+                        res.state,
+                        tuple(sorted(res.dependencies)),
+                        tuple(res.possible_owners),
+                        tuple(sorted(res.parameters.items())),
+                    )
+                    for res in cluster.resources.values()
+                },
+                "access": dict(cluster.access),
+                "dtc_settings": json.dumps(cluster.dtc_settings, sort_keys=True),
+            }
+        nodes: dict[str, Any] = {}
+        for node in world.nodes.values():
+            service = node.service(ENTSSO)
+            secret = mastersecret.current(node)
+            nodes[node.name] = {
+                "entsso": None
+                if service is None
+                else (service.state, service.start_mode, service.account, service.started_by),
+                "holds_ssodb_secret": secret is not None
+                and secret.secret_id == secret_id
+                and secret.secret == original,
+                "serves_ssodb_secret": bool(secret_id) and node.loaded_secret == secret_id,
+                "endpoint_names": sorted(node.endpoint_names),
+                "files": sorted(node.files),
+                "features": sorted(node.features),
+                "products": sorted(node.products),
+            }
+        return {
+            "cluster": cluster_facts,
+            "computers": sorted((c.name, c.kind) for c in world.domain.computers.values()),
+            "ssodb": None
+            if database is None
+            else (database.secret_server, sorted(database.servers), database.admin_group, database.affiliate_group),
+            "nodes": nodes,
+        }
+
+
+def world_snapshot(host: WorldHost) -> dict[str, Any]:
+    """The whole world as its disks hold it, without the event logs (they only grow)."""
+    with host.lock:
+        document: dict[str, Any] = json.loads(store.dumps(host.world))["world"]
+    document.pop("event_sequence")
+    for node in document["nodes"].values():
+        node.pop("events")
+    return document
+
+
+def set_use_network_name(r: Rehearsal, value: int) -> None:
+    """`Get-ClusterResource ENTSSO | Set-ClusterParameter UseNetworkName <value>`, done by hand."""
+    with r.nodes.host.lock:
+        cluster = r.nodes.world.cluster
+        assert cluster is not None
+        resource = cluster.resource(ENTSSO)
+        assert resource is not None
+        resource.parameters["UseNetworkName"] = value
+
+
+def by_hand(r: Rehearsal, node: str, operation: str, **parameters: Any) -> dict[str, Any]:
+    """An administrator's change on `node`, made in the world directly (not through the stack)."""
+    session = Session(node=node, user=r.settings.domain.install_account, auth="ntlm", encrypted=True, delegated=False)
+    return r.nodes.host.invoke(session, operation, parameters)
+
+
+def role_owner(r: Rehearsal) -> str:
+    with r.nodes.host.lock:
+        cluster = r.nodes.world.cluster
+        assert cluster is not None
+        group = cluster.group(r.settings.sso.network_name)
+        assert group is not None
+        return group.owner_node
+
+
+# -- 1. up from nothing --------------------------------------------------------------------------
+
+
+def test_up_from_nothing_builds_the_clustered_secret_server(r: Rehearsal) -> None:
+    first, second = node_names(r)
+
+    up = succeeded(r.engine.up())
+
+    assert {o.name: o.op for o in up.outcomes} == dict.fromkeys(EVERYTHING, Op.CREATE)
+    assert up.summary.created == 10
+    assert (up.summary.updated, up.summary.replaced, up.summary.deleted) == (0, 0, 0)
+    backup = file_on(r, first, backup_file(r))
+    assert backup is not None, "the verified backup is not on the original master"
+    assert up.outputs["backupSha256"] == sha256_upper(backup)
+    assert up.outputs["secretServer"] == r.settings.sso.network_name
+    assert up.outputs["ownerNode"] == first  # restored on node 2, then failed back to the master
+    assert up.outputs["clusterName"] == r.settings.cluster.name
+    assert up.outputs["clientAccessPoint"] == {"name": r.settings.sso.network_name, "ip": str(r.settings.sso.ip)}
+    assert [(n["name"], n["winrm"]) for n in up.outputs["nodes"]] == list(r.nodes.endpoints.items())
+    assert client_gets_secret(r) == f"secret served by '{r.settings.sso.network_name}' from node {first}"
+    facts = world_facts(r.nodes.host)
+    assert facts["ssodb"][0] == r.settings.sso.network_name
+    assert all(facts["nodes"][n]["holds_ssodb_secret"] for n in (first, second))
+    assert role_owner(r) == first
+    assert not any(path.endswith("-restore.bak") for n in facts["nodes"].values() for path in n["files"])
+
+
+# -- 2. a second preview and up do nothing ------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_preview_and_up_again_change_nothing_and_send_nothing(r: Rehearsal) -> None:
+    succeeded(r.engine.up())
+    before = world_facts(r.nodes.host)
+
+    assert_no_op_preview(r, r.engine.preview)
+    again, sent = counted(r, r.engine.up)
+
+    succeeded(again)
+    assert changes(again) == {}
+    assert again.summary.unchanged == 10
+    # Every resource's diff is pure, so an up with nothing to change has nothing to ask the nodes.
+    assert sent == 0, f"a no-op up sent {sent} WinRM requests"
+    assert world_facts(r.nodes.host) == before
+    client_gets_secret(r)
+
+
+# -- 3. a changed setting changes exactly what the preview says -----------------------------------
+
+# (config change, what the preview plans and the up does), every other resource left alone.
+CONFIG_CHANGES: dict[str, tuple[dict[str, Any], Plan]] = {
+    "sso.probePort": (
+        {"sso": {"probePort": 59990}},
+        {"mss-entsso": (Op.UPDATE, ("probe_port",))},
+    ),
+    "sso.backupReminder": (
+        {"sso": {"backupReminder": "Vault entry ENTSSO-MSS-SIM, rotated"}},
+        {
+            # the SSO servers carry the wizard's backup settings: an update that finds them configured
+            "mss-sso-master-mssnode1": (Op.UPDATE, ("backup_reminder",)),
+            "mss-sso-member-mssnode2": (Op.UPDATE, ("backup_reminder",)),
+            "mss-backup": (Op.REPLACE, ("reminder",)),
+            "mss-restore": (Op.UPDATE, ("backup_content", "backup_sha256")),
+        },
+    ),
+    "dtc.probePort": (
+        {"dtc": {"probePort": 59997}},
+        {"mss-dtc": (Op.REPLACE, ("probe_port",))},
+    ),
+    "sso.networkName": (
+        {"sso": {"networkName": "MSSCLUSTER2"}},
+        {
+            "mss-sso-master-mssnode1": (Op.UPDATE, ("backup_file",)),
+            "mss-sso-member-mssnode2": (Op.UPDATE, ("backup_file",)),
+            "mss-backup": (Op.REPLACE, ("backup_file",)),
+            "mss-secret-server": (Op.UPDATE, ("secret_server",)),
+            "mss-entsso": (Op.REPLACE, ("network_name",)),
+            "mss-restore": (Op.UPDATE, ("backup_content", "backup_sha256", "network_name")),
+        },
+    ),
+}
+
+
+def _check_changed_world(r: Rehearsal, case: str, old_backup: bytes, outputs: dict[str, Any]) -> None:
+    """The change is in the world, not only in the state."""
+    first, _ = node_names(r)
+    with r.nodes.host.lock:
+        cluster = r.nodes.world.cluster
+        assert cluster is not None
+        resources = {res.name: res for res in cluster.resources.values()}
+        groups = {group.name for group in cluster.groups.values()}
+        computers = {c.name for c in r.nodes.world.domain.computers.values()}
+    if case == "sso.probePort":
+        assert resources[f"IP Address {r.settings.sso.ip}"].parameters["ProbePort"] == 59990
+    elif case == "dtc.probePort":
+        assert resources[f"IP Address {r.settings.dtc.ip}"].parameters["ProbePort"] == 59997
+        assert resources[f"MSDTC-{r.settings.dtc.network_name}"].state == "Online"
+    elif case == "sso.backupReminder":
+        backup = file_on(r, first, backup_file(r))
+        assert backup is not None and backup != old_backup, "no new backup was taken"
+        assert mastersecret.reminder(backup) == "Vault entry ENTSSO-MSS-SIM, rotated"
+        assert outputs["backupSha256"] == sha256_upper(backup)
+    elif case == "sso.networkName":
+        old, new = r.settings.sso.network_name, "MSSCLUSTER2"
+        assert new in groups and old not in groups
+        assert new in computers and old not in computers  # the old role's computer object went with it
+        assert outputs["secretServer"] == new
+        assert file_on(r, first, backup_file(r)) is None  # the old backup went once the new one was verified
+        backup = file_on(r, first, backup_file(r, new))
+        assert backup is not None
+        assert outputs["backupSha256"] == sha256_upper(backup)
+        assert client_gets_secret(r).startswith(f"secret served by '{new}'")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", list(CONFIG_CHANGES))
+def test_a_changed_setting_changes_exactly_what_the_preview_said(r: Rehearsal, case: str) -> None:
+    config_change, expected = CONFIG_CHANGES[case]
+    first, _ = node_names(r)
+    succeeded(r.engine.up())
+    old_backup = file_on(r, first, backup_file(r))
+    assert old_backup is not None
+    changed = r.with_config(**config_change)
+
+    preview, preview_requests = counted(r, changed.preview)
+    up = succeeded(changed.up())
+
+    assert changes(succeeded(preview)) == expected
+    assert preview_requests == 0
+    assert changes(up) == expected  # the up did what the preview planned, nothing more
+    assert up.summary.unchanged == len(EVERYTHING) - len(expected)
+    _check_changed_world(r, case, old_backup, up.outputs)
+    client_gets_secret(r)
+    facts = world_facts(r.nodes.host)
+    assert all(node["holds_ssodb_secret"] for node in facts["nodes"].values())
+    assert not any(path.endswith("-restore.bak") for n in facts["nodes"].values() for path in n["files"])
+    assert_no_op_preview(r, changed.preview)
+
+
+# -- 4. refresh sees drift, up repairs it ---------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_refresh_sees_a_service_that_lost_its_network_name_and_up_repairs_it(r: Rehearsal) -> None:
+    """UseNetworkName set to 0 by hand, then a failover: ENTSSO restarts on node 2 under the node's
+    own name and clients of the network name lose the secret. Refresh shows it; up puts it right
+    and leaves the role where the failover put it (a failover is not drift)."""
+    first, second = node_names(r)
+    succeeded(r.engine.up())
+    set_use_network_name(r, 0)
+    by_hand(r, first, "role_move", Name=r.settings.sso.network_name, Node=second)
+    assert not r.nodes.host.client_check()[0], "the drift should have cut clients off"
+
+    refresh = succeeded(r.engine.refresh())
+
+    assert changes(refresh) == {
+        "mss-entsso": (Op.READ_DRIFT, ("use_network_name",)),
+        "mss-restore": (Op.READ_DRIFT, ("owner_node",)),
+    }
+    assert (refresh.summary.updated, refresh.summary.deleted) == (2, 0)
+
+    up = succeeded(r.engine.up())
+
+    assert {name: op for name, (op, _) in changes(up).items()} == {"mss-entsso": Op.UPDATE}
+    assert client_gets_secret(r) == f"secret served by '{r.settings.sso.network_name}' from node {second}"
+    with r.nodes.host.lock:
+        cluster = r.nodes.world.cluster
+        assert cluster is not None
+        resource = cluster.resource(ENTSSO)
+        assert resource is not None
+        assert resource.parameters["UseNetworkName"] == 1
+    assert role_owner(r) == second
+    assert up.outputs["ownerNode"] == second
+    assert_no_op_preview(r, r.engine.preview)
+
+
+@pytest.mark.slow
+def test_refresh_sees_a_deleted_backup_and_up_takes_a_new_one(r: Rehearsal) -> None:
+    first, _ = node_names(r)
+    succeeded(r.engine.up())
+    by_hand(r, first, "file_remove", Path=backup_file(r))
+
+    refresh = succeeded(r.engine.refresh())
+
+    drift = changes(refresh)
+    assert drift.pop("mss-backup") == (Op.REFRESH_REMOVED, ())
+    assert drift == {}  # where the role runs is SecretRestore's to report, not EntssoService's
+
+    up = succeeded(r.engine.up())
+
+    assert changes(up) == {
+        "mss-backup": (Op.CREATE, ()),
+        "mss-restore": (Op.UPDATE, ("backup_content", "backup_sha256")),
+    }
+    backup = file_on(r, first, backup_file(r))
+    assert backup is not None
+    assert up.outputs["backupSha256"] == sha256_upper(backup)
+    client_gets_secret(r)
+    assert_no_op_preview(r, r.engine.preview)
+
+
+@pytest.mark.slow
+def test_after_a_failover_refresh_and_up_repair_every_drift(r: Rehearsal) -> None:
+    """The role moved by hand to node 2, UseNetworkName set to 0 and the backup deleted on node 1."""
+    first, second = node_names(r)
+    succeeded(r.engine.up())
+    by_hand(r, first, "role_move", Name=r.settings.sso.network_name, Node=second)
+    set_use_network_name(r, 0)
+    by_hand(r, first, "file_remove", Path=backup_file(r))
+
+    refresh = succeeded(r.engine.refresh())
+
+    assert changes(refresh) == {
+        "mss-backup": (Op.REFRESH_REMOVED, ()),
+        "mss-entsso": (Op.READ_DRIFT, ("use_network_name",)),
+        "mss-restore": (Op.READ_DRIFT, ("owner_node",)),
+    }
+
+    succeeded(r.engine.up())
+
+    client_gets_secret(r)
+    assert file_on(r, first, backup_file(r)) is not None
+    assert_no_op_preview(r, r.engine.preview)
+
+
+# -- 5. an up killed mid-procedure resumes --------------------------------------------------------
+
+_RUNNER = """
+import json, sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+from ops.rehearse.engine import Engine
+job = json.loads(sys.stdin.readline())
+Engine(Path(job["project"]), job["stack"], job["config"], set(job["secret_keys"]), Path(job["state"])).up()
+"""
+
+
+def _live_members(process_group: int) -> list[int]:
+    """Processes of the group that are still running (zombies excluded)."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == process_group and fields[0] != "Z":
+            members.append(int(stat.parent.name))
+    return members
+
+
+def _watch_for(host: WorldHost, operation: str, monkeypatch: pytest.MonkeyPatch) -> threading.Event:
+    """An event set when `operation` reaches a node (the command is on the node, not yet run)."""
+    reached = threading.Event()
+    original = host.directive
+
+    def directive(session: Session, name: str) -> Directive:
+        decided = original(session, name)
+        if name == operation:
+            reached.set()
+        return decided
+
+    monkeypatch.setattr(host, "directive", directive)
+    return reached
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc").exists(), reason="needs Linux /proc to see the killed processes")
+def test_an_up_killed_mid_procedure_resumes_and_ends_as_a_clean_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The secret server name is set (steps 10-13) after ENTSSO was stopped on both nodes (step 9):
+    # the slowed command holds the run there, with the world half way through the procedure.
+    slow = FaultPlan(faults=[Fault(kind="delay", operation="secret_server_set", times=1, seconds=120)])
+    with rehearsal(tmp_path / "reference") as reference:
+        succeeded(reference.engine.up())
+        clean = world_facts(reference.nodes.host)
+    with rehearsal(tmp_path / "crashed", plan=slow) as r:
+        first, _ = node_names(r)
+        reached = _watch_for(r.nodes.host, "secret_server_set", monkeypatch)
+        job = {
+            "project": str(ROOT),
+            "stack": r.engine.stack,
+            "config": r.engine.config,
+            "secret_keys": r.engine.secret_keys,
+            "state": str(r.state_path),
+        }
+        # The runner, its worker and the provider host share a new process group: one kill takes all.
+        runner = subprocess.Popen(
+            [sys.executable, "-c", _RUNNER, str(ROOT)],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            assert runner.stdin is not None
+            runner.stdin.write((json.dumps(job) + "\n").encode())  # secrets go over a pipe, not argv
+            runner.stdin.flush()
+            deadline = time.monotonic() + 60
+            while not reached.wait(0.05):
+                assert runner.poll() is None, "the up ended before it reached secret_server_set"
+                assert time.monotonic() < deadline, "the up never reached secret_server_set"
+        finally:
+            os.killpg(runner.pid, signal.SIGKILL)
+            runner.wait()
+            if runner.stdin is not None:
+                runner.stdin.close()
+        deadline = time.monotonic() + 30
+        while _live_members(runner.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _live_members(runner.pid) == []
+
+        halfway = world_facts(r.nodes.host)
+        assert halfway["ssodb"][0] == first  # SSODB still names the master: steps 10-13 never ran
+        assert all(node["entsso"][0] == "Stopped" for node in halfway["nodes"].values())  # step 9 ran
+        assert not r.nodes.host.client_check()[0]
+        state = StateStore(r.state_path, passphrase_source(ROOT)).load()
+        pending = {(p.kind, p.urn.rsplit("::", 1)[1]) for p in state.pending_operations}
+        assert (PendingKind.CREATING, "mss-secret-server") in pending
+        recorded = {record.name for record in state.live_resources()}
+        assert {"mss-cluster", "mss-sso-master-mssnode1", "mss-backup", "mss-sso-member-mssnode2"} <= recorded
+        assert not recorded & {"mss-secret-server", "mss-entsso", "mss-restore"}
+
+        resumed = succeeded(r.engine.up())
+
+        assert any("interrupted while creating" in w and "mss-secret-server" in w for w in resumed.warnings)
+        created = {name for name, (op, _) in changes(resumed).items()}
+        assert created == EVERYTHING - recorded
+        assert {op for op, _ in changes(resumed).values()} == {Op.CREATE}
+        assert world_facts(r.nodes.host) == clean
+        client_gets_secret(r)
+        final = StateStore(r.state_path, passphrase_source(ROOT)).load()
+        assert final.pending_operations == []
+        assert {record.name for record in final.live_resources()} == EVERYTHING
+
+
+# -- 6. destroy -----------------------------------------------------------------------------------
+
+
+def _step9_watch(host: WorldHost, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """ENTSSO on every node as step 9 (the first `sso_service_set`) finds it: configured, local."""
+    seen: dict[str, Any] = {}
+    original = host.directive
+
+    def directive(session: Session, name: str) -> Directive:
+        if name == "sso_service_set" and not seen:
+            seen.update({n: facts for n, facts in world_facts(host)["nodes"].items()})
+        return original(session, name)
+
+    monkeypatch.setattr(host, "directive", directive)
+    return seen
+
+
+@pytest.mark.slow
+def test_destroy_takes_away_what_the_stack_built(r: Rehearsal, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both views of "as it started".
+
+    What the stack is responsible for, against the world before the first up: no cluster, role,
+    resource or computer object of its own is left, SSODB names the original master again, ENTSSO
+    runs on each node as it did before step 9 (local, automatic start), and no backup or restore
+    copy is left (the wizard's backup belongs to the configured SSO). SSO stays installed and
+    configured (SsoServer's delete forgets it by design, so a destroy never takes the master secret)
+    and the clustering features stay installed: so the whole world is compared only between the end
+    of a first up+destroy and the end of a second one, which must be identical.
+    """
+    first, second = node_names(r)
+    before = world_facts(r.nodes.host)
+    before_step9 = _step9_watch(r.nodes.host, monkeypatch)
+    succeeded(r.engine.up())
+
+    destroyed, _ = counted(r, r.engine.destroy)
+
+    succeeded(destroyed)
+    assert {o.name: o.op for o in destroyed.outcomes} == dict.fromkeys(EVERYTHING, Op.DELETE)
+    after = world_facts(r.nodes.host)
+    assert after["cluster"] is None
+    assert after["computers"] == before["computers"]
+    assert after["ssodb"] is not None and after["ssodb"][0] == first
+    wizard = f"{r.settings.sso.backup_directory}\\{r.settings.sso.network_name}-configuration-wizard.bak".lower()
+    for name in (first, second):
+        node, then = after["nodes"][name], before_step9[name]
+        assert (node["entsso"], node["endpoint_names"], node["serves_ssodb_secret"]) == (
+            then["entsso"],
+            then["endpoint_names"],
+            then["serves_ssodb_secret"],
+        )
+        assert node["entsso"][:2] == ("Running", "Auto")
+        assert set(node["files"]) - set(before["nodes"][name]["files"]) == ({wizard} if name == first else set())
+    assert StateStore(r.state_path, passphrase_source(ROOT)).load().resources == []
+    after_first_cycle = world_snapshot(r.nodes.host)
+
+    succeeded(r.engine.up())
+    client_gets_secret(r)
+    succeeded(r.engine.destroy())
+
+    assert world_snapshot(r.nodes.host) == after_first_cycle
