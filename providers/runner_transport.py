@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import requests
@@ -34,7 +35,48 @@ class _FingerprintAdapter(HTTPAdapter):
         super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
 
 
-class _PinnedTransport(Transport):
+# requests looks proxies up with `no_proxy` by setting and deleting os.environ["no_proxy"] around the
+# lookup, without a lock (psf/requests#4997); pywinrm's proxy=None passes no_proxy="*" on every request.
+# Two provider threads doing that at once fail one request with KeyError: 'no_proxy'.
+_ENVIRONMENT_LOOKUP = threading.Lock()
+
+
+class _Transport(Transport):
+    """pywinrm's Transport, whose session never reads (or writes) the process environment once built.
+
+    pywinrm builds the session with one proxy lookup (serialised here); the session then has
+    `trust_env` off before its first request, so requests never touch os.environ again. Proxies stay
+    off, as proxy=None asks.
+    """
+
+    _holding_lookup: bool = False
+
+    def build_session(self) -> requests.Session:
+        if self.session is not None:
+            return self.session
+        _ENVIRONMENT_LOOKUP.acquire()
+        self._holding_lookup = True
+        try:
+            session = super().build_session()
+        finally:
+            self._end_lookup()
+        session.trust_env = False
+        return session
+
+    def setup_encryption(self, session: requests.Session) -> None:
+        # Called from inside build_session before its first request (the NTLM handshake): the lookup
+        # is over, and the handshake must neither read the environment nor hold the lock.
+        session.trust_env = False
+        self._end_lookup()
+        super().setup_encryption(session)
+
+    def _end_lookup(self) -> None:
+        if self._holding_lookup:
+            self._holding_lookup = False
+            _ENVIRONMENT_LOOKUP.release()
+
+
+class _PinnedTransport(_Transport):
     """pywinrm's Transport, with the fingerprint adapter mounted before the first request."""
 
     fingerprint: str = ""
@@ -79,7 +121,9 @@ def build_protocol(node: NodeConnection, config: RunnerConfig) -> Protocol:
         **options,
     )
     if node.validation == "pin" and node.thumbprint is not None:
-        transport = _PinnedTransport(auth_method=_PYWINRM_TRANSPORT[node.transport], **options)  # type: ignore[arg-type]
-        transport.fingerprint = node.thumbprint
-        protocol.transport = transport
+        pinned = _PinnedTransport(auth_method=_PYWINRM_TRANSPORT[node.transport], **options)  # type: ignore[arg-type]
+        pinned.fingerprint = node.thumbprint
+        protocol.transport = pinned
+    else:
+        protocol.transport = _Transport(auth_method=_PYWINRM_TRANSPORT[node.transport], **options)  # type: ignore[arg-type]
     return protocol

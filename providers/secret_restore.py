@@ -147,15 +147,22 @@ class SecretRestoreProvider(EntssoProvider):
                 role = _role(remote, inputs)
                 if not role["exists"]:
                     raise RuntimeError(f"the role {inputs.network_name} does not exist; EntssoService comes first")
-                if str(role["ownerNode"]).upper() != name.upper():
+                needs_restore = not _holds(secrets[name], expected)
+                # S2: bring the role here and cycle ENTSSO before a restore, even when it is here already
+                # (an ENTSSO that came online while SQL was unreachable never became the master server).
+                if str(role["ownerNode"]).upper() != name.upper() or needs_restore:
                     remote.call("role_move", Name=inputs.network_name, Node=name)
-                if not _holds(secrets[name], expected):
+                if needs_restore:
                     expected = self._restore(remote, inputs, expected)
                     if not _holds(remote.call("secret_get"), expected):
                         raise RuntimeError(f"{name} does not hold the master secret {expected} after the restore")
                 problem = _serving_problem(remote, inputs)
                 if problem:
-                    raise RuntimeError(f"ENTSSO on {name} does not serve the master secret: {problem}")
+                    raise RuntimeError(
+                        f"step 26: ENTSSO on {name} does not serve the master secret (sso_client_check): {problem}"
+                        f" - check that the ENTSSO resource of {inputs.network_name} is online on {name} and that"
+                        " SQL Server answers, then run up again: it resumes"
+                    )
         return {**done, "secret_id": expected}
 
     def _secrets(self, inputs: SecretRestoreInputs, label: str) -> dict[str, dict[str, Any]]:

@@ -34,6 +34,9 @@ class SettingsError(Exception):
     """Bad stack configuration: one line per problem, each naming the config key path."""
 
     def __init__(self, lines: list[str]) -> None:
+        # A refused value is quoted in its line: its line breaks and escape sequences must not
+        # forge another problem line or reach the terminal.
+        lines = ["".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in line) for line in lines]
         super().__init__("\n".join(lines))
         self.lines = lines
 
