@@ -49,6 +49,7 @@ from ops.rehearse.state import PASSPHRASE_ENV
 from providers import runner_wire
 from simulator.shell import SimulatedShell
 from simulator.world import FaultPlan, WorldHost
+from simulator.wsman import soap
 from simulator.wsman.backend import Directive, Outcome, PreparedCommand, Session
 from simulator.wsman.server import WsManServer
 from simulator.wsman.shells import CounterSnapshot
@@ -129,7 +130,11 @@ class OperationRun:
 
 @dataclass
 class Connection:
-    """One HTTP connection to one node: one shell of one resource operation, as the runner opens them."""
+    """One shell on one node (one resource operation's, as the runner opens them) and the HTTP requests it took.
+
+    The runner keeps authenticated connections between resource operations, so one TCP connection
+    may carry several shells in turn: a new connection's authentication counts for its first shell.
+    """
 
     id: int
     node: str
@@ -144,10 +149,12 @@ class Connection:
 
 
 class Traffic:
-    """Every HTTP request and operation the simulated nodes served, grouped by connection.
+    """Every HTTP request and operation the simulated nodes served, grouped by shell.
 
-    The WS-Man server handles each connection in a thread of its own, so the handling thread
-    identifies the connection: a thread-local marks the first request of each one.
+    The WS-Man server handles each TCP connection in a thread of its own, and a connection carries
+    one shell at a time: a thread-local holds the shell its connection last created. Requests that
+    are not SOAP (the authentication handshake, the empty POST that sets up encryption) count for
+    the next shell their connection creates.
     """
 
     def __init__(self) -> None:
@@ -156,19 +163,26 @@ class Traffic:
         self._local = threading.local()
         self._connections: list[Connection] = []
 
+    def _new_shell(self, node: str) -> Connection:
+        with self._lock:
+            shell = Connection(next(self._ids), node)
+            self._connections.append(shell)
+        self._local.connection = shell
+        return shell
+
     def _connection(self, node: str) -> Connection:
         current: Connection | None = getattr(self._local, "connection", None)
-        if current is None:
-            with self._lock:
-                current = Connection(next(self._ids), node)
-                self._connections.append(current)
-            self._local.connection = current
-        return current
+        return current if current is not None else self._new_shell(node)
 
     def request(self, node: str) -> None:
-        connection = self._connection(node)
+        self._local.unassigned = getattr(self._local, "unassigned", 0) + 1
+
+    def soap(self, node: str, action: str) -> None:
+        """A SOAP request on this thread's connection: it and the requests before it count for its shell."""
+        shell = self._new_shell(node) if action == "Create" else self._connection(node)
         with self._lock:
-            connection.requests += 1
+            shell.requests += getattr(self._local, "unassigned", 0)
+        self._local.unassigned = 0
 
     def operation(self, node: str, operation: str, envelope: bytes) -> OperationRun:
         connection = self._connection(node)
@@ -178,7 +192,7 @@ class Traffic:
         return run
 
     def take(self) -> list[Connection]:
-        """What was recorded since the last take (connections still open keep counting in the old ones)."""
+        """What was recorded since the last take (a shell still open keeps counting in its old record)."""
         with self._lock:
             taken, self._connections = self._connections, []
             return taken
@@ -217,6 +231,18 @@ class _ProbedShell:
         if prepared.operation is None:
             return prepared
         return _TimedCommand(prepared, self._traffic.operation(self._node, prepared.operation, stdin))
+
+
+class _ProbedServer(WsManServer):
+    """A node's WS-Man server that tells `traffic` the action of every SOAP request, in the request's thread."""
+
+    def __init__(self, traffic: Traffic, node: str, *args: Any, **options: Any) -> None:
+        super().__init__(node, *args, **options)
+        self._traffic = traffic
+
+    def dispatch(self, request: soap.Request, session: Session, client_ip: str) -> bytes:
+        self._traffic.soap(self.node, request.action)
+        return super().dispatch(request, session, client_ip)
 
 
 def _dropper(server: WsManServer) -> Callable[[str], None]:
@@ -265,7 +291,8 @@ def probed_nodes(
     users = {config.domain.install_account: config.secret("installPassword")}
     try:
         for index, node in enumerate(config.nodes):
-            server = WsManServer(
+            server = _ProbedServer(
+                traffic,
                 node.name,
                 _ProbedShell(SimulatedShell(host), node.name, traffic),
                 users,

@@ -5,16 +5,24 @@ One WinRS shell per resource operation (`WinRmRunner.session`), one command per 
 script and its parameters travel on stdin inside the (message-encrypted or TLS) envelope. The
 password stays in the auth layer, parameters stay in the envelope, and the command line holds
 nothing but the bootstrap.
+
+The authenticated HTTP connection under a shell (a pywinrm Protocol: its requests session, NTLM or
+CredSSP context and message encryption) outlives the shell: a session that ended cleanly hands it to
+a module-level pool, and the next session for the same endpoint, account and trust settings takes it
+instead of authenticating again. A connection that met any fault is closed, never pooled.
 """
 
 from __future__ import annotations
 
+import hmac
 import logging
 import math
 import re
+import threading
 import time
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -125,6 +133,151 @@ def load_script(operation: str) -> str:
     return (SCRIPTS_DIR / f"{operation}.ps1").read_text(encoding="utf-8")
 
 
+# --- authenticated connections kept between resource operations -----------------------------------
+
+POOL_IDLE_LIMIT_S = 30.0  # well inside the WinRM service's idle-connection timeout (HTTP.sys: 120 s)
+POOL_PER_KEY = 4  # the provider host runs four threads
+POOL_TOTAL = 16
+
+PoolKey = tuple[object, ...]
+
+
+@dataclass
+class _Idle:
+    protocol: Protocol
+    since: float  # monotonic
+
+
+class ConnectionPool:
+    """Idle authenticated connections (pywinrm Protocols), each used by one thread at a time.
+
+    `check_out` hands a connection to one session, which owns it until it gives it back with
+    `check_in` (after a clean end) or closes it (after any fault). The pool keeps no secret of its
+    own: a connection is handed out only to a caller whose password matches, constant-time, the one
+    its pywinrm transport already holds. Connections idle longer than `idle_limit_s` are closed.
+    """
+
+    def __init__(
+        self, idle_limit_s: float = POOL_IDLE_LIMIT_S, per_key: int = POOL_PER_KEY, total: int = POOL_TOTAL
+    ) -> None:
+        self.idle_limit_s, self.per_key, self.total = idle_limit_s, per_key, total
+        self._lock = threading.Lock()
+        self._idle: dict[PoolKey, list[_Idle]] = {}
+
+    def check_out(self, key: PoolKey, password: str) -> Protocol | None:
+        """The most recently used live connection for `key` and this password, or None."""
+        closing: list[Protocol] = []
+        found: Protocol | None = None
+        with self._lock:
+            closing += self._expire(time.monotonic())
+            entries = self._idle.get(key, [])
+            while entries and found is None:
+                protocol = entries.pop().protocol
+                if _holds_password(protocol, password):
+                    found = protocol
+                else:
+                    closing.append(protocol)  # another password for the same account: never reused
+            if not entries:
+                self._idle.pop(key, None)
+        if found is not None and not _connection_alive(found):
+            # The node closed it (restart, reboot, idle timeout): the others to that node went with it.
+            closing += [found, *self.forget(key, close=False)]
+            found = None
+        _close_all(closing)
+        return found
+
+    def check_in(self, key: PoolKey, protocol: Protocol) -> None:
+        closing: list[Protocol] = []
+        with self._lock:
+            now = time.monotonic()
+            closing += self._expire(now)
+            entries = self._idle.setdefault(key, [])
+            entries.append(_Idle(protocol, now))
+            while len(entries) > self.per_key:
+                closing.append(entries.pop(0).protocol)
+            while sum(len(idle) for idle in self._idle.values()) > self.total:
+                oldest = min(self._idle, key=lambda k: self._idle[k][0].since)
+                closing.append(self._idle[oldest].pop(0).protocol)
+                if not self._idle[oldest]:
+                    del self._idle[oldest]
+        _close_all(closing)
+
+    def forget(self, key: PoolKey, *, close: bool = True) -> list[Protocol]:
+        """Drops every idle connection for `key` (after a fault on one of them); returns them if not closed."""
+        with self._lock:
+            dropped = [entry.protocol for entry in self._idle.pop(key, [])]
+        if close:
+            _close_all(dropped)
+            return []
+        return dropped
+
+    def clear(self) -> None:
+        with self._lock:
+            dropped = [entry.protocol for entries in self._idle.values() for entry in entries]
+            self._idle.clear()
+        _close_all(dropped)
+
+    def idle(self, key: PoolKey | None = None) -> int:
+        with self._lock:
+            if key is not None:
+                return len(self._idle.get(key, []))
+            return sum(len(entries) for entries in self._idle.values())
+
+    def _expire(self, now: float) -> list[Protocol]:
+        """Removes (caller holds the lock) and returns the connections idle for too long."""
+        expired: list[Protocol] = []
+        for key in list(self._idle):
+            kept = [entry for entry in self._idle[key] if now - entry.since <= self.idle_limit_s]
+            expired += [entry.protocol for entry in self._idle[key] if now - entry.since > self.idle_limit_s]
+            if kept:
+                self._idle[key] = kept
+            else:
+                del self._idle[key]
+        return expired
+
+
+def _holds_password(protocol: Protocol, password: str) -> bool:
+    held = getattr(protocol.transport, "password", None) or ""
+    return isinstance(held, str) and hmac.compare_digest(held.encode("utf-8"), password.encode("utf-8"))
+
+
+def _connection_alive(protocol: Protocol) -> bool:
+    """Whether the protocol's requests session still holds an open TCP connection to its endpoint.
+
+    NTLM and CredSSP authenticate the TCP connection: once the node closed it, a request on a new
+    one would meet a 401 (and a message sealed for the old context), so such a connection is not
+    worth handing out. Anything unexpected in requests' or urllib3's objects counts as closed.
+    """
+    session = getattr(protocol.transport, "session", None)
+    if session is None:
+        return False
+    try:
+        manager: Any = session.get_adapter(protocol.transport.endpoint).poolmanager
+        for pool_key in list(manager.pools.keys()):
+            pool = manager.pools.get(pool_key)
+            waiting = getattr(getattr(pool, "pool", None), "queue", ())
+            if any(connection is not None and connection.is_connected for connection in list(waiting)):
+                return True
+    except Exception:  # a shape we do not know: build a new connection instead
+        return False
+    return False
+
+
+def _close_connection(protocol: Protocol) -> None:
+    try:
+        protocol.transport.close_session()
+    except Exception as problem:  # closing a dead connection may fail; it is gone either way
+        logger.debug("closing a WinRM connection failed: %s", type(problem).__name__)
+
+
+def _close_all(protocols: Iterable[Protocol]) -> None:
+    for protocol in protocols:
+        _close_connection(protocol)
+
+
+CONNECTIONS = ConnectionPool()  # per process; shared by every runner and provider thread in it
+
+
 class WinRmRunner:
     def __init__(
         self,
@@ -158,9 +311,31 @@ class WinRmRunner:
     def new_protocol(self, node: NodeConnection) -> Protocol:
         return self._protocol_factory(node, self.config)
 
+    def pool_key(self, node: NodeConnection) -> PoolKey:
+        """What a pooled connection must share to serve `node`: everything that shapes the connection
+        (endpoint, account, auth, trust, timeouts, the factory that built it), never the password."""
+        return (
+            self._protocol_factory,
+            node.endpoint,
+            node.transport,
+            node.username,
+            node.validation,
+            node.thumbprint,
+            str(node.ca_bundle or ""),
+            str(node.client_certificate or ""),
+            str(node.client_key or ""),
+            self.config.operation_timeout_s,
+            self.config.read_timeout_s,
+        )
+
 
 class RemoteSession:
-    """A shell on one node, opened at the first command and reopened after a transport fault."""
+    """A shell on one node, opened at the first command and reopened after a transport fault.
+
+    Its connection comes from the pool when one is idle there, and goes back when the session ends
+    cleanly. After any fault the connection is closed, and the rest of the session (its retries)
+    authenticates a new one.
+    """
 
     def __init__(self, runner: WinRmRunner, node: NodeConnection, label: str) -> None:
         self._runner = runner
@@ -169,6 +344,10 @@ class RemoteSession:
         self.label = label
         self._protocol: Protocol | None = None
         self._shell_id: str | None = None
+        self._pool_key = runner.pool_key(node)
+        self._pooled = False  # the connection came from the pool and has not answered in this session yet
+        self._clean = True  # no exchange was cut short: the connection may go back to the pool
+        self._fresh_only = False  # a fault happened: no pooled connection for the rest of this session
 
     def run(
         self,
@@ -212,24 +391,32 @@ class RemoteSession:
         return self._interpret(operation, stdout, stderr, exit_code, masker)
 
     def close(self) -> None:
+        """Deletes the shell (which releases its commands) and pools the connection if it is healthy."""
+        self._release(reuse=self._clean)
+
+    def _release(self, *, reuse: bool) -> None:
         protocol, shell_id = self._protocol, self._shell_id
         self._protocol = self._shell_id = None
         if protocol is None:
             return
-        try:
-            if shell_id is not None:
-                protocol.close_shell(shell_id)
+        if shell_id is not None:
+            try:
+                protocol.close_shell(shell_id, close_session=False)
                 logger.debug("%s: shell on %s closed", self.label, self.node.name)
-            else:
-                protocol.transport.close_session()
-        except Exception as problem:  # the shell dies with the connection or the idle timeout anyway
-            logger.warning(
-                "%s: closing the shell on %s failed: %s", self.label, self.node.name, type(problem).__name__
-            )
+            except Exception as problem:  # the shell dies with the connection or the idle timeout anyway
+                reuse = False
+                logger.warning(
+                    "%s: closing the shell on %s failed: %s", self.label, self.node.name, type(problem).__name__
+                )
+        if reuse:
+            CONNECTIONS.check_in(self._pool_key, protocol)
+        else:
+            _close_connection(protocol)
 
     # --- one attempt --------------------------------------------------------------------------
 
     def _attempt(self, operation: str, stdin: bytes, deadline: float) -> tuple[bytes, bytes, int]:
+        self._clean = False  # until the command's output is in: an exchange cut short poisons the connection
         try:
             protocol, shell_id = self._shell()
             logger.debug("%s: running %s on %s", self.label, operation, self.node.name)
@@ -246,20 +433,49 @@ class RemoteSession:
         except Exception:
             self._discard()  # a fresh connection and shell for the next attempt or command
             raise
-        try:
-            protocol.cleanup_command(shell_id, command_id)
-        except Exception as problem:
-            logger.debug("%s: terminate signal failed: %s", self.label, type(problem).__name__)
-            self._discard()
+        # The command reached CommandState Done: no terminate Signal. Deleting the shell at the end
+        # of the resource operation releases it with the shell's other commands, as Windows does.
+        self._clean = True
         return output
 
     def _shell(self) -> tuple[Protocol, str]:
         if self._protocol is None:
-            self._protocol = self._runner.new_protocol(self.node)
+            self._protocol = self._connect()
         if self._shell_id is None:
-            self._shell_id = self._protocol.open_shell()
+            self._shell_id = self._open_shell(self._protocol)
             logger.info("%s: shell opened on %s", self.label, self.node.name)
         return self._protocol, self._shell_id
+
+    def _connect(self) -> Protocol:
+        if not self._fresh_only:
+            pooled = CONNECTIONS.check_out(self._pool_key, self.node.password.get_secret_value())
+            if pooled is not None:
+                logger.debug("%s: reusing an authenticated connection to %s", self.label, self.node.name)
+                self._pooled = True
+                return pooled
+        self._pooled = False
+        return self._runner.new_protocol(self.node)
+
+    def _open_shell(self, protocol: Protocol) -> str:
+        try:
+            return protocol.open_shell()
+        except Exception as problem:
+            if not self._pooled or not _stale_connection(problem):
+                raise
+            # The node closed the pooled connection after the pool last looked (a 401 on the new TCP
+            # connection, or the old context's sealed message refused): not a fault of this session.
+            logger.debug(
+                "%s: the pooled connection to %s was closed (%s); authenticating a new one",
+                self.label,
+                self.node.name,
+                type(problem).__name__,
+            )
+            _close_connection(protocol)
+            CONNECTIONS.forget(self._pool_key)
+            self._protocol = self._runner.new_protocol(self.node)
+            return self._protocol.open_shell()
+        finally:
+            self._pooled = False
 
     def _receive(
         self, protocol: Protocol, shell_id: str, command_id: str, deadline: float
@@ -288,23 +504,20 @@ class RemoteSession:
             protocol.operation_timeout_sec = self._config.operation_timeout_s
 
     def _stop(self, protocol: Protocol, shell_id: str, command_id: str) -> None:
-        """At the deadline: terminate the command and close its shell."""
+        """At the deadline: terminate the command, close its shell and its connection."""
         try:
             protocol.cleanup_command(shell_id, command_id)
         except Exception as problem:
             logger.debug("%s: terminate signal failed: %s", self.label, type(problem).__name__)
-        self.close()
+        self._fresh_only = True
+        self._release(reuse=False)
 
     def _discard(self) -> None:
-        protocol, shell_id = self._protocol, self._shell_id
-        self._protocol = self._shell_id = None
-        if protocol is None:
-            return
-        try:
-            if shell_id is not None:
-                protocol.close_shell(shell_id)
-        except Exception:
-            protocol.transport.close_session()
+        """After a fault: delete the shell if the node still answers, close the connection, and
+        drop the idle ones to that node too (they likely met the same fate)."""
+        self._fresh_only = True
+        self._release(reuse=False)
+        CONNECTIONS.forget(self._pool_key)
 
     def _log_retry(self, operation: str, state: tenacity.RetryCallState, masker: Masker) -> None:
         problem = state.outcome.exception() if state.outcome is not None else None
@@ -390,6 +603,17 @@ class RemoteSession:
             stderr=stderr,
             attempts=attempts,
         )
+
+
+def _stale_connection(problem: BaseException) -> bool:
+    """What the first request on a pooled connection the node has closed runs into."""
+    if isinstance(problem, requests.exceptions.ConnectionError) and not isinstance(
+        problem, requests.exceptions.SSLError
+    ):
+        return True
+    if isinstance(problem, InvalidCredentialsError):
+        return True
+    return isinstance(problem, WinRMTransportError) and problem.code == 400
 
 
 def _is_transient(problem: BaseException) -> bool:

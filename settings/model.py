@@ -31,7 +31,8 @@ PROJECT = "entsso-cluster"
 # the underscore is listed apart because the procedure's own example (MSS_CLUSTER) uses one.
 _ILLEGAL_NAME_CHARS = set("\\/:*?\"<>|,~!@#$%^&'.(){}[];= +`")
 _HOST_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,13}[A-Za-z0-9])?$")
-_DOWN_LEVEL_ACCOUNT = re.compile(r"^[^\\/\[\]:;|=,+*?<>\"@\x00-\x1f\x7f]{1,15}\\[^\\/\[\]:;|=,+*?<>\"\x00-\x1f\x7f]{1,256}$")
+_ACCOUNT_CHAR = r"[^\\/\[\]:;|=,+*?<>\"\x00-\x1f\x7f]"  # what sAMAccountName and NetBIOS names refuse
+_DOWN_LEVEL_ACCOUNT = re.compile(rf"^(?:(?!@){_ACCOUNT_CHAR}){{1,15}}\\{_ACCOUNT_CHAR}{{1,256}}$")
 _ANY_CIDR = {"*", "0.0.0.0/0", "::/0", "any", "internet"}
 
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import base64
+import gc
 import hashlib
 import logging
 import pickle
 import shutil
 import ssl
+import threading
+import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +29,7 @@ from providers.runner_transport import build_protocol
 from simulator.shell import SimulatedShell, StandInHost
 from simulator.shell.syntax import parse
 from simulator.wsman import Directive, TlsMaterial, WsManServer
+from simulator.wsman.backend import PreparedCommand, Session
 
 USER, PASSWORD = "CORP\\svc-runner", "Runn3r-Pa55word!"
 SECRET = "Sup3r-S3cret-Value-42"
@@ -62,6 +66,7 @@ def make_server(host: StandInHost) -> Iterator[Callable[..., WsManServer]]:
         return server
 
     yield make
+    runner_module.CONNECTIONS.clear()  # the pooled connections to these servers go with them
     for server in servers:
         server.stop()
 
@@ -104,6 +109,23 @@ def fingerprint(tls: TlsMaterial, algorithm: str) -> str:
 
 def commands(server: WsManServer) -> int:
     return server.counters.snapshot().actions.count("Command")
+
+
+def handshake_requests(server: WsManServer) -> int:
+    """HTTP requests that carried no SOAP action: NTLM's 401 legs and the empty POST that sets up encryption."""
+    counts = server.counters.snapshot()
+    return counts.http_requests - len(counts.actions)
+
+
+def counting(built: list[Protocol]) -> Callable[[NodeConnection, RunnerConfig], Protocol]:
+    """A protocol factory that notes every new (to-be-authenticated) connection; a key of its own in the pool."""
+
+    def factory(connection: NodeConnection, config: RunnerConfig) -> Protocol:
+        protocol = build_protocol(connection, config)
+        built.append(protocol)
+        return protocol
+
+    return factory
 
 
 # --- the wire --------------------------------------------------------------------------------------
@@ -151,7 +173,8 @@ def test_http_basic_runs_a_script_and_the_command_line_is_only_the_bootstrap(
     assert answer["Count"] == 3
     counts = server.counters.snapshot()
     assert counts.command_lines == (("powershell.exe", (" ".join(runner_wire.bootstrap_arguments()),)),)
-    assert counts.actions == ("Create", "Command", "Send", "Receive", "Signal", "Delete")
+    # Done after one Receive: no terminate Signal, the shell's Delete releases the command.
+    assert counts.actions == ("Create", "Command", "Send", "Receive", "Delete")
 
 
 def test_http_ntlm_encrypts_every_message(make_server: Callable[..., WsManServer]) -> None:
@@ -455,3 +478,175 @@ def test_a_large_script_travels_in_several_sends(make_server: Callable[..., WsMa
     with WinRmRunner(FAST).session(node(server), "create") as remote:
         assert remote.run("echo", big, {"Text": "big"})["Text"] == "big"
     assert server.counters.snapshot().actions.count("Send") > 2
+
+
+# --- connections kept between resource operations ----------------------------------------------------
+
+
+def test_sessions_on_a_node_share_one_authenticated_connection(make_server: Callable[..., WsManServer]) -> None:
+    server = make_server()  # NTLM with message encryption over http
+    for count in range(3):
+        assert _run_echo(node(server), Count=count)["Count"] == count
+    counts = server.counters.snapshot()
+    assert handshake_requests(server) == 3  # one NTLM handshake (401, challenge, authenticate): not three
+    assert counts.shells_created == 3 and counts.actions.count("Delete") == 3  # still a shell per session
+    assert counts.plaintext_messages == 0
+    assert runner_module.CONNECTIONS.idle(WinRmRunner(FAST).pool_key(node(server))) == 1
+
+
+def test_https_connections_are_reused_with_their_channel_binding(
+    make_server: Callable[..., WsManServer], tls: TlsMaterial, ca_bundle: Path
+) -> None:
+    server = make_server(tls=tls)
+    built: list[Protocol] = []
+    runner = WinRmRunner(FAST, protocol_factory=counting(built))
+    for text in ("one", "two"):
+        assert _run_echo(node(server, ca_bundle=ca_bundle), runner, Text=text)["Text"] == text
+    assert len(built) == 1
+    assert handshake_requests(server) == 2  # 401 and challenge; the authenticate leg carries the first Create
+
+
+def test_a_pooled_connection_never_serves_another_password(make_server: Callable[..., WsManServer]) -> None:
+    server = make_server()
+    assert _run_echo(node(server))["Text"] == "x"
+    with pytest.raises(RemoteOperationError) as failed:
+        _run_echo(node(server, password="wrong-password"))
+    assert (failed.value.kind, failed.value.attempts) == ("auth", 1)
+    assert server.counters.snapshot().shells_created == 1  # the wrong password opened nothing
+    # and the connection of the right one was closed, not kept
+    assert runner_module.CONNECTIONS.idle(WinRmRunner(FAST).pool_key(node(server))) == 0
+
+
+@pytest.mark.parametrize(
+    "fault", [Directive(reset_after=True), Directive(reset_before=True), Directive(http_500=True)]
+)
+def test_a_connection_that_met_a_fault_is_closed_and_the_retry_authenticates_anew(
+    make_server: Callable[..., WsManServer], host: StandInHost, fault: Directive
+) -> None:
+    server = make_server()
+    built: list[Protocol] = []
+    runner = WinRmRunner(FAST, protocol_factory=counting(built))
+    assert _run_echo(node(server), runner)["Text"] == "x"
+    first = built[0]
+    host.plan("echo", fault)
+    assert _run_echo(node(server), runner)["Text"] == "x"  # on the pooled connection, then on a new one
+    assert len(built) == 2
+    assert first.transport.session is None  # closed after the fault, never pooled again
+    assert _run_echo(node(server), runner)["Text"] == "x"  # the retry's healthy connection serves the next
+    assert len(built) == 2 and runner_module.CONNECTIONS.idle(runner.pool_key(node(server))) == 1
+
+
+@pytest.mark.parametrize("noticed", [True, False], ids=["seen-closed-at-check-out", "closed-after-check-out"])
+def test_a_pooled_connection_the_node_closed_is_replaced(
+    make_server: Callable[..., WsManServer], monkeypatch: pytest.MonkeyPatch, noticed: bool
+) -> None:
+    built: list[Protocol] = []
+    runner = WinRmRunner(FAST, protocol_factory=counting(built))
+    before = make_server()
+    assert _run_echo(node(before), runner)["Text"] == "x"
+    port = int(before.url.rsplit(":", 1)[1].split("/", 1)[0])
+    before.stop()  # the WinRM service restarts: its connections are gone
+    after = make_server(port=port)
+    if not noticed:  # the node closes it between the pool's look and the first request
+        monkeypatch.setattr(runner_module, "_connection_alive", lambda _protocol: True)
+    assert _run_echo(node(after), runner)["Text"] == "x"  # neither an auth error nor a retry
+    assert len(built) == 2 and after.counters.snapshot().shells_created == 1
+    assert built[0].transport.session is None
+    # A fresh handshake (3 requests); when the pool could not tell, the old connection's one try first
+    # (a 401, then requests-ntlm's two legs whose message, sealed for the old context, the node refuses).
+    assert handshake_requests(after) == (3 if noticed else 6)
+
+
+def test_idle_connections_expire(
+    make_server: Callable[..., WsManServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = make_server()
+    built: list[Protocol] = []
+    runner = WinRmRunner(FAST, protocol_factory=counting(built))
+    monkeypatch.setattr(runner_module.CONNECTIONS, "idle_limit_s", -1.0)
+    _run_echo(node(server), runner)
+    _run_echo(node(server), runner)
+    assert len(built) == 2 and built[0].transport.session is None
+
+
+def test_provider_threads_share_the_pool_one_user_per_connection(
+    make_server: Callable[..., WsManServer],
+) -> None:
+    server = make_server()
+    built: list[Protocol] = []
+    runner = WinRmRunner(FAST, protocol_factory=counting(built))
+    answers: list[object] = []
+    problems: list[BaseException] = []
+
+    def provider_thread(index: int) -> None:
+        try:
+            for count in range(3):
+                answers.append(_run_echo(node(server), runner, Text=f"t{index}", Count=count)["Text"])
+        except BaseException as problem:  # reported below, in the test's thread
+            problems.append(problem)
+
+    threads = [threading.Thread(target=provider_thread, args=(index,)) for index in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert problems == []
+    assert sorted(map(str, answers)) == sorted(f"t{index}" for index in range(4) for _ in range(3))
+    assert 1 <= len(built) <= 4  # never more connections than threads using them at once
+    assert server.counters.snapshot().shells_created == 12
+    assert runner_module.CONNECTIONS.idle(runner.pool_key(node(server))) == len(built)
+
+
+class _Watching:
+    """A node's shell backend that keeps a weak reference to every command it prepares."""
+
+    def __init__(self, inner: SimulatedShell) -> None:
+        self.inner = inner
+        self.prepared: list[weakref.ref[PreparedCommand]] = []
+
+    def request_delay(self) -> float:
+        return self.inner.request_delay()
+
+    def prepare(self, session: Session, command: str, arguments: list[str], stdin: bytes) -> PreparedCommand:
+        prepared = self.inner.prepare(session, command, arguments, stdin)
+        self.prepared.append(weakref.ref(prepared))
+        return prepared
+
+
+def test_no_signal_after_done_and_deleting_the_shell_frees_its_commands(host: StandInHost) -> None:
+    watching = _Watching(SimulatedShell(host))
+    with WsManServer("MSSNODE1", watching, {USER: PASSWORD}) as server:
+        with WinRmRunner(FAST).session(node(server), "update") as remote:
+            remote.run("echo", ECHO, {"Text": "a"})
+            remote.run("echo", ECHO, {"Text": "b"})
+            assert server.shells.open_commands() == 2  # Done, not signalled: the shell holds them
+        assert server.shells.open_commands() == 0
+        gc.collect()
+        assert len(watching.prepared) == 2 and all(ref() is None for ref in watching.prepared)
+        assert server.counters.snapshot().actions == (
+            "Create",
+            "Command",
+            "Send",
+            "Receive",
+            "Command",
+            "Send",
+            "Receive",
+            "Delete",
+        )
+        runner_module.CONNECTIONS.clear()
+
+
+def test_the_deadline_still_signals_the_command_and_closes_the_connection(
+    make_server: Callable[..., WsManServer], host: StandInHost
+) -> None:
+    server = make_server()
+    host.plan("sleep", Directive(hang=True))
+    built: list[Protocol] = []
+    config = FAST.model_copy(update={"operation_timeout_s": 1, "read_timeout_s": 3, "deadline_s": 1.5})
+    runner = WinRmRunner(config, protocol_factory=counting(built))
+    with pytest.raises(RemoteOperationError) as failed, runner.session(node(server), "x") as remote:
+        remote.run("sleep", SLEEP, {})
+    assert failed.value.kind == "timeout"
+    assert server.counters.snapshot().actions[-2:] == ("Signal", "Delete")
+    assert server.shells.open_commands() == 0
+    assert built[0].transport.session is None and runner_module.CONNECTIONS.idle(runner.pool_key(node(server))) == 0

@@ -124,6 +124,15 @@ class ShellHost:
                 raise soap.shell_not_found(shell_id)
             self._changed.notify_all()
 
+    def open_commands(self) -> int:
+        """Commands the node still holds across its shells: running, or Done and never signalled.
+
+        A client need not signal a command that reached CommandState Done: deleting the shell
+        releases it with the shell, as the WinRM service does.
+        """
+        with self._changed:
+            return sum(len(shell.commands) for shell in self._shells.values())
+
     def drop_all(self) -> None:
         with self._changed:
             self._shells.clear()
