@@ -25,7 +25,6 @@ import json
 import math
 import os
 import re
-import socket
 import tempfile
 import threading
 import time
@@ -255,28 +254,6 @@ def _dropper(server: WsManServer) -> Callable[[str], None]:
     return drop
 
 
-def free_port_pair(count: int) -> int:
-    """A port p with p .. p+count-1 free, found by binding (the program puts node i on basePort + i)."""
-    for _ in range(200):
-        with socket.socket() as first:
-            first.bind(("127.0.0.1", 0))
-            port = int(first.getsockname()[1])
-        if port + count > 65000:
-            continue
-        taken = False
-        for offset in range(1, count):
-            with socket.socket() as other:
-                try:
-                    other.bind(("127.0.0.1", port + offset))
-                except OSError:
-                    taken = True
-            if taken:
-                break
-        if not taken:
-            return port
-    raise RuntimeError(f"no {count} adjacent free ports on 127.0.0.1")
-
-
 @contextmanager
 def probed_nodes(
     config: settings.StackSettings, plan: FaultPlan, base_port: int = 0
@@ -409,7 +386,7 @@ class Rehearsed:
 @contextmanager
 def rehearsed(project_dir: Path, stack: str, config: settings.StackSettings, plan: FaultPlan) -> Iterator[Rehearsed]:
     engine_config, secret_keys = rehearsal.stack_config(project_dir, stack)
-    base = free_port_pair(len(config.nodes))
+    base = simstack.free_ports(len(config.nodes))
     engine_config[PREFIX + "simulator"] = {**engine_config[PREFIX + "simulator"], "basePort": base}
     previous = os.environ.get(PASSPHRASE_ENV)
     # The state is thrown away with its directory; its passphrase never reaches the project's key file.

@@ -30,7 +30,6 @@ import json
 import math
 import os
 import re
-import socket
 import tempfile
 import threading
 import time
@@ -172,22 +171,6 @@ def fault(kind: FaultKind, node: str, operation: str) -> Fault:
 _PORT_LOCK = threading.Lock()
 
 
-def _free_port_pair() -> int:
-    for _ in range(200):
-        with socket.socket() as first:
-            first.bind(("127.0.0.1", 0))
-            port = int(first.getsockname()[1])
-        if port > 65000:
-            continue
-        with socket.socket() as second:
-            try:
-                second.bind(("127.0.0.1", port + 1))
-            except OSError:
-                continue
-        return port
-    raise RuntimeError("no two adjacent free ports on 127.0.0.1")
-
-
 @dataclass
 class Sandbox:
     """One cell's simulated nodes (a freshly seeded world) and an engine whose state lives in `directory`."""
@@ -217,7 +200,7 @@ def sandboxed(project_dir: Path, directory: Path, plan: FaultPlan | None = None)
     nodes: simstack.SimulatedStack | None = None
     with _PORT_LOCK:  # ports are found by binding: our own threads must not pick the same pair
         for _ in range(20):
-            raw[prefix + "simulator"] = {**raw[prefix + "simulator"], "basePort": _free_port_pair()}
+            raw[prefix + "simulator"] = {**raw[prefix + "simulator"], "basePort": simstack.free_ports(2)}
             config = settings.validate_stack({k.removeprefix(prefix): v for k, v in raw.items()}, stack=STACK)
             try:
                 nodes = simstack.start(config, ports="stack", plan=plan)

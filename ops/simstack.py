@@ -7,6 +7,7 @@ starting again is the same machines, as after a reboot.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,6 +20,28 @@ from simulator.world import FaultPlan, World, WorldHost, load_world, save_world,
 from simulator.wsman.server import WsManServer
 
 Ports = Literal["stack", "any"]
+
+
+def free_ports(count: int = 2) -> int:
+    """A port p with p .. p+count-1 free on 127.0.0.1, found by binding (node i listens on p + i)."""
+    for _ in range(200):
+        with socket.socket() as first:
+            first.bind(("127.0.0.1", 0))
+            port = int(first.getsockname()[1])
+        if port + count > 65000:
+            continue
+        taken = False
+        for offset in range(1, count):
+            with socket.socket() as other:
+                try:
+                    other.bind(("127.0.0.1", port + offset))
+                except OSError:
+                    taken = True
+            if taken:
+                break
+        if not taken:
+            return port
+    raise RuntimeError(f"no {count} adjacent free ports on 127.0.0.1")
 
 
 def seeded_world(config: StackSettings) -> World:

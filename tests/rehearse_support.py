@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import os
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,20 +29,7 @@ PREFIX = "entsso-cluster:"
 
 
 def free_port_pair() -> int:
-    """A port p with p and p+1 free (the two nodes), found by binding."""
-    for _ in range(100):
-        with socket.socket() as first:
-            first.bind(("127.0.0.1", 0))
-            port = int(first.getsockname()[1])
-        if port > 65000:
-            continue
-        with socket.socket() as second:
-            try:
-                second.bind(("127.0.0.1", port + 1))
-            except OSError:
-                continue
-        return port
-    raise RuntimeError("no two adjacent free ports")
+    return simstack.free_ports(2)
 
 
 def sim_stack_config() -> dict[str, Any]:

@@ -3,32 +3,19 @@
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import winrm
 
+from ops import simstack
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def free_port_pair() -> int:
-    for _ in range(50):
-        with socket.socket() as first:
-            first.bind(("127.0.0.1", 0))
-            port = first.getsockname()[1]
-        with socket.socket() as second:
-            try:
-                second.bind(("127.0.0.1", port + 1))
-            except OSError:
-                continue
-        return int(port)
-    raise RuntimeError("no two adjacent free ports")
-
-
 def test_simulate_serves_two_nodes_and_keeps_the_world(tmp_path: Path) -> None:
-    base = free_port_pair()
+    base = simstack.free_ports(2)
     world = tmp_path / "sim.world.json"
     command = [
         sys.executable,
