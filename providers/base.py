@@ -24,7 +24,6 @@ from pulumi.output import Unknown
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, ValidationInfo
 
 from providers.runner import NodeConnection, RemoteOperationError, RemoteSession, RunnerConfig, WinRmRunner, load_script
-from providers.targets import NodeTarget
 from settings.model import PROJECT, WinRm
 
 logger = logging.getLogger("entsso.providers")
@@ -292,10 +291,6 @@ def _normal(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_normal(v) for v in value]
     return value
-
-
-def targets(value: Sequence[Mapping[str, Any]]) -> list[NodeTarget]:
-    return [NodeTarget(name=str(t["name"]), endpoint=str(t["endpoint"]), thumbprint=t.get("thumbprint")) for t in value]
 
 
 def target_named(nodes: Sequence[Mapping[str, Any]], name: str) -> Mapping[str, Any]:

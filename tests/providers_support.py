@@ -5,7 +5,7 @@ operations, so a provider test does not depend on the providers before it)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -14,6 +14,7 @@ import pytest
 import settings
 from ops import simstack
 from providers.base import EntssoProvider, ProviderSettings
+from providers.runner import WinRmRunner
 from providers.targets import NodeTarget
 from simulator.wsman.backend import Session
 
@@ -24,7 +25,7 @@ CONFIG = _SIM.model_copy(update={"winrm": _SIM.winrm.model_copy(update={"retry_b
 N1, N2 = (node.name for node in CONFIG.nodes)
 P = TypeVar("P", bound=EntssoProvider)
 
-PHASES = ("features", "cluster", "sso", "backup", "secret_server", "dtc", "role", "moved", "restored")
+PHASES = ("features", "cluster", "sso", "backup", "secret_server", "dtc", "role", "moved")
 
 
 def stack_config(config: settings.StackSettings = CONFIG) -> dict[str, str]:
@@ -49,6 +50,41 @@ def configured(provider_class: type[P], config: settings.StackSettings = CONFIG)
     provider = provider_class()
     provider.settings = ProviderSettings.from_config(stack_config(config).get)
     return provider
+
+
+def without_backoff(provider: P, *, attempts: int | None = None) -> P:
+    """The provider with retries that do not wait (tests stop nodes and inject faults on purpose);
+    `attempts` also caps the number of tries."""
+    update: dict[str, Any] = {"backoff_initial_s": 0.0, "backoff_max_s": 0.0, "backoff_jitter_s": 0.0}
+    if attempts is not None:
+        update["retry_attempts"] = attempts
+    runner_config = provider._settings().runner_config().model_copy(update=update)
+    provider.runner = lambda: WinRmRunner(runner_config)  # type: ignore[method-assign]
+    return provider
+
+
+def _spy(stack: simstack.SimulatedStack, monkeypatch: pytest.MonkeyPatch, note: Callable[[Session, str], None]) -> None:
+    invoke = stack.host.invoke
+
+    def recording(session: Session, operation: str, parameters: dict[str, object]) -> dict[str, object]:
+        note(session, operation)
+        return invoke(session, operation, parameters)
+
+    monkeypatch.setattr(stack.host, "invoke", recording)
+
+
+def record_calls(stack: simstack.SimulatedStack, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """The (node, operation) of every operation the world runs from now on, in order."""
+    calls: list[tuple[str, str]] = []
+    _spy(stack, monkeypatch, lambda session, operation: calls.append((session.node, operation)))
+    return calls
+
+
+def operations_seen(stack: simstack.SimulatedStack, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every operation the world runs from now on, in order."""
+    seen: list[str] = []
+    _spy(stack, monkeypatch, lambda _session, operation: seen.append(operation))
+    return seen
 
 
 def targets(stack: simstack.SimulatedStack) -> list[NodeTarget]:

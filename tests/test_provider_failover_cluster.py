@@ -7,13 +7,13 @@ from typing import Any
 
 import pulumi.dynamic
 import pytest
-from providers_support import CONFIG, N1, N2, configured, sim, targets, world_op  # noqa: F401
+from providers_support import CONFIG, N1, N2, configured, record_calls, sim, targets, without_backoff, world_op  # noqa: F401
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from pulumi.output import Unknown
 
 from ops import simstack
 from providers.failover_cluster import FEATURES, FailoverCluster, FailoverClusterProvider
-from providers.runner import RemoteOperationError, WinRmRunner
+from providers.runner import RemoteOperationError
 from simulator.world import Fault, FaultPlan
 from simulator.world.model import Quorum, key
 
@@ -38,14 +38,7 @@ def props(stack: simstack.SimulatedStack, **changes: Any) -> dict[str, Any]:
 
 def provider(config: Any = CONFIG) -> FailoverClusterProvider:
     """A configured provider whose transient-fault retries do not wait (the tests stop nodes on purpose)."""
-    made = configured(FailoverClusterProvider, config)
-    runner_config = (
-        made._settings()
-        .runner_config()
-        .model_copy(update={"backoff_initial_s": 0.0, "backoff_max_s": 0.0, "backoff_jitter_s": 0.0})
-    )
-    made.runner = lambda: WinRmRunner(runner_config)  # type: ignore[method-assign]
-    return made
+    return without_backoff(configured(FailoverClusterProvider, config))
 
 
 def outs(result: CreateResult | UpdateResult | ReadResult) -> dict[str, Any]:
@@ -56,15 +49,7 @@ def outs(result: CreateResult | UpdateResult | ReadResult) -> dict[str, Any]:
 @pytest.fixture
 def ran(sim: simstack.SimulatedStack, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     """The (node, operation) of every operation the world runs, in order."""
-    calls: list[tuple[str, str]] = []
-    invoke = sim.host.invoke
-
-    def recording(session: Any, operation: str, parameters: dict[str, object]) -> dict[str, object]:
-        calls.append((session.node, operation))
-        return invoke(session, operation, parameters)
-
-    monkeypatch.setattr(sim.host, "invoke", recording)
-    return calls
+    return record_calls(sim, monkeypatch)
 
 
 def features(stack: simstack.SimulatedStack, node: str) -> set[str]:

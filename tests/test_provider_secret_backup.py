@@ -10,12 +10,22 @@ from typing import Any
 
 import pulumi.dynamic
 import pytest
-from providers_support import CONFIG, N1, backup_file, bring_world_to, configured, sim, targets  # noqa: F401
+from providers_support import (  # noqa: F401
+    CONFIG,
+    N1,
+    backup_file,
+    bring_world_to,
+    configured,
+    operations_seen,
+    sim,
+    targets,
+    without_backoff,
+)
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from pulumi.output import Unknown
 
 from ops import simstack
-from providers.runner import RemoteOperationError, WinRmRunner
+from providers.runner import RemoteOperationError
 from providers.secret_backup import OUTPUTS, SecretBackup, SecretBackupProvider
 from simulator.world import Fault, FaultPlan, mastersecret
 from simulator.world.model import key
@@ -38,14 +48,7 @@ def props(stack: simstack.SimulatedStack, **changes: Any) -> dict[str, Any]:
 
 def provider(config: Any = CONFIG) -> SecretBackupProvider:
     """A configured provider whose transient-fault retries do not wait (the tests stop nodes on purpose)."""
-    made = configured(SecretBackupProvider, config)
-    runner_config = (
-        made._settings()
-        .runner_config()
-        .model_copy(update={"backoff_initial_s": 0.0, "backoff_max_s": 0.0, "backoff_jitter_s": 0.0})
-    )
-    made.runner = lambda: WinRmRunner(runner_config)  # type: ignore[method-assign]
-    return made
+    return without_backoff(configured(SecretBackupProvider, config))
 
 
 def outs(result: CreateResult | UpdateResult | ReadResult) -> dict[str, Any]:
@@ -56,15 +59,7 @@ def outs(result: CreateResult | UpdateResult | ReadResult) -> dict[str, Any]:
 @pytest.fixture
 def ran(sim: simstack.SimulatedStack, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every operation the world runs, in order."""
-    calls: list[str] = []
-    invoke = sim.host.invoke
-
-    def recording(session: Any, operation: str, parameters: dict[str, object]) -> dict[str, object]:
-        calls.append(operation)
-        return invoke(session, operation, parameters)
-
-    monkeypatch.setattr(sim.host, "invoke", recording)
-    return calls
+    return operations_seen(sim, monkeypatch)
 
 
 def on_disk(stack: simstack.SimulatedStack, path: str = "") -> bytes | None:

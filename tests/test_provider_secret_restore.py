@@ -8,14 +8,25 @@ import logging
 from typing import Any
 
 import pytest
-from providers_support import CONFIG, N1, N2, bring_world_to, configured, sim, targets, world_op  # noqa: F401
+from providers_support import (  # noqa: F401
+    CONFIG,
+    N1,
+    N2,
+    bring_world_to,
+    configured,
+    operations_seen,
+    sim,
+    targets,
+    without_backoff,
+    world_op,
+)
 from pulumi.output import Unknown
 
 from ops import simstack
 from providers.base import EntssoProvider
 from providers.clustered_dtc import ClusteredDtcProvider
 from providers.entsso_service import EntssoServiceProvider
-from providers.runner import RemoteOperationError, WinRmRunner
+from providers.runner import RemoteOperationError
 from providers.secret_restore import COPY_DIRECTORY, SecretRestoreProvider
 from simulator.world import Fault, FaultPlan, windows
 from simulator.world.model import SSOSS_KEY, key
@@ -40,29 +51,9 @@ def restore_inputs(stack: simstack.SimulatedStack, backup: dict[str, Any], **cha
     }
 
 
-def operations_seen(stack: simstack.SimulatedStack, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every operation the world runs from now on, in order."""
-    seen: list[str] = []
-    invoke = stack.host.invoke
-
-    def spy(session: Any, operation: str, parameters: dict[str, object]) -> dict[str, object]:
-        seen.append(operation)
-        return invoke(session, operation, parameters)
-
-    monkeypatch.setattr(stack.host, "invoke", spy)
-    return seen
-
-
 def quick_retries(provider: EntssoProvider, monkeypatch: pytest.MonkeyPatch) -> None:
     """Two attempts, no backoff: a dead node or a fault plan fails in milliseconds instead of seconds."""
-    config = (
-        provider._settings()
-        .runner_config()
-        .model_copy(
-            update={"retry_attempts": 2, "backoff_initial_s": 0.0, "backoff_max_s": 0.0, "backoff_jitter_s": 0.0}
-        )
-    )
-    monkeypatch.setattr(provider, "runner", lambda: WinRmRunner(config))
+    without_backoff(provider, attempts=2)
 
 
 def client_from_each_node(stack: simstack.SimulatedStack) -> list[tuple[bool, str]]:

@@ -7,12 +7,24 @@ from typing import Any
 
 import pulumi.dynamic
 import pytest
-from providers_support import CONFIG, N1, N2, backup_file, bring_world_to, configured, sim, targets, world_op  # noqa: F401
+from providers_support import (  # noqa: F401
+    CONFIG,
+    N1,
+    N2,
+    backup_file,
+    bring_world_to,
+    configured,
+    record_calls,
+    sim,
+    targets,
+    without_backoff,
+    world_op,
+)
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from pulumi.output import Unknown
 
 from ops import simstack
-from providers.runner import RemoteOperationError, WinRmRunner
+from providers.runner import RemoteOperationError
 from providers.sso_server import SsoServer, SsoServerProvider
 from simulator.world import Fault, FaultPlan, mastersecret
 from simulator.world.model import SQL_KEY, key
@@ -47,14 +59,7 @@ def props(stack: simstack.SimulatedStack, role: str = "master", **changes: Any) 
 
 def provider(config: Any = CONFIG) -> SsoServerProvider:
     """A configured provider whose transient-fault retries do not wait (the tests stop nodes on purpose)."""
-    made = configured(SsoServerProvider, config)
-    runner_config = (
-        made._settings()
-        .runner_config()
-        .model_copy(update={"backoff_initial_s": 0.0, "backoff_max_s": 0.0, "backoff_jitter_s": 0.0})
-    )
-    made.runner = lambda: WinRmRunner(runner_config)  # type: ignore[method-assign]
-    return made
+    return without_backoff(configured(SsoServerProvider, config))
 
 
 def outs(result: CreateResult | UpdateResult | ReadResult) -> dict[str, Any]:
@@ -65,15 +70,7 @@ def outs(result: CreateResult | UpdateResult | ReadResult) -> dict[str, Any]:
 @pytest.fixture
 def ran(sim: simstack.SimulatedStack, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     """The (node, operation) of every operation the world runs, in order."""
-    calls: list[tuple[str, str]] = []
-    invoke = sim.host.invoke
-
-    def recording(session: Any, operation: str, parameters: dict[str, object]) -> dict[str, object]:
-        calls.append((session.node, operation))
-        return invoke(session, operation, parameters)
-
-    monkeypatch.setattr(sim.host, "invoke", recording)
-    return calls
+    return record_calls(sim, monkeypatch)
 
 
 def sso(stack: simstack.SimulatedStack, node: str) -> dict[str, Any]:
