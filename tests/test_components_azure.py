@@ -59,9 +59,28 @@ NAME_INPUTS = {
     "azure-native:compute:Disk": "diskName",
     "azure-native:storage:StorageAccount": "accountName",
     "azure-native:keyvault:Vault": "vaultName",
+    "azure-native:network:VirtualNetworkPeering": "virtualNetworkPeeringName",
+    "azure-native:network:PrivateEndpoint": "privateEndpointName",
+    "azure-native:network:PrivateDnsZoneGroup": "privateDnsZoneGroupName",
+    "azure-native:privatedns:PrivateZone": "privateZoneName",
+    "azure-native:privatedns:VirtualNetworkLink": "virtualNetworkLinkName",
+    "azure-native:authorization:RoleAssignment": "roleAssignmentName",
 }
+SUBSCRIPTION_ID = "11111111-2222-3333-4444-555555555555"
 RUN_COMMAND = "azure-native:compute:VirtualMachineRunCommandByVirtualMachine"
-UNTAGGABLE = {"azure-native:network:Subnet"}  # Azure has no tags on subnets
+# Azure has no tags on these (or they are sub-resources of something tagged).
+UNTAGGABLE = {
+    "azure-native:network:Subnet",
+    "azure-native:network:VirtualNetworkPeering",
+    "azure-native:network:PrivateDnsZoneGroup",
+    "azure-native:authorization:RoleAssignment",
+    "pulumi:providers:azure-native",
+}
+
+
+def public_ip_of(name: str) -> str:
+    """The address Azure would allocate to a public IP resource: TEST-NET-3, one per resource."""
+    return f"203.0.113.{int(hashlib.sha256(name.encode()).hexdigest(), 16) % 250 + 1}"
 
 
 def fake_thumbprint(vm_name: str) -> str:
@@ -107,6 +126,8 @@ class RecordingMocks(Mocks):
             state["instanceView"] = run_command_view(args.inputs["vmName"])
         if args.typ == "azure-native:compute:VirtualMachine":
             state["identity"] = {"type": "SystemAssigned", "principalId": f"{args.name}-principal"}
+        if args.typ == "azure-native:network:PublicIPAddress":
+            state["ipAddress"] = public_ip_of(args.name)
         if args.typ == "azure-native:keyvault:Vault":
             state["properties"] = {
                 **args.inputs["properties"],
@@ -117,7 +138,7 @@ class RecordingMocks(Mocks):
     def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         self.calls.append(args)
         if args.token == "azure-native:authorization:getClientConfig":
-            return {"clientId": "c", "objectId": "o", "subscriptionId": "s", "tenantId": TENANT_ID}, []
+            return {"clientId": "c", "objectId": "o", "subscriptionId": SUBSCRIPTION_ID, "tenantId": TENANT_ID}, []
         if args.token == "azure-native:storage:listStorageAccountKeys":
             key = f"key1-of-{args.args['accountName']}"
             return {"keys": [{"keyName": "key1", "permissions": "FULL", "value": key}]}, []
