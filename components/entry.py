@@ -109,4 +109,6 @@ class OperatorEntry(pulumi.ComponentResource):
     def endpoint(self, node_name: str, ready: pulumi.Output[str]) -> pulumi.Output[str]:
         """`https://<entry IP>:<port>/wsman`, known once `ready` (the node's listener) resolves."""
         port = self.ports[node_name]
-        return pulumi.Output.all(self.public_ip_address, ready).apply(lambda values: f"https://{values[0]}:{port}/wsman")
+        return pulumi.Output.all(self.public_ip_address, ready).apply(
+            lambda values: f"https://{values[0]}:{port}/wsman"
+        )

@@ -2,9 +2,9 @@
 
 The cloud witness storage account (in production behind a blob private endpoint, its public access
 closed), the internal Standard load balancer that carries the client access points (HA ports,
-floating IP, one probe per clustered IP) and, with a clustered DTC, the Azure shared disk. The in-guest FailoverCluster resource (New-Cluster, quorum, roles, the probe
-port on each cluster IP) is not here: `components/sso_cluster.py` adds it with the dynamic
-providers in `providers/`.
+floating IP, one probe per clustered IP) and, with a clustered DTC, the Azure shared disk. The
+in-guest FailoverCluster resource (New-Cluster, quorum, roles, the probe port on each cluster IP)
+is not here: `components/sso_cluster.py` adds it with the dynamic providers in `providers/`.
 """
 
 from __future__ import annotations
@@ -100,18 +100,20 @@ class ClusterInfrastructure(pulumi.ComponentResource):
                 # Production: only the private endpoint reaches the account, in whichever zone a node
                 # survives; no public network path at all.
                 public_access: str | None = "Disabled"
-                rules = storage.NetworkRuleSetArgs(default_action="Deny", bypass="AzureServices")
+                witness_rules: storage.NetworkRuleSetArgs | None = storage.NetworkRuleSetArgs(
+                    default_action=storage.DefaultAction.DENY, bypass="AzureServices"
+                )
             elif egress_ip is not None:
                 # Lab: the nodes leave through the NAT gateway's address; nobody else reaches the witness.
                 public_access = "Enabled"
-                rules = storage.NetworkRuleSetArgs(
-                    default_action="Deny",
+                witness_rules = storage.NetworkRuleSetArgs(
+                    default_action=storage.DefaultAction.DENY,
                     bypass="AzureServices",
-                    ip_rules=[storage.IPRuleArgs(i_p_address_or_range=egress_ip, action="Allow")],
+                    ip_rules=[storage.IPRuleArgs(i_p_address_or_range=egress_ip, action=storage.Action.ALLOW)],
                 )
             else:
                 # An existing subnet leaves through its owners' egress, which this stack does not know.
-                public_access, rules = "Enabled", None
+                public_access, witness_rules = "Enabled", None
             # Cloud witness rules: general purpose, Standard, LRS; the cluster signs with the account key,
             # so shared-key access must stay on.
             account = storage.StorageAccount(
@@ -127,7 +129,7 @@ class ClusterInfrastructure(pulumi.ComponentResource):
                 enable_https_traffic_only=True,
                 allow_shared_key_access=True,
                 public_network_access=public_access,
-                network_rule_set=rules,
+                network_rule_set=witness_rules,
                 tags=tag_map,
                 # Losing the witness account in production loses quorum's tie-breaker.
                 opts=pulumi.ResourceOptions(parent=self, protect=production, retain_on_delete=production),

@@ -74,8 +74,10 @@ def reachable(s: StackSettings) -> list[Range]:
 
 def route_to(s: StackSettings, address: ipaddress.IPv4Address | ipaddress.IPv4Network) -> Range | None:
     for candidate in reachable(s):
-        if (address in candidate.cidr) if isinstance(address, ipaddress.IPv4Address) else address.subnet_of(
-            candidate.cidr
+        if (
+            (address in candidate.cidr)
+            if isinstance(address, ipaddress.IPv4Address)
+            else address.subnet_of(candidate.cidr)
         ):
             return candidate
     return None

@@ -240,7 +240,7 @@ def _cross_section_problems(s: StackSettings, stack: str | None) -> Iterable[str
 
 
 def _network_problems(s: StackSettings) -> Iterable[str]:
-    """Azure: the nodes can reach their DNS servers, the operator can reach the nodes, and nothing is wider than asked."""
+    """Azure: the nodes reach their DNS servers, the operator reaches the nodes, nothing is wider than asked."""
     azure = s.azure
     assert azure is not None
     network = s.network
@@ -329,7 +329,8 @@ def _network_problems(s: StackSettings) -> Iterable[str]:
             yield (
                 f"{_key('network', 'privateDnsZoneIds')}: the nodes ask DNS servers outside this VNet "
                 f"({', '.join(map(str, outside))}) and there is no hub.vnetId to link privatelink zones to; give "
-                "the ids of the privatelink.blob.core.windows.net and privatelink.vaultcore.azure.net zones they resolve"
+                "the ids of the privatelink.blob.core.windows.net and privatelink.vaultcore.azure.net zones they "
+                "resolve"
             )
         if not existing and reach.endpoint_subnet_cidr(s) is None:
             yield (
