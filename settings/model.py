@@ -251,23 +251,6 @@ class Network(_Model):
         return self
 
 
-class Heartbeat(_Model):
-    """Cluster heartbeat tuning: a heartbeat every `delay` ms, recovery after `threshold` missed in a row.
-
-    Microsoft's values for Azure VMs (Windows Server 2012 and later): 1 s and 40 heartbeats, same and
-    cross subnet (learn.microsoft.com/azure/azure-sql/virtual-machines/windows/hadr-cluster-best-practices,
-    "Heartbeat and threshold"). Windows Server 2016+ accepts thresholds 3-120 (learn.microsoft.com/troubleshoot/
-    windows-server/high-availability/iaas-sql-failover-cluster, table of minimum and maximum) and delays of
-    250-2000 ms same subnet, 250-4000 ms cross subnet (techcommunity.microsoft.com "Tuning Failover Cluster
-    Network Thresholds"; the delay ranges are that blog's, not re-checked on Windows Server 2022).
-    """
-
-    same_subnet_delay: int = Field(default=1000, ge=250, le=2000, description="milliseconds")
-    same_subnet_threshold: int = Field(default=40, ge=3, le=120, description="missed heartbeats")
-    cross_subnet_delay: int = Field(default=1000, ge=250, le=4000, description="milliseconds")
-    cross_subnet_threshold: int = Field(default=40, ge=3, le=120, description="missed heartbeats")
-
-
 class Cluster(_Model):
     name: HostName
     management_point: Literal["Distributed", "Singleton"] = "Distributed"
@@ -275,9 +258,6 @@ class Cluster(_Model):
         default=None, description="the core cluster IP of a Singleton management point (simulator only)"
     )
     witness: Literal["cloud", "none"] = "cloud"
-    heartbeat: Heartbeat | None = Field(
-        default=None, description="Azure stacks get Microsoft's relaxed values when this is left out"
-    )
 
 
 class Sso(_Model):

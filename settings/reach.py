@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from settings.model import Heartbeat, Target, Tier
+from settings.model import Target, Tier
 
 if TYPE_CHECKING:
     from settings.stack import StackSettings
@@ -90,13 +90,6 @@ def builds_vnet(s: StackSettings) -> bool:
 def private_endpoints(s: StackSettings) -> bool:
     """Production reaches the witness and the vault over private endpoints, never a public endpoint."""
     return is_azure(s) and s.tier is Tier.PRODUCTION
-
-
-def heartbeat(s: StackSettings) -> Heartbeat | None:
-    """The heartbeat tuning the FailoverCluster resource applies: Microsoft's Azure values unless set."""
-    if s.cluster.heartbeat is not None:
-        return s.cluster.heartbeat
-    return Heartbeat() if s.target is Target.AZURE else None
 
 
 def os_disk_type(s: StackSettings) -> str:

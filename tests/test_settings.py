@@ -294,12 +294,6 @@ SPOKE_SUBNET = (
             "can be shared by 3 VMs and the stack has 4 nodes",
         ),
         ("prod", lambda c: c["dtc"].update(diskSizeGb=2), "dtc.diskSizeGb", "greater than or equal to 4"),
-        (
-            "prod",
-            lambda c: c["cluster"].update(heartbeat={"sameSubnetThreshold": 200}),
-            "cluster.heartbeat.sameSubnetThreshold",
-            "120",
-        ),
     ],
 )
 def test_reach_rules_name_their_key(stack: str, mutate: Any, key: str | None, words: str | None) -> None:
@@ -323,20 +317,6 @@ def test_an_existing_peered_spoke_validates_with_the_ranges_its_peering_reaches(
     config["directory"]["dnsServers"] = ["10.0.0.4", "10.20.0.4"]  # a hub DC and one in the spoke itself
     settings_ = validate_stack(config, stack="lab", encrypted=[k for k, v in config.items() if v == "(encrypted)"])
     assert settings_.network.hub is not None and settings_.network.hub.vnet_id is None
-
-
-def test_heartbeat_defaults_to_microsofts_azure_values_on_azure_only() -> None:
-    from settings import reach
-
-    prod = load_stack_file(ROOT / "Pulumi.prod.yaml")
-    lab_ = load_stack_file(ROOT / "Pulumi.lab.yaml")  # says nothing: gets the default
-    sim_ = load_stack_file(ROOT / "Pulumi.sim.yaml")
-    for stack in (prod, lab_):
-        beat = reach.heartbeat(stack)
-        assert beat is not None
-        assert (beat.same_subnet_delay, beat.same_subnet_threshold) == (1000, 40)
-        assert (beat.cross_subnet_delay, beat.cross_subnet_threshold) == (1000, 40)
-    assert reach.heartbeat(sim_) is None
 
 
 def test_validate_prints_one_line_per_reach_problem_and_exits_2(tmp_path: Path) -> None:
