@@ -158,3 +158,55 @@ def endpoint_subnet_cidr(s: StackSettings) -> ipaddress.IPv4Network | None:
         if bastion is not None:
             taken.append(bastion)
     return free_subnet(vnet_ranges(s)[0], ENDPOINT_SUBNET_PREFIX, taken, highest=False)
+
+
+def network_paths(s: StackSettings) -> list[tuple[str, str, str]]:
+    """(from, to, path) for the runbook: operator -> each node, each node -> DNS, SQL and the witness."""
+    if not is_azure(s):
+        return [("runner", node.name, "the simulator, on 127.0.0.1 (no network)") for node in s.nodes]
+    azure = s.azure
+    assert azure is not None
+    admin = s.network.admin_cidr
+    paths: list[tuple[str, str, str]] = []
+    for index, node in enumerate(s.nodes):
+        if azure.winrm_access == "publicLoadBalancer":
+            how = (
+                f"internet -> public entry load balancer port {public_entry_port(s, index)} (NAT rule) -> "
+                f"NSG AllowWinRmHttpsFromAdmin ({admin}) -> Windows Firewall ({admin}) -> {node.ip}:{s.winrm.port}, "
+                "certificate pinned"
+            )
+        else:
+            route = route_to(s, ipaddress.IPv4Network(admin))
+            via = route.via if route is not None else "no route (settings refuse this)"
+            how = (
+                f"{via} -> NSG AllowWinRmHttpsFromAdmin ({admin}) -> Windows Firewall ({admin}) -> "
+                f"{node.ip}:{s.winrm.port}, certificate pinned"
+            )
+        paths.append((f"operator ({admin})", node.name, how))
+    nodes = "every node"
+    for server in s.directory.dns_servers if s.directory else []:
+        route = route_to(s, server)
+        paths.append(
+            (nodes, f"AD/DNS {server}", f"{route.via if route else 'no route'} (DNS 53, Kerberos 88, LDAP 389)")
+        )
+    ranges = ", ".join(str(r.cidr) for r in reachable(s))
+    paths.append((nodes, f"SQL Server {s.sql.server}", f"by name through the DCs' DNS, then TCP 1433 inside {ranges}"))
+    if s.cluster.witness == "cloud":
+        if private_endpoints(s):
+            where = f"{endpoint_subnet_cidr(s)} (snet-endpoints)" if builds_vnet(s) else "the existing subnet"
+            witness = (
+                f"blob private endpoint in {where}, privatelink.blob.core.windows.net; public access closed; "
+                "no zonal NAT gateway on the way"
+            )
+        elif builds_vnet(s):
+            witness = "NAT gateway -> <account>.blob.core.windows.net:443; the account admits only that address"
+        else:
+            witness = "the existing spoke's outbound path -> <account>.blob.core.windows.net:443"
+        paths.append((nodes, "cloud witness", witness))
+    if azure.escrow == "keyVault":
+        if private_endpoints(s):
+            escrow = "vault private endpoint, privatelink.vaultcore.azure.net; read by the break-glass group only"
+        else:
+            escrow = f"public endpoint, vault firewall admits {admin} when it is a public range"
+        paths.append(("break-glass group", "escrow Key Vault", escrow))
+    return paths

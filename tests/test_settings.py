@@ -338,3 +338,21 @@ def test_validate_prints_one_line_per_reach_problem_and_exits_2(tmp_path: Path) 
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert [line.split(":", 2)[1] for line in lines] == ["network.adminCidr", "directory.dnsServers[0]"], lines
+
+
+@pytest.mark.parametrize("stack", ["lab", "prod"])
+def test_runbook_paths_reach_every_node_and_every_dependency(stack: str) -> None:
+    from settings import reach
+
+    config = load_stack_file(ROOT / f"Pulumi.{stack}.yaml")
+    paths = reach.network_paths(config)
+    operator = [p for p in paths if p[0].startswith("operator")]
+    assert [p[1] for p in operator] == [n.name for n in config.nodes]
+    for (_, node, path), item in zip(operator, config.nodes, strict=True):
+        assert f"{item.ip}:5986" in path and config.network.admin_cidr in path
+        assert ("public entry load balancer" in path) is (stack == "lab"), node
+    targets = [p[1] for p in paths if p[0] == "every node"]
+    assert targets == ["AD/DNS 10.0.0.4", "AD/DNS 10.0.0.5", f"SQL Server {config.sql.server}", "cloud witness"]
+    assert all("no route" not in p[2] for p in paths)
+    witness = next(p[2] for p in paths if p[1] == "cloud witness")
+    assert ("private endpoint" in witness) is (stack == "prod")
