@@ -3,8 +3,10 @@
     foundation = azure_foundation(config)
     SsoMasterSecretCluster("mss", config, foundation.nodes, foundation.witness, foundation.escrow)
 
-Order: network -> cluster infrastructure (witness, load balancer, shared disk) -> the nodes, whose
-NICs join the load balancer's backend pool and whose VMs attach the shared disk -> escrow vault.
+Order: network (VNet, hub peering, privatelink zones) -> the lab's operator entry -> cluster
+infrastructure (witness, internal load balancer, shared disk) -> the nodes, whose NICs join the load
+balancer's backend pool (and the entry's NAT rules) and whose VMs attach the shared disk -> escrow
+vault. docs/network.md shows the traffic this builds.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 import pulumi
 
 from components.access import Escrow, NodeAccess, WitnessAccess
+from components.entry import OperatorEntry
 from components.escrow import KeyVaultEscrow
 from components.failover_cluster import (
     SHARED_DISK_LUN,
@@ -49,6 +52,7 @@ class AzureFoundation:
     dtc_access_point: ClientAccessPoint | None
     shared_disk: SharedDisk | None
     network: Network
+    entry: OperatorEntry | None  # lab: the public load balancer in front of WinRM
     cluster: ClusterInfrastructure
     node_components: list[WindowsNode]
     escrow_vault: KeyVaultEscrow | None
@@ -68,6 +72,9 @@ def azure_foundation(
     tag_map = dict(tags) if tags is not None else stack_tags(stack, config)
 
     net = Network("network", config, tag_map, opts=opts)
+    entry = None
+    if azure.winrm_access == "publicLoadBalancer":
+        entry = OperatorEntry("entry", config, resource_group_name=net.resource_group_name, tags=tag_map, opts=opts)
     infra = ClusterInfrastructure(
         "cluster",
         config,
@@ -75,6 +82,9 @@ def azure_foundation(
         resource_group_name=net.resource_group_name,
         subnet_id=net.subnet_id,
         tags=tag_map,
+        endpoint_subnet_id=net.endpoint_subnet_id,
+        private_dns=net.private_dns,
+        egress_ip=net.nat_public_ip_address,
         opts=opts,
     )
 
@@ -106,6 +116,7 @@ def azure_foundation(
                     availability_set_id=avset_id,
                     zone=zone,
                     shared_disk_id=infra.shared_disk_id,
+                    entry=entry,
                 ),
                 opts=opts,
             )
@@ -119,6 +130,8 @@ def azure_foundation(
             stack=stack,
             resource_group_name=net.resource_group_name,
             tags=tag_map,
+            endpoint_subnet_id=net.endpoint_subnet_id,
+            private_dns=net.private_dns,
             opts=opts,
         )
 
@@ -144,6 +157,7 @@ def azure_foundation(
         dtc_access_point=points.get("dtc"),
         shared_disk=shared_disk,
         network=net,
+        entry=entry,
         cluster=infra,
         node_components=nodes,
         escrow_vault=vault,

@@ -1,12 +1,18 @@
 """The Key Vault that escrows the master secret backup: `entsso:escrow:KeyVaultEscrow`.
 
 RBAC authorization (no access policies), soft delete always, purge protection in production (a lab
-vault stays purgeable so a lab can be torn down and rebuilt), no public network access in production.
+vault stays purgeable so a lab can be torn down and rebuilt). Production closes public network access
+and is read through a private endpoint; the break-glass group (`azure.breakGlassGroupId`) holds Key
+Vault Secrets User on the vault, the one data-plane right recovery needs (README "Recovering the
+master secret"). A lab vault's name is Pulumi's auto-name (the logical name and a random suffix,
+kept in state): every new lab gets a new name, so a rebuilt lab never collides with its predecessor
+while that one is soft-deleted (learn.microsoft.com/azure/key-vault/general/soft-delete-overview).
 """
 
 from __future__ import annotations
 
 import ipaddress
+import uuid
 from collections.abc import Mapping
 
 import pulumi
@@ -14,7 +20,12 @@ from pulumi_azure_native import authorization, keyvault
 
 from components.access import Escrow
 from components.failover_cluster import stable_suffix
+from components.network import PrivateDns, private_endpoint
 from settings import StackSettings, Tier
+
+# Built-in role "Key Vault Secrets User": read secret contents (learn.microsoft.com/azure/
+# role-based-access-control/built-in-roles/security#key-vault-secrets-user).
+KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
 
 LAB_RETENTION_DAYS = 7  # the minimum: a destroyed lab vault's name is free again after a week
 PRODUCTION_RETENTION_DAYS = 90
@@ -43,6 +54,8 @@ class KeyVaultEscrow(pulumi.ComponentResource):
         stack: str,
         resource_group_name: pulumi.Input[str],
         tags: Mapping[str, str],
+        endpoint_subnet_id: pulumi.Input[str] | None = None,
+        private_dns: PrivateDns | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("entsso:escrow:KeyVaultEscrow", name, None, opts)
@@ -63,7 +76,8 @@ class KeyVaultEscrow(pulumi.ComponentResource):
 
         vault = keyvault.Vault(
             f"{name}-vault",
-            vault_name=vault_name(stack, config),
+            # Production keeps a name people can find in ten years; a lab gets a new one per deployment.
+            vault_name=vault_name(stack, config) if production else None,
             resource_group_name=resource_group_name,
             location=azure.location,
             properties=keyvault.VaultPropertiesArgs(
@@ -86,6 +100,56 @@ class KeyVaultEscrow(pulumi.ComponentResource):
         )
         self.vault_id = vault.id
         self.vault_name = vault.name
+        self.endpoint_id: pulumi.Output[str] | None = None
+        if production:
+            if endpoint_subnet_id is None or private_dns is None:
+                raise ValueError("a production vault needs the private endpoints' subnet and DNS zones")
+            # Reached at <vault>.vault.azure.net through privatelink.vaultcore.azure.net
+            # (learn.microsoft.com/azure/key-vault/general/private-link-service).
+            endpoint = private_endpoint(
+                f"{name}-vault-pe",
+                kind="vault",
+                target_id=vault.id,
+                resource_group_name=resource_group_name,
+                location=azure.location,
+                subnet_id=endpoint_subnet_id,
+                dns=private_dns,
+                endpoint_name=f"pe-{config.cluster.name.lower()}-escrow",
+                tags=tags,
+                parent=self,
+            )
+            self.endpoint_id = endpoint.id
+        self.reader_assignment_id: pulumi.Output[str] | None = None
+        group = azure.break_glass_group_id
+        if group is not None:
+            role = pulumi.Output.concat(
+                "/subscriptions/",
+                client.subscription_id,
+                f"/providers/Microsoft.Authorization/roleDefinitions/{KEY_VAULT_SECRETS_USER}",
+            )
+            assignment = authorization.RoleAssignment(
+                f"{name}-break-glass",
+                # A role assignment's name is a GUID: derived from the vault and the group, so it is the
+                # same on every run and new for a new vault.
+                role_assignment_name=vault.id.apply(
+                    lambda vault_id: str(uuid.uuid5(uuid.NAMESPACE_URL, f"{vault_id}|{group}|{KEY_VAULT_SECRETS_USER}"))
+                ),
+                principal_id=group,
+                principal_type="Group",
+                role_definition_id=role,
+                scope=vault.id,
+                description="entsso-cluster break-glass: read the escrowed ENTSSO master secret backup",
+                opts=pulumi.ResourceOptions(parent=self, protect=production, retain_on_delete=production),
+            )
+            self.reader_assignment_id = assignment.id
         self.vault_uri = vault.properties.apply(lambda properties: properties.vault_uri or "")
         self.escrow = Escrow(vault_name=vault.name, resource_group_name=resource_group_name)
-        self.register_outputs({"vaultId": self.vault_id, "vaultName": self.vault_name, "vaultUri": self.vault_uri})
+        self.register_outputs(
+            {
+                "vaultId": self.vault_id,
+                "vaultName": self.vault_name,
+                "vaultUri": self.vault_uri,
+                "endpointId": self.endpoint_id,
+                "readerAssignmentId": self.reader_assignment_id,
+            }
+        )

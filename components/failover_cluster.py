@@ -1,10 +1,10 @@
 """Azure infrastructure a failover cluster needs: `entsso:cluster:ClusterInfrastructure`.
 
-The cloud witness storage account, the internal Standard load balancer that carries the client
-access points (HA ports, floating IP, one probe per clustered IP) and, with a clustered DTC, the
-Azure shared disk. The in-guest FailoverCluster resource (New-Cluster, quorum, roles, the probe
-port on each cluster IP) is not here: `components/sso_cluster.py` adds it with the dynamic
-providers in `providers/`.
+The cloud witness storage account (in production behind a blob private endpoint, its public access
+closed), the internal Standard load balancer that carries the client access points (HA ports,
+floating IP, one probe per clustered IP) and, with a clustered DTC, the Azure shared disk. The
+in-guest FailoverCluster resource (New-Cluster, quorum, roles, the probe port on each cluster IP)
+is not here: `components/sso_cluster.py` adds it with the dynamic providers in `providers/`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import pulumi
 from pulumi_azure_native import compute, network, storage
 
-from settings import StackSettings, Tier
+from components.network import PrivateDns, private_endpoint
+from settings import StackSettings, Tier, reach
 
 BACKEND_POOL = "be-nodes"
 SHARED_DISK_LUN = 0
@@ -56,14 +57,6 @@ def witness_account_name(stack: str, config: StackSettings) -> str:
     return f"{stem}w{suffix}"
 
 
-def shared_disk_size_gb(shares: int) -> int:
-    """The smallest Premium SSD tier that allows `shares` attachments (P15: 3, P30: 5, P60: 10)."""
-    for size, max_shares in ((256, 3), (1024, 5), (8192, 10)):
-        if shares <= max_shares:
-            return size
-    raise ValueError(f"an Azure shared disk is limited to 10 attachments; the stack has {shares} nodes")
-
-
 class ClusterInfrastructure(pulumi.ComponentResource):
     witness_account_name: pulumi.Output[str] | None
     witness_access_key: pulumi.Output[str] | None  # secret
@@ -81,6 +74,9 @@ class ClusterInfrastructure(pulumi.ComponentResource):
         resource_group_name: pulumi.Input[str],
         subnet_id: pulumi.Input[str],
         tags: Mapping[str, str],
+        endpoint_subnet_id: pulumi.Input[str] | None = None,
+        private_dns: PrivateDns | None = None,
+        egress_ip: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("entsso:cluster:ClusterInfrastructure", name, None, opts)
@@ -97,7 +93,27 @@ class ClusterInfrastructure(pulumi.ComponentResource):
         self.witness_account_name = None
         self.witness_access_key = None
         self.witness_account: storage.StorageAccount | None = None
+        self.witness_endpoint_id: pulumi.Output[str] | None = None
+        private = reach.private_endpoints(config)
         if config.cluster.witness == "cloud":
+            if private:
+                # Production: only the private endpoint reaches the account, in whichever zone a node
+                # survives; no public network path at all.
+                public_access: str | None = "Disabled"
+                witness_rules: storage.NetworkRuleSetArgs | None = storage.NetworkRuleSetArgs(
+                    default_action=storage.DefaultAction.DENY, bypass="AzureServices"
+                )
+            elif egress_ip is not None:
+                # Lab: the nodes leave through the NAT gateway's address; nobody else reaches the witness.
+                public_access = "Enabled"
+                witness_rules = storage.NetworkRuleSetArgs(
+                    default_action=storage.DefaultAction.DENY,
+                    bypass="AzureServices",
+                    ip_rules=[storage.IPRuleArgs(i_p_address_or_range=egress_ip, action=storage.Action.ALLOW)],
+                )
+            else:
+                # An existing subnet leaves through its owners' egress, which this stack does not know.
+                public_access, witness_rules = "Enabled", None
             # Cloud witness rules: general purpose, Standard, LRS; the cluster signs with the account key,
             # so shared-key access must stay on.
             account = storage.StorageAccount(
@@ -112,11 +128,33 @@ class ClusterInfrastructure(pulumi.ComponentResource):
                 allow_blob_public_access=False,
                 enable_https_traffic_only=True,
                 allow_shared_key_access=True,
+                public_network_access=public_access,
+                network_rule_set=witness_rules,
                 tags=tag_map,
                 # Losing the witness account in production loses quorum's tie-breaker.
                 opts=pulumi.ResourceOptions(parent=self, protect=production, retain_on_delete=production),
             )
             self.witness_account = account
+            if private:
+                if endpoint_subnet_id is None or private_dns is None:
+                    raise ValueError("a production witness needs the private endpoints' subnet and DNS zones")
+                # The witness blob is written over HTTPS to <account>.blob.core.windows.net; with the
+                # privatelink zone that name resolves to this endpoint (learn.microsoft.com/azure/storage/
+                # common/storage-private-endpoints). Cloud witness through a private endpoint is not
+                # verified on a real cluster here: docs/network.md lists it among the open checks.
+                endpoint = private_endpoint(
+                    f"{name}-witness-pe",
+                    kind="blob",
+                    target_id=account.id,
+                    resource_group_name=resource_group_name,
+                    location=azure.location,
+                    subnet_id=endpoint_subnet_id,
+                    dns=private_dns,
+                    endpoint_name=f"pe-{base}-witness",
+                    tags=tag_map,
+                    parent=self,
+                )
+                self.witness_endpoint_id = endpoint.id
             self.witness_account_name = account.name
             # `account.name` is unknown until the account exists, so preview never lists keys of an
             # account that is not there yet.
@@ -188,13 +226,17 @@ class ClusterInfrastructure(pulumi.ComponentResource):
         self.shared_disk_id = None
         if config.dtc.enabled:
             # A clustered DTC needs a disk every node can see. ZRS for zones: LRS lives in one zone.
+            # A P4 (32 GiB) is plenty for DTC's log and, like every size up to P20, may be shared by up to
+            # 3 VMs (learn.microsoft.com/azure/virtual-machines/disks-shared; settings check the count).
+            # The disk arrives RAW: the in-guest DTC script initializes and formats it (issue 12, finding 14),
+            # finding it at LUN SHARED_DISK_LUN under the cluster disk name dtc.disk.
             disk = compute.Disk(
                 f"{name}-dtc-disk",
                 disk_name=f"disk-{base}-dtc",
                 resource_group_name=resource_group_name,
                 location=azure.location,
                 creation_data=compute.CreationDataArgs(create_option="Empty"),
-                disk_size_gb=shared_disk_size_gb(len(config.nodes)),
+                disk_size_gb=config.dtc.disk_size_gb,
                 max_shares=len(config.nodes),
                 sku=compute.DiskSkuArgs(name="Premium_ZRS" if zonal else "Premium_LRS"),
                 network_access_policy="DenyAll",
@@ -211,6 +253,7 @@ class ClusterInfrastructure(pulumi.ComponentResource):
                 "loadBalancerId": self.load_balancer_id,
                 "backendPoolId": self.backend_pool_id,
                 "sharedDiskId": self.shared_disk_id,
+                "witnessEndpointId": self.witness_endpoint_id,
                 "accessPoints": [point.__dict__ for point in self.access_points],
             }
         )

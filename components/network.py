@@ -1,33 +1,41 @@
 """The network the cluster nodes live in: `entsso:network:Network`.
 
-Resource group (or an existing one), VNet and node subnet (or an existing subnet), the node NSG,
-a NAT gateway for outbound traffic, and optionally Azure Bastion. No node ever gets a public IP:
-the only public addresses are the NAT gateway's and, for the Basic/Standard Bastion SKUs, Bastion's.
+Resource group (or an existing one), VNet and node subnet (or an existing subnet of a spoke that is
+already peered), the peering to the hub that holds AD/DNS and SQL Server, the node NSG, a NAT gateway
+for outbound traffic, the private endpoints' subnet and privatelink DNS zones (production), and
+optionally Azure Bastion. No node ever gets a public IP. docs/network.md draws the paths.
 """
 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
-from pulumi_azure_native import network, resources
+import pulumi_azure_native as azure_native
+from pulumi_azure_native import network, privatedns, resources
 
-from settings import StackSettings
+from settings import StackSettings, reach
 
 BASTION_SUBNET_NAME = "AzureBastionSubnet"  # Azure requires exactly this name
-BASTION_SUBNET_PREFIX = 26  # the smallest subnet Bastion Basic/Standard accept
+ENDPOINT_SUBNET_NAME = "snet-endpoints"
 # Bastion Developer has no subnet of its own: it reaches the VM from the Azure platform address.
-BASTION_DEVELOPER_SOURCE = "168.63.129.16/32"
+BASTION_DEVELOPER_SOURCE = f"{reach.AZURE_PLATFORM_ADDRESS}/32"
 
-# Intra-cluster traffic between the nodes: RPC endpoint mapper, SMB, the cluster service and
-# dynamic RPC (Windows' default range). WinRM (5985/5986) is deliberately not in this list.
+# Intra-cluster traffic between the nodes (learn.microsoft.com/troubleshoot/windows-server/networking/
+# service-overview-and-network-port-requirements, "Cluster service"): the cluster service on 3343
+# TCP/UDP, the RPC endpoint mapper (135) and Windows' dynamic RPC range (49152-65535) that ENTSSO and
+# MSDTC use between the nodes, SMB (445) for the cluster's file shares. WinRM (5985/5986) between
+# nodes is deliberately absent: no script reaches one node from another over WinRM (issue 12, finding 19).
 CLUSTER_TCP_PORTS = ["135", "445", "3343", "49152-65535"]
 CLUSTER_UDP_PORTS = ["3343"]
 # ENTSSO and MSDTC clients reach the client access points over RPC: the endpoint mapper, then a
 # dynamic port.
 RPC_CLIENT_PORTS = ["135", "49152-65535"]
+# privatelink zones by endpoint kind (learn.microsoft.com/azure/private-link/private-endpoint-dns,
+# "Storage: blob" and "Key Vault: vault").
+PRIVATE_DNS_ZONES = {"blob": "privatelink.blob.core.windows.net", "vault": "privatelink.vaultcore.azure.net"}
 
 DENY_ALL_PRIORITY = 4096  # the last custom priority, so every allow rule above wins
 
@@ -164,22 +172,6 @@ def access_point_ips(config: StackSettings) -> list[str]:
     return ips
 
 
-def bastion_subnet_cidr(vnet: ipaddress.IPv4Network, taken: Sequence[ipaddress.IPv4Network]) -> ipaddress.IPv4Network:
-    """The highest /26 of the VNet that overlaps none of `taken` (deterministic, away from the nodes)."""
-    if vnet.prefixlen > BASTION_SUBNET_PREFIX:
-        raise ValueError(
-            f"entsso-cluster:network.vnetCidr {vnet} is smaller than the /{BASTION_SUBNET_PREFIX} "
-            "Azure Bastion needs; widen it, or set azure.bastion to Developer or none"
-        )
-    for candidate in reversed(list(vnet.subnets(new_prefix=BASTION_SUBNET_PREFIX))):
-        if not any(candidate.overlaps(other) for other in taken):
-            return candidate
-    raise ValueError(
-        f"entsso-cluster:network.vnetCidr {vnet} has no free /{BASTION_SUBNET_PREFIX} for "
-        "AzureBastionSubnet; widen it, or set azure.bastion to Developer or none"
-    )
-
-
 def _vnet_id_of_subnet(subnet_id: str) -> str:
     head, separator, _ = subnet_id.rpartition("/subnets/")
     if not separator or "/virtualNetworks/" not in head:
@@ -190,6 +182,26 @@ def _vnet_id_of_subnet(subnet_id: str) -> str:
     return head
 
 
+def parse_vnet_id(vnet_id: str) -> tuple[str, str, str]:
+    """(subscription, resource group, VNet name) of a virtual network resource id."""
+    parts = vnet_id.strip("/").split("/")
+    lowered = [part.lower() for part in parts]
+    try:
+        subscription = parts[lowered.index("subscriptions") + 1]
+        group = parts[lowered.index("resourcegroups") + 1]
+        name = parts[lowered.index("virtualnetworks") + 1]
+    except (ValueError, IndexError):
+        raise ValueError(f"'{vnet_id}' is not a virtual network resource id") from None
+    return subscription, group, name
+
+
+@dataclass(frozen=True)
+class PrivateDns:
+    """Where each kind of private endpoint registers its address: a zone id per kind ("blob", "vault")."""
+
+    zone_ids: Mapping[str, pulumi.Input[str]]
+
+
 class Network(pulumi.ComponentResource):
     """Where the nodes live; every public output is what the rest of the program attaches to."""
 
@@ -197,9 +209,13 @@ class Network(pulumi.ComponentResource):
     subnet_id: pulumi.Output[str]
     nsg_id: pulumi.Output[str]
     nic_security_group_id: pulumi.Output[str] | None  # set when the NSG cannot sit on the subnet
-    vnet_id: pulumi.Output[str] | None
+    vnet_id: pulumi.Output[str] | None  # the VNet this stack builds
+    endpoint_subnet_id: pulumi.Output[str] | None  # production: where private endpoints go
+    private_dns: PrivateDns | None  # production: the privatelink zones the endpoints register in
     nat_public_ip_id: pulumi.Output[str] | None
+    nat_public_ip_address: pulumi.Output[str] | None  # the nodes' outbound address (lab witness firewall)
     bastion_id: pulumi.Output[str] | None
+    peering_ids: list[pulumi.Output[str]]
 
     def __init__(
         self,
@@ -217,6 +233,8 @@ class Network(pulumi.ComponentResource):
         base = config.cluster.name.lower()
         tag_map = dict(tags)
         existing_subnet = config.network.existing_subnet_id
+        hub = config.network.hub
+        dns_servers = [str(ip) for ip in config.directory.dns_servers] if config.directory else []
 
         if azure.resource_group.create:
             group = resources.ResourceGroup(
@@ -235,16 +253,13 @@ class Network(pulumi.ComponentResource):
         if azure.bastion in ("Basic", "Standard"):
             if existing_subnet is not None:
                 raise ValueError(
-                    f"entsso-cluster:azure.bastion {azure.bastion} needs an AzureBastionSubnet this stack "
-                    "creates, but network.existingSubnetId puts the nodes in a network it does not own; "
-                    "use bastion Developer or none, or the Bastion of your hub network"
+                    f"entsso-cluster:azure.bastion {azure.bastion} needs an AzureBastionSubnet this stack creates, but "
+                    "network.existingSubnetId puts the nodes in a network it does not own; "
+                    "use bastion none, or the Bastion of your hub network"
                 )
-            vnet_cidr = config.network.vnet_cidr or config.network.node_subnet_cidr
-            taken = [config.network.node_subnet_cidr]
-            admin = ipaddress.ip_network(config.network.admin_cidr)
-            if isinstance(admin, ipaddress.IPv4Network):
-                taken.append(admin)
-            bastion_cidr = bastion_subnet_cidr(vnet_cidr, taken)
+            bastion_cidr = reach.bastion_subnet_cidr(config)
+            if bastion_cidr is None:
+                raise ValueError("entsso-cluster:network.vnetCidr has no free /26 for AzureBastionSubnet")
         bastion_source = (
             str(bastion_cidr)
             if bastion_cidr is not None
@@ -265,8 +280,12 @@ class Network(pulumi.ComponentResource):
         self.nsg_id = nsg.id
 
         self.nat_public_ip_id = None
+        self.nat_public_ip_address = None
         self.vnet_id = None
         self.nic_security_group_id = None
+        self.endpoint_subnet_id = None
+        self.peering_ids = []
+        bastion_subnet: network.Subnet | None = None
         if existing_subnet is None:
             nat_ip = network.PublicIPAddress(
                 f"{name}-nat-pip",
@@ -280,6 +299,11 @@ class Network(pulumi.ComponentResource):
                 opts=child,
             )
             self.nat_public_ip_id = nat_ip.id
+            self.nat_public_ip_address = nat_ip.ip_address.apply(lambda ip: ip or "")
+            # A Standard NAT gateway is zonal ("no zone" lets Azure pick one: learn.microsoft.com/azure/
+            # nat-gateway/nat-availability-zones). It carries only what may pause with one zone: Windows
+            # Update and the install media. The witness and the vault are reached over private endpoints
+            # in production, so a zone outage cannot take a node and the witness path together.
             nat = network.NatGateway(
                 f"{name}-nat",
                 nat_gateway_name=f"ng-{base}",
@@ -296,10 +320,9 @@ class Network(pulumi.ComponentResource):
                 virtual_network_name=f"vnet-{base}",
                 resource_group_name=rg,
                 location=location,
-                address_space=network.AddressSpaceArgs(
-                    address_prefixes=[str(config.network.vnet_cidr or config.network.node_subnet_cidr)]
-                ),
-                dhcp_options=network.DhcpOptionsArgs(dns_servers=[str(ip) for ip in azure.dns_servers]),
+                address_space=network.AddressSpaceArgs(address_prefixes=[str(reach.vnet_ranges(config)[0])]),
+                # The domain controllers, reached through the hub peering (settings refuse any other).
+                dhcp_options=network.DhcpOptionsArgs(dns_servers=dns_servers),
                 tags=tag_map,
                 # No inline `subnets`: they are separate Subnet resources, and mixing both fights.
                 opts=child,
@@ -317,8 +340,8 @@ class Network(pulumi.ComponentResource):
                 opts=child,
             )
             self.subnet_id = subnet.id
-            vnet_ref = vnet.id
-            bastion_subnet: network.Subnet | None = None
+            vnet_ref: pulumi.Output[str] = vnet.id
+            last_subnet: network.Subnet = subnet
             if bastion_cidr is not None:
                 bastion_subnet = network.Subnet(
                     f"{name}-bastion-subnet",
@@ -327,15 +350,38 @@ class Network(pulumi.ComponentResource):
                     virtual_network_name=vnet.name,
                     address_prefix=str(bastion_cidr),
                     # Two subnets of one VNet cannot be written at the same time (AnotherOperationInProgress).
-                    opts=pulumi.ResourceOptions(parent=self, depends_on=[subnet]),
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[last_subnet]),
                 )
+                last_subnet = bastion_subnet
+            if reach.private_endpoints(config):
+                endpoint_cidr = reach.endpoint_subnet_cidr(config)
+                if endpoint_cidr is None:
+                    raise ValueError("entsso-cluster:network.vnetCidr has no free /27 for the private endpoints")
+                endpoints = network.Subnet(
+                    f"{name}-endpoints",
+                    subnet_name=ENDPOINT_SUBNET_NAME,
+                    resource_group_name=rg,
+                    virtual_network_name=vnet.name,
+                    address_prefix=str(endpoint_cidr),
+                    default_outbound_access=False,
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[last_subnet]),
+                )
+                self.endpoint_subnet_id = endpoints.id
+                last_subnet = endpoints
+            if hub is not None and hub.vnet_id is not None:
+                self.peering_ids = self._peer(name, config, rg, vnet, hub.vnet_id, after=last_subnet)
         else:
-            # The subnet belongs to another team's network: the NSG goes on the NICs instead, and
-            # outbound access is that network's business.
+            # The subnet belongs to a spoke that is already peered: the NSG goes on the NICs instead, and
+            # outbound access, DNS and the peering are that network's business.
             self.subnet_id = pulumi.Output.from_input(existing_subnet)
             self.nic_security_group_id = nsg.id
             vnet_ref = pulumi.Output.from_input(_vnet_id_of_subnet(existing_subnet))
-            bastion_subnet = None
+            if reach.private_endpoints(config):
+                self.endpoint_subnet_id = self.subnet_id
+
+        self.private_dns = None
+        if reach.private_endpoints(config):
+            self.private_dns = self._private_dns(name, config, rg, vnet_ref, tag_map)
 
         self.bastion_id = None
         if azure.bastion == "Developer":
@@ -389,7 +435,157 @@ class Network(pulumi.ComponentResource):
                 "subnetId": self.subnet_id,
                 "nsgId": self.nsg_id,
                 "vnetId": self.vnet_id,
+                "endpointSubnetId": self.endpoint_subnet_id,
                 "natPublicIpId": self.nat_public_ip_id,
                 "bastionId": self.bastion_id,
+                "peeringIds": self.peering_ids,
             }
         )
+
+    def _peer(
+        self,
+        name: str,
+        config: StackSettings,
+        rg: pulumi.Output[str],
+        vnet: network.VirtualNetwork,
+        hub_id: str,
+        *,
+        after: pulumi.Resource,
+    ) -> list[pulumi.Output[str]]:
+        """Spoke -> hub always; hub -> spoke when the settings say the stack may write to the hub.
+
+        A peering carries traffic only once both directions exist (learn.microsoft.com/azure/
+        virtual-network/virtual-network-manage-peering); without createHubSide the hub's owners create
+        theirs (README "Deploy to Azure" gives the command).
+        """
+        hub = config.network.hub
+        assert hub is not None
+        base = config.cluster.name.lower()
+        _, hub_group, hub_name = parse_vnet_id(hub_id)
+        spoke = network.VirtualNetworkPeering(
+            f"{name}-to-hub",
+            virtual_network_peering_name=f"peer-{base}-to-{hub_name}"[:80],
+            resource_group_name=rg,
+            virtual_network_name=vnet.name,
+            remote_virtual_network=network.SubResourceArgs(id=hub_id),
+            allow_virtual_network_access=True,
+            # Traffic the hub forwards (its firewall, on-premises through its gateway) may come back.
+            allow_forwarded_traffic=True,
+            allow_gateway_transit=False,
+            use_remote_gateways=hub.use_remote_gateways,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[after]),
+        )
+        ids = [spoke.id]
+        if hub.create_hub_side:
+            subscription, _, _ = parse_vnet_id(hub_id)
+            # The hub may live in another subscription of the tenant: its side goes through a provider for it.
+            hub_provider = azure_native.Provider(
+                f"{name}-hub-provider",
+                subscription_id=subscription,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            hub_side = network.VirtualNetworkPeering(
+                f"{name}-from-hub",
+                virtual_network_peering_name=f"peer-{hub_name}-to-{base}"[:80],
+                resource_group_name=hub_group,
+                virtual_network_name=hub_name,
+                remote_virtual_network=network.SubResourceArgs(id=vnet.id),
+                allow_virtual_network_access=True,
+                allow_forwarded_traffic=True,
+                # The hub lends its VPN/ExpressRoute gateway when the spoke asks to use it.
+                allow_gateway_transit=hub.use_remote_gateways,
+                use_remote_gateways=False,
+                opts=pulumi.ResourceOptions(parent=self, provider=hub_provider, depends_on=[spoke]),
+            )
+            ids.append(hub_side.id)
+        return ids
+
+    def _private_dns(
+        self,
+        name: str,
+        config: StackSettings,
+        rg: pulumi.Output[str],
+        vnet_id: pulumi.Input[str],
+        tags: dict[str, str],
+    ) -> PrivateDns:
+        """The privatelink zones the private endpoints register in, where the nodes' DNS servers look.
+
+        Given zone ids (central zones, usually in the hub) are used as they are. Otherwise the stack
+        creates both zones and links them to its VNet and to the hub VNet, where the domain controllers
+        that answer the nodes forward to Azure DNS (learn.microsoft.com/azure/private-link/
+        private-endpoint-dns-integration, "Virtual network workloads with a custom DNS server").
+        """
+        given = config.network.private_dns_zone_ids
+        hub = config.network.hub
+        zone_ids: dict[str, pulumi.Input[str]] = {}
+        for kind, zone_name in PRIVATE_DNS_ZONES.items():
+            existing = getattr(given, kind) if given is not None else None
+            if existing is not None:
+                zone_ids[kind] = existing
+                continue
+            zone = privatedns.PrivateZone(
+                f"{name}-zone-{kind}",
+                private_zone_name=zone_name,
+                resource_group_name=rg,
+                location="global",
+                tags=tags,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            zone_ids[kind] = zone.id
+            links: list[tuple[str, pulumi.Input[str]]] = [("nodes", vnet_id)]
+            if hub is not None and hub.vnet_id is not None:
+                links.append(("hub", hub.vnet_id))
+            for link_name, linked_vnet in links:
+                privatedns.VirtualNetworkLink(
+                    f"{name}-zone-{kind}-{link_name}",
+                    virtual_network_link_name=f"link-{link_name}",
+                    private_zone_name=zone.name,
+                    resource_group_name=rg,
+                    location="global",
+                    virtual_network=privatedns.SubResourceArgs(id=linked_vnet),
+                    registration_enabled=False,
+                    tags=tags,
+                    opts=pulumi.ResourceOptions(parent=self),
+                )
+        return PrivateDns(zone_ids=zone_ids)
+
+
+def private_endpoint(
+    name: str,
+    *,
+    kind: str,
+    target_id: pulumi.Input[str],
+    resource_group_name: pulumi.Input[str],
+    location: str,
+    subnet_id: pulumi.Input[str],
+    dns: PrivateDns,
+    endpoint_name: str,
+    tags: Mapping[str, str],
+    parent: pulumi.Resource,
+) -> network.PrivateEndpoint:
+    """A private endpoint for `target_id` (group `kind`: blob or vault) and its DNS registration."""
+    endpoint = network.PrivateEndpoint(
+        name,
+        private_endpoint_name=endpoint_name,
+        resource_group_name=resource_group_name,
+        location=location,
+        subnet=network.SubnetArgs(id=subnet_id),
+        private_link_service_connections=[
+            network.PrivateLinkServiceConnectionArgs(
+                name=f"{endpoint_name}-{kind}", private_link_service_id=target_id, group_ids=[kind]
+            )
+        ],
+        tags=dict(tags),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    network.PrivateDnsZoneGroup(
+        f"{name}-dns",
+        private_dns_zone_group_name="default",
+        private_endpoint_name=endpoint.name,
+        resource_group_name=resource_group_name,
+        private_dns_zone_configs=[
+            network.PrivateDnsZoneConfigArgs(name=kind, private_dns_zone_id=dns.zone_ids[kind]),
+        ],
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    return endpoint

@@ -1,8 +1,10 @@
 """One cluster node: `entsso:compute:WindowsNode`.
 
-NIC with a static private IP in the load balancer's backend pool, a Trusted Launch Windows Server
-2022 Azure Edition VM, the domain join extension, and a managed Run Command that turns on WinRM
-over HTTPS and returns the listener certificate's thumbprint for the runner to pin.
+NIC with a static private IP in the load balancer's backend pool (and, in a lab with a public entry,
+behind that entry's NAT rule for this node), a Trusted Launch Windows Server 2022 Azure Edition VM,
+the domain join extension, and a managed Run Command that turns on WinRM over HTTPS, opens the guest
+firewall for the operator and the load balancer probes, and returns the listener certificate's
+thumbprint for the runner to pin.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ import pulumi
 from pulumi_azure_native import compute, network
 
 from components.access import NodeAccess
-from components.failover_cluster import SHARED_DISK_LUN
-from settings import Node, StackSettings, Tier
+from components.entry import OperatorEntry
+from components.failover_cluster import SHARED_DISK_LUN, client_access_points
+from settings import Node, StackSettings, Tier, reach
 
 IMAGE_PUBLISHER = "MicrosoftWindowsServer"
 IMAGE_OFFER = "WindowsServer"
@@ -82,6 +85,7 @@ class WindowsNodeArgs:
     availability_set_id: pulumi.Input[str] | None = None  # lab: the shared availability set
     zone: str | None = None  # production: this node's zone
     shared_disk_id: pulumi.Input[str] | None = None  # clustered DTC: attached at LUN 0
+    entry: OperatorEntry | None = None  # lab: the public load balancer that forwards one port to this node
 
 
 def availability_set(
@@ -146,9 +150,18 @@ class WindowsNode(pulumi.ComponentResource):
                     private_ip_address_version="IPv4",
                     subnet=network.SubnetArgs(id=args.subnet_id),
                     load_balancer_backend_address_pools=[network.BackendAddressPoolArgs(id=args.backend_pool_id)],
+                    load_balancer_inbound_nat_rules=(
+                        [network.InboundNatRuleArgs(id=args.entry.nat_rule_id(node.name))]
+                        if args.entry is not None
+                        else None
+                    ),
                 )
             ],
-            dns_settings=network.NetworkInterfaceDnsSettingsArgs(dns_servers=[str(ip) for ip in azure.dns_servers]),
+            # The domain controllers (settings checked that the nodes reach them); on an existing subnet
+            # this is the only place the stack can say so.
+            dns_settings=network.NetworkInterfaceDnsSettingsArgs(
+                dns_servers=[str(ip) for ip in config.directory.dns_servers] if config.directory else []
+            ),
             network_security_group=(
                 network.NetworkSecurityGroupArgs(id=args.nic_security_group_id)
                 if args.nic_security_group_id is not None
@@ -160,7 +173,8 @@ class WindowsNode(pulumi.ComponentResource):
         self.nic_id = nic.id
 
         if production:
-            # Cluster-Aware Updating drains the role before a reboot; platform patching would not.
+            # Platform patching is not cluster-aware: it would reboot a node without draining its roles.
+            # Production patches by the drain-update-resume procedure in the README ("Patching").
             patch = compute.PatchSettingsArgs(patch_mode="Manual")
             automatic_updates = False
         else:
@@ -203,7 +217,8 @@ class WindowsNode(pulumi.ComponentResource):
                     create_option="FromImage",
                     delete_option="Delete",
                     caching=compute.CachingTypes.READ_WRITE,
-                    managed_disk=compute.ManagedDiskParametersArgs(storage_account_type="Premium_LRS"),
+                    # lab StandardSSD_LRS, production Premium_LRS (settings: azure.osDiskType)
+                    managed_disk=compute.ManagedDiskParametersArgs(storage_account_type=reach.os_disk_type(config)),
                 ),
                 data_disks=data_disks,
             ),
@@ -266,6 +281,10 @@ class WindowsNode(pulumi.ComponentResource):
                 compute.RunCommandInputParameterArgs(name="DomainFqdn", value=config.domain.fqdn),
                 compute.RunCommandInputParameterArgs(name="AdminCidr", value=config.network.admin_cidr),
                 compute.RunCommandInputParameterArgs(name="Port", value=str(config.winrm.port)),
+                # The internal load balancer's probes: each clustered IP's port, from 168.63.129.16 only.
+                compute.RunCommandInputParameterArgs(
+                    name="ProbePorts", value=",".join(str(p.probe_port) for p in client_access_points(config))
+                ),
             ],
             async_execution=False,
             timeout_in_seconds=1800,
@@ -276,8 +295,11 @@ class WindowsNode(pulumi.ComponentResource):
 
         self.thumbprint = _thumbprint(run_command, args.resource_group_name, node.name)
         # The endpoint waits for the Run Command, so whatever talks WinRM waits for the listener.
-        url = f"https://{self.private_ip}:{config.winrm.port}/wsman"
-        self.endpoint = run_command.id.apply(lambda _: url)
+        if args.entry is not None:
+            self.endpoint = args.entry.endpoint(node.name, run_command.id)
+        else:
+            url = f"https://{self.private_ip}:{config.winrm.port}/wsman"
+            self.endpoint = run_command.id.apply(lambda _: url)
         self.access = NodeAccess(
             name=node.name,
             ip=self.private_ip,

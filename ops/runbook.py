@@ -37,6 +37,15 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def network_section(config: settings.StackSettings) -> list[str]:
+    """How traffic flows (issue 13): operator -> each node, each node -> AD/DNS, SQL, the witness."""
+    from settings import reach
+
+    lines = ["## Network paths (docs/network.md)", "", "| from | to | path |", "|---|---|---|"]
+    lines += [f"| {_cell(a)} | {_cell(b)} | {_cell(c)} |" for a, b, c in reach.network_paths(config)]
+    return [*lines, ""]
+
+
 def render(project_dir: Path, stack: str) -> str:
     config = settings.load_stack_file(settings.stack_file(project_dir, stack), stack)
     nodes = graph.capture(project_dir, stack)
@@ -72,6 +81,7 @@ def render(project_dir: Path, stack: str) -> str:
         ]
         lines += [f"| {i} | `{n.type}` | {n.name} | {'yes' if n.protect else ''} |" for i, n in enumerate(azure, 1)]
         lines.append("")
+    lines += network_section(config)
     lines += [
         "## Documented steps (Microsoft: How to Cluster the Master Secret Server)",
         "",

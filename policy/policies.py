@@ -12,6 +12,7 @@ dependencies (URNs), never from resource ids, because ids are unknown until a re
 from __future__ import annotations
 
 import ipaddress
+import json
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -41,9 +42,20 @@ SECURITY_GROUP = "azure-native:network:NetworkSecurityGroup"
 SECURITY_RULE = "azure-native:network:SecurityRule"
 STORAGE_ACCOUNT = "azure-native:storage:StorageAccount"
 KEY_VAULT = "azure-native:keyvault:Vault"
+LOAD_BALANCER = "azure-native:network:LoadBalancer"
+PRIVATE_ENDPOINT = "azure-native:network:PrivateEndpoint"
+ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
+NETWORK_CONFIG_KEY = f"{PROJECT}:network"
+DEFAULT_ADMIN_CIDR_LIMIT = 24  # settings' network.adminCidrLimit default
+# Key Vault Secrets User (learn.microsoft.com/azure/role-based-access-control/built-in-roles/security).
+KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
+RFC1918 = tuple(ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 SSO_TYPE_PREFIX = "pulumi-python:dynamic/entsso:"
 
 PUBLIC_IP_HOLDERS = frozenset({NAT_GATEWAY, BASTION_HOST})
+# Properties that name a public IP's address without attaching the IP: the witness firewall's rule for
+# the nodes' outbound address.
+ADDRESS_READERS = frozenset({(STORAGE_ACCOUNT, "networkRuleSet"), (KEY_VAULT, "properties")})
 WINRM_HTTP_PORT = 5985
 WINRM_HTTPS_PORT = 5986
 # Sources that let anyone in; compared case-insensitively, as Azure does.
@@ -97,6 +109,22 @@ def production_only(args: ResourceValidationArgs | StackValidationArgs) -> None:
     tier = stack_tier()
     if tier is not None and tier != PRODUCTION_TIER:
         args.not_applicable(f"{TIER_CONFIG_KEY} is '{tier}': availability zones are required of production stacks only")
+
+
+def admin_cidr_limit() -> int:
+    """`entsso-cluster:network.adminCidrLimit` from the stack config the CLI hands the pack, else /24."""
+    text = pulumi.runtime.get_config(NETWORK_CONFIG_KEY)
+    try:
+        value = json.loads(text).get("adminCidrLimit") if isinstance(text, str) else None
+    except (ValueError, AttributeError):
+        value = None
+    return value if isinstance(value, int) and 1 <= value <= 32 else DEFAULT_ADMIN_CIDR_LIMIT
+
+
+def is_production() -> bool:
+    """A stack that does not say its tier is held to the production baseline."""
+    tier = stack_tier()
+    return tier is None or tier == PRODUCTION_TIER
 
 
 def zones_of(props: Mapping[str, Any]) -> list[str]:
@@ -166,6 +194,7 @@ def check_public_ips_only_for_nat_or_bastion(args: StackValidationArgs, report: 
                     vm.urn,
                 )
 
+    production = is_production()
     for urn, public_ip in public_ips.items():
         holders = users.get(urn, [])
         if not holders:
@@ -178,6 +207,10 @@ def check_public_ips_only_for_nat_or_bastion(args: StackValidationArgs, report: 
             kind = base_type(holder.resource_type)
             if kind in PUBLIC_IP_HOLDERS or holder.urn in reported_nics:
                 continue
+            if kind == LOAD_BALANCER and not production:
+                continue  # a lab's operator entry (winrmAccess publicLoadBalancer); production has none
+            if holder.resource_type.startswith(SSO_TYPE_PREFIX) or (kind, prop) in ADDRESS_READERS:
+                continue  # reads the address (a WinRM endpoint, a firewall rule), attaches nothing
             report(
                 f"public IP '{public_ip.name}' is attached to '{holder.name}' ({kind}, property {prop}): public IPs "
                 "exist only for the NAT gateway and Bastion. Remove the reference and delete the public IP.",
@@ -278,6 +311,96 @@ def check_winrm_from_named_cidr(args: ResourceValidationArgs, report: ReportViol
                 f"admin or runner CIDR ({PROJECT}:network.adminCidr).",
                 None,
             )
+
+
+def check_winrm_source_narrow(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """The source of every rule that opens 5986 is no wider than adminCidrLimit, and private in production."""
+    limit = admin_cidr_limit()
+    production = is_production()
+    for name, rule, _ in rules_opening(args, WINRM_HTTPS_PORT):
+        sources = [str(rule["sourceAddressPrefix"])] if is_set(rule, "sourceAddressPrefix") else []
+        sources += [str(s) for s in items(rule.get("sourceAddressPrefixes"))]
+        for source in sources:
+            try:
+                network = ipaddress.ip_network(source.strip(), strict=False)
+            except ValueError:
+                continue  # not a CIDR at all: winrm-from-named-cidr reports it
+            problems = []
+            if network.prefixlen < limit:
+                problems.append(f"{network} is wider than /{limit} ({PROJECT}:network.adminCidrLimit)")
+            private = isinstance(network, ipaddress.IPv4Network) and any(network.subnet_of(r) for r in RFC1918)
+            if production and not private:
+                problems.append(f"{network} is not a private (RFC 1918) range, and production admits WinRM privately")
+            if problems:
+                report(
+                    f"security rule '{name}' of '{args.name}' allows WinRM over HTTPS from {'; '.join(problems)}. "
+                    f"Name the runner's or admins' own range in {PROJECT}:network.adminCidr.",
+                    None,
+                )
+
+
+# ---------------------------------------------------------------------------------------------
+# Production reaches the witness and the escrow privately, and someone can read the escrow
+
+
+def check_witness_closed_in_production(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if base_type(args.resource_type) != STORAGE_ACCOUNT:
+        return
+    production_only(args)
+    if args.props.get("publicNetworkAccess") != "Disabled":
+        report(
+            f"storage account '{args.name}' (the cloud witness) has publicNetworkAccess "
+            f"{args.props.get('publicNetworkAccess')!r}: production reaches the witness over its blob private "
+            "endpoint only. Set public_network_access='Disabled'.",
+            None,
+        )
+
+
+def _endpoint_targets(resources: Sequence[PolicyResource]) -> dict[str, set[str]]:
+    """URN of each resource a private endpoint connects to -> the group ids (blob, vault) it serves."""
+    targets: dict[str, set[str]] = defaultdict(set)
+    for endpoint in (r for r in resources if base_type(r.resource_type) == PRIVATE_ENDPOINT):
+        groups = {
+            str(group)
+            for connection in items(endpoint.props.get("privateLinkServiceConnections"))
+            for group in items(mapping(connection).get("groupIds"))
+        }
+        for dependency in endpoint.property_dependencies.get("privateLinkServiceConnections", []):
+            targets[dependency.urn] |= groups
+    return targets
+
+
+def check_private_paths_in_production(args: StackValidationArgs, report: ReportViolation) -> None:
+    """Each witness account has a blob private endpoint and each vault a vault one; each vault has a reader."""
+    production_only(args)
+    targets = _endpoint_targets(args.resources)
+    readers: dict[str, list[PolicyResource]] = defaultdict(list)
+    for assignment in (r for r in args.resources if base_type(r.resource_type) == ROLE_ASSIGNMENT):
+        role = str(assignment.props.get("roleDefinitionId") or "")
+        if role.lower().endswith(KEY_VAULT_SECRETS_USER):
+            for dependency in assignment.property_dependencies.get("scope", []):
+                readers[dependency.urn].append(assignment)
+    for resource in args.resources:
+        kind = base_type(resource.resource_type)
+        if kind == STORAGE_ACCOUNT and "blob" not in targets.get(resource.urn, set()):
+            report(
+                f"storage account '{resource.name}' (the cloud witness) has no blob private endpoint: with its public "
+                "access closed the cluster could not reach its witness. Add a PrivateEndpoint with group 'blob'.",
+                resource.urn,
+            )
+        elif kind == KEY_VAULT:
+            if "vault" not in targets.get(resource.urn, set()):
+                report(
+                    f"key vault '{resource.name}' has no private endpoint: with public access closed nobody could "
+                    "read the escrowed backup. Add a PrivateEndpoint with group 'vault'.",
+                    resource.urn,
+                )
+            if not readers.get(resource.urn):
+                report(
+                    f"key vault '{resource.name}' grants no one Key Vault Secrets User: the escrowed master secret "
+                    f"backup could not be read when it is needed. Set {PROJECT}:azure.breakGlassGroupId.",
+                    resource.urn,
+                )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -414,7 +537,8 @@ POLICIES: list[Policy] = [
     ),
     StackValidationPolicy(
         name="public-ip-only-for-nat-or-bastion",
-        description="Public IPs exist only for the NAT gateway and Bastion; no node VM's NIC references one.",
+        description="Public IPs exist only for the NAT gateway and Bastion (and a lab's operator entry load "
+        "balancer); no node VM's NIC references one.",
         validate=check_public_ips_only_for_nat_or_bastion,
     ),
     ResourceValidationPolicy(
@@ -426,6 +550,23 @@ POLICIES: list[Policy] = [
         name="winrm-from-named-cidr",
         description=f"An NSG rule that allows WinRM over HTTPS ({WINRM_HTTPS_PORT}) names a specific source CIDR.",
         validate=check_winrm_from_named_cidr,
+    ),
+    ResourceValidationPolicy(
+        name="winrm-source-narrow",
+        description=f"An NSG rule that allows WinRM over HTTPS ({WINRM_HTTPS_PORT}) names no wider a source than "
+        "network.adminCidrLimit (/24 by default), and in production a private (RFC 1918) one.",
+        validate=check_winrm_source_narrow,
+    ),
+    ResourceValidationPolicy(
+        name="witness-closed-in-production",
+        description="Production: the witness storage account has public network access disabled.",
+        validate=check_witness_closed_in_production,
+    ),
+    StackValidationPolicy(
+        name="private-paths-in-production",
+        description="Production: the witness and the escrow vault each have a private endpoint, and the vault grants "
+        "Key Vault Secrets User to someone (the break-glass group).",
+        validate=check_private_paths_in_production,
     ),
     ResourceValidationPolicy(
         name="node-in-one-zone",

@@ -139,11 +139,97 @@ class Node(_Model):
     ip: ipaddress.IPv4Address
 
 
+_VNET_ID = re.compile(
+    r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Network/virtualNetworks/[^/]+$", re.IGNORECASE
+)
+_SUBNET_ID = re.compile(
+    r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Network/virtualNetworks/[^/]+/subnets/[^/]+$",
+    re.IGNORECASE,
+)
+_ZONE_ID = re.compile(
+    r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Network/privateDnsZones/[^/]+$", re.IGNORECASE
+)
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+# RFC 1918: what "a private range" means for adminCidr (a runner or admin network behind the hub).
+RFC1918 = tuple(ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+
+
+def is_rfc1918(network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> bool:
+    return isinstance(network, ipaddress.IPv4Network) and any(network.subnet_of(r) for r in RFC1918)
+
+
+def check_vnet_id(value: str) -> str:
+    if not _VNET_ID.match(value):
+        raise ValueError(
+            f"'{value}' is not a virtual network resource id; write it as "
+            "/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Network/virtualNetworks/<name>"
+        )
+    return value
+
+
+class Hub(_Model):
+    """The hub the nodes reach AD/DNS, SQL and the operators through (peering; docs/network.md)."""
+
+    vnet_id: str | None = Field(
+        default=None, description="peer the stack's VNet to this hub; leave out when the spoke is already peered"
+    )
+    address_space: list[Cidr] = Field(
+        min_length=1, description="what the nodes reach through the hub: its ranges and what its gateway routes"
+    )
+    create_hub_side: bool = Field(
+        default=False, description="also create the hub-to-spoke peering (needs write access to the hub VNet)"
+    )
+    use_remote_gateways: bool = Field(default=False, description="reach on-premises through the hub's VPN gateway")
+
+    @field_validator("vnet_id")
+    @classmethod
+    def _vnet_id(cls, value: str | None) -> str | None:
+        return None if value is None else check_vnet_id(value)
+
+    @model_validator(mode="after")
+    def _hub_side_needs_the_hub(self) -> Hub:
+        if self.create_hub_side and self.vnet_id is None:
+            raise ValueError("createHubSide needs vnetId: the hub-to-spoke peering lives on the hub VNet")
+        return self
+
+
+class PrivateDnsZones(_Model):
+    """Existing privatelink zones (usually central, in the hub) that the nodes' DNS servers resolve."""
+
+    blob: str | None = None  # privatelink.blob.core.windows.net
+    vault: str | None = None  # privatelink.vaultcore.azure.net
+
+    @field_validator("blob", "vault")
+    @classmethod
+    def _zone_id(cls, value: str | None) -> str | None:
+        if value is not None and not _ZONE_ID.match(value):
+            raise ValueError(
+                f"'{value}' is not a private DNS zone resource id "
+                "(/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Network/privateDnsZones/<zone>)"
+            )
+        return value
+
+
 class Network(_Model):
     vnet_cidr: Cidr | None = None
     node_subnet_cidr: Cidr
     admin_cidr: str = Field(description="the only source allowed to reach WinRM (5986) on the nodes")
+    admin_cidr_limit: int = Field(
+        default=24, ge=1, le=32, description="the widest adminCidr accepted, as a prefix length (a /24 by default)"
+    )
     existing_subnet_id: str | None = None
+    hub: Hub | None = None
+    private_dns_zone_ids: PrivateDnsZones | None = None
+
+    @field_validator("existing_subnet_id")
+    @classmethod
+    def _subnet_id(cls, value: str | None) -> str | None:
+        if value is not None and not _SUBNET_ID.match(value):
+            raise ValueError(
+                f"'{value}' is not a subnet resource id "
+                "(/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<name>)"
+            )
+        return value
 
     @field_validator("admin_cidr")
     @classmethod
@@ -168,6 +254,9 @@ class Network(_Model):
 class Cluster(_Model):
     name: HostName
     management_point: Literal["Distributed", "Singleton"] = "Distributed"
+    ip: ipaddress.IPv4Address | None = Field(
+        default=None, description="the core cluster IP of a Singleton management point (simulator only)"
+    )
     witness: Literal["cloud", "none"] = "cloud"
 
 
@@ -187,6 +276,9 @@ class Dtc(_Model):
     ip: ipaddress.IPv4Address | None = None
     probe_port: int = Field(default=59998, ge=1024, le=65535)
     disk: str = Field(default="Cluster Disk 1", min_length=1)
+    disk_size_gb: int = Field(
+        default=32, ge=4, le=32767, description="the Azure shared disk: 32 GiB is a P4, which allows 3 nodes"
+    )
 
     @model_validator(mode="after")
     def _ip_when_enabled(self) -> Dtc:
@@ -231,6 +323,17 @@ class ResourceGroup(_Model):
     create: bool = True
 
 
+class Directory(_Model):
+    """Where the domain (and its DNS) comes from. Issue 14 adds `source: create`: a DC inside the VNet."""
+
+    source: Literal["existing"] = Field(
+        default="existing", description="existing: AD DS the nodes reach through the hub or their own spoke"
+    )
+    dns_servers: list[ipaddress.IPv4Address] = Field(
+        min_length=1, description="the domain controllers that serve DNS to the nodes"
+    )
+
+
 class Azure(_Model):
     location: str = Field(pattern=r"^[a-z0-9]+$")
     resource_group: ResourceGroup
@@ -238,13 +341,31 @@ class Azure(_Model):
     zones: list[Literal["1", "2", "3"]] = Field(default=["1", "2"])
     vm_size: str = Field(default="Standard_D2s_v5", pattern=r"^Standard_[A-Za-z0-9_]+$")
     admin_username: str = Field(default="azadmin", pattern=r"^[A-Za-z][A-Za-z0-9._-]{0,19}$")
-    winrm_access: Literal["private", "adminCidr"] = "private"
+    winrm_access: Literal["private", "publicLoadBalancer"] = Field(
+        default="private",
+        description="private: through peering/VPN to the nodes' addresses; publicLoadBalancer: one NAT port per node",
+    )
+    public_entry_first_port: int = Field(
+        default=50001, ge=1024, le=65000, description="the entry's port for node 1; node i listens on first + i - 1"
+    )
     bastion: Literal["none", "Developer", "Basic", "Standard"] = "none"
     escrow: Literal["keyVault", "none"] = "keyVault"
-    dns_servers: list[ipaddress.IPv4Address] = Field(min_length=1)
+    break_glass_group_id: str | None = Field(
+        default=None, description="Entra ID group (object id) that may read the escrowed backup: Key Vault Secrets User"
+    )
+    os_disk_type: Literal["StandardSSD_LRS", "Premium_LRS", "StandardSSD_ZRS", "Premium_ZRS"] | None = Field(
+        default=None, description="lab: StandardSSD_LRS, production: Premium_LRS unless set"
+    )
     domain_join_account: str
     domain_join_ou: str | None = None
     image_version: str = "latest"
+
+    @field_validator("break_glass_group_id")
+    @classmethod
+    def _group_id(cls, value: str | None) -> str | None:
+        if value is not None and not _GUID.match(value):
+            raise ValueError(f"'{value}' is not an object id; copy the group's Object ID (a GUID) from Entra ID")
+        return value
 
     @field_validator("domain_join_account")
     @classmethod

@@ -10,11 +10,13 @@ from typing import Any
 from pydantic import Field, ValidationError
 from pydantic.alias_generators import to_camel
 
+from settings import reach
 from settings.model import (
     PROJECT,
     SECRET_KEYS,
     Azure,
     Cluster,
+    Directory,
     Domain,
     Dtc,
     Network,
@@ -27,6 +29,7 @@ from settings.model import (
     Tier,
     WinRm,
     _Model,
+    is_rfc1918,
 )
 
 
@@ -53,6 +56,7 @@ class StackSettings(_Model):
     sso: Sso
     dtc: Dtc = Dtc(enabled=False)
     winrm: WinRm = WinRm()
+    directory: Directory | None = None
     simulator: Simulator | None = None
     azure: Azure | None = None
     secrets: Secrets = Secrets()
@@ -149,6 +153,8 @@ def _cross_section_problems(s: StackSettings, stack: str | None) -> Iterable[str
     ips = [(_key("nodes", i, "ip"), n.ip) for i, n in enumerate(s.nodes)] + [(_key("sso", "ip"), s.sso.ip)]
     if s.dtc.enabled and s.dtc.ip is not None:
         ips.append((_key("dtc", "ip"), s.dtc.ip))
+    if s.cluster.ip is not None:
+        ips.append((_key("cluster", "ip"), s.cluster.ip))
     for key, ip in ips:
         if ip not in subnet:
             yield f"{key}: {ip} is outside the node subnet {subnet}; pick an address inside it"
@@ -160,6 +166,24 @@ def _cross_section_problems(s: StackSettings, stack: str | None) -> Iterable[str
             addresses[ip] = key
     if s.dtc.enabled and s.dtc.probe_port == s.sso.probe_port:
         yield f"{_key('dtc', 'probePort')}: {s.dtc.probe_port} is the SSO role's probe port; use another"
+    if s.cluster.management_point == "Singleton" and s.cluster.ip is None and s.target is Target.SIMULATOR:
+        yield f"{_key('cluster', 'ip')}: a Singleton management point needs the cluster's own static address"
+    if s.cluster.ip is not None and s.cluster.management_point != "Singleton":
+        yield f"{_key('cluster', 'ip')}: only a Singleton management point has a core cluster IP; remove it"
+    admin = ipaddress.ip_network(s.network.admin_cidr, strict=True)
+    if admin.prefixlen < s.network.admin_cidr_limit:
+        yield (
+            f"{_key('network', 'adminCidr')}: {admin} is wider than the /{s.network.admin_cidr_limit} "
+            f"{_key('network', 'adminCidrLimit')} allows; name the runner's or admins' addresses only"
+        )
+    if s.dtc.enabled:
+        shares = reach.shared_disk_max_shares(s.dtc.disk_size_gb)
+        if shares < len(s.nodes):
+            yield (
+                f"{_key('dtc', 'diskSizeGb')}: {s.dtc.disk_size_gb} GiB ({reach.shared_disk_tier(s.dtc.disk_size_gb)}) "
+                f"can be shared by {shares} VMs and the stack has {len(s.nodes)} nodes; pick a larger size "
+                "(up to 512 GiB: 3, up to 4096 GiB: 5, up to 32767 GiB: 10)"
+            )
 
     if s.target is Target.SIMULATOR:
         if s.azure is not None:
@@ -178,6 +202,8 @@ def _cross_section_problems(s: StackSettings, stack: str | None) -> Iterable[str
         for key in ("vmAdminPassword", "domainJoinPassword"):
             if getattr(s.secrets, _snake(key)) is None:
                 yield f"{_key(key)}: is required for target azure; set it with `pulumi config set --secret {_key(key)}`"
+        if s.azure is not None:
+            yield from _network_problems(s)
     for key in ("installPassword", "serviceAccountPassword", "backupPassword"):
         if getattr(s.secrets, _snake(key)) is None:
             yield f"{_key(key)}: is required; set it with `pulumi config set --secret {_key(key)}`"
@@ -195,12 +221,145 @@ def _cross_section_problems(s: StackSettings, stack: str | None) -> Iterable[str
                 yield f"{_key('azure', 'winrmAccess')}: production reaches WinRM privately; set winrmAccess: private"
             if s.azure.escrow != "keyVault":
                 yield f"{_key('azure', 'escrow')}: production escrows the master secret backup; set escrow: keyVault"
+            elif s.azure.break_glass_group_id is None:
+                yield (
+                    f"{_key('azure', 'breakGlassGroupId')}: is required in production: the Entra ID group that may "
+                    "read the escrowed master secret backup (Key Vault Secrets User)"
+                )
+            if not is_rfc1918(ipaddress.ip_network(s.network.admin_cidr)):
+                yield (
+                    f"{_key('network', 'adminCidr')}: {s.network.admin_cidr} is not a private (RFC 1918) range; "
+                    "production admits WinRM only from a private runner or admin network behind the hub"
+                )
         if s.winrm.certificate_validation not in ("validate", "pin"):
             yield f"{_key('winrm', 'certificateValidation')}: production validates certificates; use validate or pin"
         if s.winrm.skip_unreachable_on_delete:
             yield f"{_key('winrm', 'skipUnreachableOnDelete')}: production never skips a node on delete; set false"
         if not s.protect:
             yield f"{_key('protect')}: production protects the SSO resources from deletion; set protect: true"
+
+
+def _network_problems(s: StackSettings) -> Iterable[str]:
+    """Azure: the nodes reach their DNS servers, the operator reaches the nodes, nothing is wider than asked."""
+    azure = s.azure
+    assert azure is not None
+    network = s.network
+    hub = network.hub
+    vnet = reach.vnet_ranges(s)[0]
+    existing = network.existing_subnet_id is not None
+
+    if existing and hub is not None and hub.vnet_id is not None:
+        yield (
+            f"{_key('network', 'hub', 'vnetId')}: the nodes go into an existing subnet, whose VNet's peering is its "
+            "owners' business; remove vnetId and keep hub.addressSpace (what that peering reaches)"
+        )
+    for index, cidr in enumerate(reach.hub_ranges(s)):
+        if cidr.overlaps(vnet):
+            yield (
+                f"{_key('network', 'hub', 'addressSpace', index)}: {cidr} overlaps the nodes' network {vnet}; "
+                "peered address spaces must not overlap"
+            )
+
+    # DNS: every server must be one the nodes can reach, and one that can exist there.
+    if s.directory is None:
+        yield (
+            f"{_key('directory')}: is required for target azure: the domain controllers that serve DNS, "
+            "e.g. directory: {source: existing, dnsServers: [10.0.0.4]}"
+        )
+    else:
+        node_ips = {n.ip for n in s.nodes} | {s.sso.ip} | ({s.dtc.ip} if s.dtc.ip else set())
+        for index, server in enumerate(s.directory.dns_servers):
+            key = _key("directory", "dnsServers", index)
+            route = reach.route_to(s, server)
+            if server in node_ips:
+                yield f"{key}: {server} is a cluster node or client access point, not a domain controller"
+            elif route is None:
+                where = ", ".join(str(r.cidr) for r in reach.reachable(s))
+                yield (
+                    f"{key}: {server} is outside every range the nodes reach ({where}); peer the hub that holds "
+                    f"your domain controllers ({_key('network', 'hub')}) or list its range in hub.addressSpace"
+                )
+            elif server in vnet and not existing:
+                yield (
+                    f"{key}: {server} is inside the VNet this stack builds, where nothing serves DNS; point at "
+                    "domain controllers in the hub (a DC inside the VNet will be directory.source create)"
+                )
+
+    # The operator's way to WinRM.
+    admin = ipaddress.ip_network(network.admin_cidr, strict=True)
+    key = _key("network", "adminCidr")
+    if not isinstance(admin, ipaddress.IPv4Network):
+        yield f"{key}: Azure network security rules here are IPv4; give an IPv4 CIDR"
+    elif azure.winrm_access == "publicLoadBalancer":
+        if is_rfc1918(admin) or not (admin.is_global or admin.is_private):
+            yield (
+                f"{key}: {admin} cannot reach a public load balancer with its own address; with "
+                "winrmAccess publicLoadBalancer give the public address range your traffic leaves from"
+            )
+        last = azure.public_entry_first_port + len(s.nodes) - 1
+        if last > 65535:
+            yield f"{_key('azure', 'publicEntryFirstPort')}: node {len(s.nodes)} would need port {last}; lower it"
+    else:
+        route = reach.route_to(s, admin)
+        if not is_rfc1918(admin):
+            yield (
+                f"{key}: {admin} is not a private (RFC 1918) range, but winrmAccess private reaches the nodes' "
+                "private addresses; give the runner's private range, or use winrmAccess publicLoadBalancer (lab)"
+            )
+        elif route is None:
+            yield (
+                f"{key}: {admin} cannot arrive at the nodes: it is in neither the VNet nor a peered range "
+                f"({', '.join(str(r.cidr) for r in reach.reachable(s))}); add its range to "
+                f"{_key('network', 'hub', 'addressSpace')} if the hub routes it"
+            )
+        elif admin.subnet_of(vnet) and not existing:
+            yield (
+                f"{key}: {admin} is inside the VNet this stack builds, where no runner can be before the stack "
+                "exists; run pulumi up from a network in the hub (hub.addressSpace)"
+            )
+        elif admin.overlaps(network.node_subnet_cidr):
+            yield f"{key}: {admin} overlaps the node subnet {network.node_subnet_cidr}; name the runner's subnet"
+
+    # Private endpoints must resolve: the zones have to be where the nodes' DNS servers look.
+    if reach.private_endpoints(s) and s.directory is not None:
+        outside = [d for d in s.directory.dns_servers if d not in vnet]
+        zones = network.private_dns_zone_ids
+        linked = hub is not None and hub.vnet_id is not None
+        if outside and not linked and (zones is None or zones.blob is None or zones.vault is None):
+            yield (
+                f"{_key('network', 'privateDnsZoneIds')}: the nodes ask DNS servers outside this VNet "
+                f"({', '.join(map(str, outside))}) and there is no hub.vnetId to link privatelink zones to; give "
+                "the ids of the privatelink.blob.core.windows.net and privatelink.vaultcore.azure.net zones they "
+                "resolve"
+            )
+        if not existing and reach.endpoint_subnet_cidr(s) is None:
+            yield (
+                f"{_key('network', 'vnetCidr')}: {vnet} has no free /{reach.ENDPOINT_SUBNET_PREFIX} for the private "
+                "endpoints' subnet; widen it"
+            )
+
+    if s.cluster.management_point == "Singleton":
+        yield (
+            f"{_key('cluster', 'managementPoint')}: Singleton needs a static core cluster IP behind its own load "
+            "balancer frontend and probe, which this project does not build on Azure; use Distributed (Microsoft's "
+            "default for clusters on Azure VMs, Windows Server 2019 and later)"
+        )
+    if azure.bastion == "Developer" and azure.location not in reach.BASTION_DEVELOPER_REGIONS:
+        yield (
+            f"{_key('azure', 'bastion')}: the Developer SKU is not offered in {azure.location} (Microsoft lists "
+            f"{', '.join(sorted(reach.BASTION_DEVELOPER_REGIONS))}); use none, Basic or Standard"
+        )
+    if azure.bastion in ("Basic", "Standard"):
+        if existing:
+            yield (
+                f"{_key('azure', 'bastion')}: {azure.bastion} needs an AzureBastionSubnet this stack creates, but "
+                "network.existingSubnetId puts the nodes in a network it does not own; use none or the hub's Bastion"
+            )
+        elif reach.bastion_subnet_cidr(s) is None:
+            yield (
+                f"{_key('network', 'vnetCidr')}: {vnet} has no free /{reach.BASTION_SUBNET_PREFIX} for "
+                "AzureBastionSubnet; widen it, or set azure.bastion to none"
+            )
 
 
 def validate_stack(

@@ -59,9 +59,28 @@ NAME_INPUTS = {
     "azure-native:compute:Disk": "diskName",
     "azure-native:storage:StorageAccount": "accountName",
     "azure-native:keyvault:Vault": "vaultName",
+    "azure-native:network:VirtualNetworkPeering": "virtualNetworkPeeringName",
+    "azure-native:network:PrivateEndpoint": "privateEndpointName",
+    "azure-native:network:PrivateDnsZoneGroup": "privateDnsZoneGroupName",
+    "azure-native:privatedns:PrivateZone": "privateZoneName",
+    "azure-native:privatedns:VirtualNetworkLink": "virtualNetworkLinkName",
+    "azure-native:authorization:RoleAssignment": "roleAssignmentName",
 }
+SUBSCRIPTION_ID = "11111111-2222-3333-4444-555555555555"
 RUN_COMMAND = "azure-native:compute:VirtualMachineRunCommandByVirtualMachine"
-UNTAGGABLE = {"azure-native:network:Subnet"}  # Azure has no tags on subnets
+# Azure has no tags on these (or they are sub-resources of something tagged).
+UNTAGGABLE = {
+    "azure-native:network:Subnet",
+    "azure-native:network:VirtualNetworkPeering",
+    "azure-native:network:PrivateDnsZoneGroup",
+    "azure-native:authorization:RoleAssignment",
+    "pulumi:providers:azure-native",
+}
+
+
+def public_ip_of(name: str) -> str:
+    """The address Azure would allocate to a public IP resource: TEST-NET-3, one per resource."""
+    return f"203.0.113.{int(hashlib.sha256(name.encode()).hexdigest(), 16) % 250 + 1}"
 
 
 def fake_thumbprint(vm_name: str) -> str:
@@ -107,6 +126,8 @@ class RecordingMocks(Mocks):
             state["instanceView"] = run_command_view(args.inputs["vmName"])
         if args.typ == "azure-native:compute:VirtualMachine":
             state["identity"] = {"type": "SystemAssigned", "principalId": f"{args.name}-principal"}
+        if args.typ == "azure-native:network:PublicIPAddress":
+            state["ipAddress"] = public_ip_of(args.name)
         if args.typ == "azure-native:keyvault:Vault":
             state["properties"] = {
                 **args.inputs["properties"],
@@ -117,7 +138,7 @@ class RecordingMocks(Mocks):
     def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         self.calls.append(args)
         if args.token == "azure-native:authorization:getClientConfig":
-            return {"clientId": "c", "objectId": "o", "subscriptionId": "s", "tenantId": TENANT_ID}, []
+            return {"clientId": "c", "objectId": "o", "subscriptionId": SUBSCRIPTION_ID, "tenantId": TENANT_ID}, []
         if args.token == "azure-native:storage:listStorageAccountKeys":
             key = f"key1-of-{args.args['accountName']}"
             return {"keys": [{"keyName": "key1", "permissions": "FULL", "value": key}]}, []
@@ -165,6 +186,11 @@ class Built:
 
     def vms_by_name(self) -> dict[str, Registered]:
         return {vm.inputs["vmName"]: vm for vm in self.of_type("compute:VirtualMachine")}
+
+    def one_of(self, typ: str) -> Registered:
+        found = [r for r in self.mocks.resources if r.typ == typ]
+        assert len(found) == 1, f"expected one {typ}, got {[r.name for r in found]}"
+        return found[0]
 
     def one(self, short: str) -> Registered:
         found = self.of_type(short)
@@ -277,31 +303,57 @@ def build() -> Iterator[Callable[..., Built]]:
 
 LAB_TYPES = {
     "entsso:network:Network": 1,
+    "entsso:network:OperatorEntry": 1,
     "entsso:cluster:ClusterInfrastructure": 1,
     "entsso:compute:WindowsNode": 2,
     "entsso:escrow:KeyVaultEscrow": 1,
     "azure-native:resources:ResourceGroup": 1,
     "azure-native:network:NetworkSecurityGroup": 1,
-    "azure-native:network:PublicIPAddress": 1,  # the NAT gateway's; Bastion Developer has none
+    "azure-native:network:PublicIPAddress": 2,  # the NAT gateway's and the operator entry's
     "azure-native:network:NatGateway": 1,
     "azure-native:network:VirtualNetwork": 1,
-    "azure-native:network:Subnet": 1,  # no AzureBastionSubnet for the Developer SKU
-    "azure-native:network:BastionHost": 1,
+    "azure-native:network:Subnet": 1,
+    "azure-native:network:VirtualNetworkPeering": 2,  # lab -> hub and hub -> lab
+    "pulumi:providers:azure-native": 1,  # the hub's subscription, for the hub side
     "azure-native:storage:StorageAccount": 1,
-    "azure-native:network:LoadBalancer": 1,
+    "azure-native:network:LoadBalancer": 2,  # the internal one (access points) and the entry
     "azure-native:compute:AvailabilitySet": 1,
     "azure-native:network:NetworkInterface": 2,
     "azure-native:compute:VirtualMachine": 2,
     "azure-native:compute:VirtualMachineExtension": 2,
     RUN_COMMAND: 2,
     "azure-native:keyvault:Vault": 1,
+    "azure-native:authorization:RoleAssignment": 1,  # Key Vault Secrets User for the break-glass group
 }
 PROD_TYPES = {
-    **{key: count for key, count in LAB_TYPES.items() if key != "azure-native:compute:AvailabilitySet"},
-    "azure-native:network:PublicIPAddress": 2,  # NAT gateway + Bastion Standard
-    "azure-native:network:Subnet": 2,  # nodes + AzureBastionSubnet
+    **{
+        key: count
+        for key, count in LAB_TYPES.items()
+        if key
+        not in (
+            "azure-native:compute:AvailabilitySet",
+            "entsso:network:OperatorEntry",
+            "pulumi:providers:azure-native",
+        )
+    },
+    "azure-native:network:PublicIPAddress": 2,  # NAT gateway + Bastion Standard; no entry
+    "azure-native:network:LoadBalancer": 1,  # internal only
+    "azure-native:network:VirtualNetworkPeering": 1,  # the hub's owners create hub -> spoke
+    "azure-native:network:Subnet": 3,  # nodes, AzureBastionSubnet, private endpoints
+    "azure-native:network:BastionHost": 1,
+    "azure-native:network:PrivateEndpoint": 2,  # witness (blob), escrow (vault)
+    "azure-native:network:PrivateDnsZoneGroup": 2,
+    "azure-native:privatedns:PrivateZone": 2,  # privatelink.blob..., privatelink.vaultcore...
+    "azure-native:privatedns:VirtualNetworkLink": 4,  # each zone to the spoke and to the hub
     "azure-native:compute:Disk": 1,  # the clustered DTC's shared disk
 }
+
+
+def entry_endpoints(built: Built) -> list[str]:
+    balancer = next(b for b in built.of_type("network:LoadBalancer") if b.name == "entry-lb")
+    address = public_ip_of("entry-pip")
+    ports = [int(rule["frontendPort"]) for rule in balancer.inputs["inboundNatRules"]]
+    return [f"https://{address}:{port}/wsman" for port in ports]
 
 
 @pytest.mark.parametrize(("stack", "expected"), [("lab", LAB_TYPES), ("prod", PROD_TYPES)])
@@ -314,7 +366,11 @@ def test_stack_builds_the_expected_resource_graph(
     for resource in built.mocks.resources:
         if resource.custom and resource.typ != "azure-native:compute:AvailabilitySet":
             assert resource.parent in components, f"{resource.name} is not inside a component"
-    assert built.resolved["endpoints"] == [f"https://{n.ip}:5986/wsman" for n in built.config.nodes]
+    if stack == "lab":  # through the public entry, one port per node
+        assert built.resolved["endpoints"] == entry_endpoints(built)
+        assert built.resolved["endpoints"] == [f"https://{public_ip_of('entry-pip')}:{p}/wsman" for p in (50001, 50002)]
+    else:  # straight to the private addresses, through the hub peering
+        assert built.resolved["endpoints"] == [f"https://{n.ip}:5986/wsman" for n in built.config.nodes]
     assert [n.name for n in built.foundation.nodes] == [n.name for n in built.config.nodes]
 
 
@@ -360,13 +416,21 @@ def test_prod_has_no_public_ip_on_any_node(build: Callable[..., Built]) -> None:
     assert subnet.inputs["defaultOutboundAccess"] is False
 
 
-def test_lab_bastion_developer_needs_no_public_ip_and_no_bastion_subnet(build: Callable[..., Built]) -> None:
-    built = build("lab")
+def test_lab_has_no_bastion_by_default_and_developer_needs_no_public_ip_where_it_is_offered(
+    build: Callable[..., Built],
+) -> None:
+    assert build("lab").of_type("network:BastionHost") == []
+
+    def developer(values: dict[str, Any]) -> None:
+        values["azure"]["bastion"] = "Developer"
+        values["azure"]["location"] = "northeurope"  # a region Microsoft lists for the Developer SKU
+
+    built = build("lab", change=developer)
     bastion = built.one("network:BastionHost")
     assert bastion.inputs["sku"] == {"name": "Developer"}
     assert "ipConfigurations" not in bastion.inputs
     assert bastion.inputs["virtualNetwork"]["id"] == "network-vnet_id"
-    assert [r.name for r in built.of_type("network:PublicIPAddress")] == ["network-nat-pip"]
+    assert sorted(r.name for r in built.of_type("network:PublicIPAddress")) == ["entry-pip", "network-nat-pip"]
 
 
 def _ports(rule: dict[str, Any]) -> list[str]:
@@ -426,12 +490,12 @@ def test_winrm_is_reachable_only_from_the_admin_cidr_and_everything_else_is_deni
 
 def test_a_different_admin_cidr_moves_the_winrm_rule_with_it(build: Callable[..., Built]) -> None:
     def narrow(values: dict[str, Any]) -> None:
-        values["network"]["adminCidr"] = "10.20.250.0/29"
+        values["network"]["adminCidr"] = "52.174.10.0/29"
 
     built = build("lab", change=narrow)
     rules = built.one("network:NetworkSecurityGroup").inputs["securityRules"]
     winrm = [r for r in rules if _allows_tcp(r, 5986)]
-    assert [r["sourceAddressPrefix"] for r in winrm] == ["10.20.250.0/29"]
+    assert [r["sourceAddressPrefix"] for r in winrm] == ["52.174.10.0/29"]
 
 
 def test_rdp_comes_only_from_the_bastion_subnet(build: Callable[..., Built]) -> None:
@@ -536,8 +600,9 @@ def test_load_balancer_is_ha_ports_with_floating_ip_and_the_settings_probe_port(
 ) -> None:
     built = build(stack)
     config = built.config
-    balancer = built.one("network:LoadBalancer")
+    balancer = next(b for b in built.of_type("network:LoadBalancer") if b.name == "cluster-ilb")
     assert balancer.inputs["sku"]["name"] == "Standard"
+    assert all("publicIPAddress" not in f for f in balancer.inputs["frontendIPConfigurations"])
     frontends = {f["name"]: f for f in balancer.inputs["frontendIPConfigurations"]}
     probes = {p["name"]: p for p in balancer.inputs["probes"]}
     pools = {p["name"] for p in balancer.inputs["backendAddressPools"]}
@@ -629,11 +694,12 @@ def test_prod_key_vault_has_purge_protection_and_irreplaceable_pieces_are_protec
     assert properties["enableSoftDelete"] is True
     assert properties["publicNetworkAccess"] == "Disabled"
     assert properties["tenantId"] == TENANT_ID
-    for irreplaceable in (vault, built.one("storage:StorageAccount")):
+    assert vault.inputs["vaultName"] == vault_name("prod", built.config)  # a name people can find again
+    # The vault, the witness and the break-glass group's right to read the vault outlive a destroy.
+    irreplaceables = [vault, built.one("storage:StorageAccount"), built.one("authorization:RoleAssignment")]
+    for irreplaceable in irreplaceables:
         assert (irreplaceable.protect, irreplaceable.retain_on_delete) == (True, True), irreplaceable.name
-    assert not any(
-        r.protect for r in built.mocks.resources if r.custom and r not in (vault, built.one("storage:StorageAccount"))
-    )
+    assert not any(r.protect for r in built.mocks.resources if r.custom and r not in irreplaceables)
     assert built.resolved["escrow_vault"] == vault.inputs["vaultName"]
 
 
@@ -676,6 +742,7 @@ def test_run_command_follows_the_domain_join_and_passes_names_as_parameters(
             "DomainFqdn": built.config.domain.fqdn,
             "AdminCidr": built.config.network.admin_cidr,
             "Port": "5986",
+            "ProbePorts": "59999,59998",  # the SSO and DTC access points' probes
         }
     assert built.config.domain.fqdn not in script
     assert built.config.network.admin_cidr not in script
@@ -731,38 +798,78 @@ def test_winrm_script_is_valid_powershell_with_the_project_conventions() -> None
 # Existing network, names
 
 
-def test_existing_resource_group_and_subnet_are_used_not_created(build: Callable[..., Built]) -> None:
-    subnet_id = (
-        "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-hub/providers/"
-        "Microsoft.Network/virtualNetworks/vnet-hub/subnets/snet-mss"
-    )
+EXISTING_SUBNET = (
+    "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-spoke/providers/"
+    "Microsoft.Network/virtualNetworks/vnet-spoke/subnets/snet-mss"
+)
 
+
+def into_an_existing_peered_spoke(values: dict[str, Any]) -> None:
+    """Mode (b): the nodes go into a subnet of a spoke its owners already peered to the hub."""
+    values["azure"]["resourceGroup"]["create"] = False
+    values["network"]["existingSubnetId"] = EXISTING_SUBNET
+    values["network"]["vnetCidr"] = "10.20.0.0/16"  # the spoke's own range
+    values["network"]["hub"] = {"addressSpace": ["10.0.0.0/16"]}  # what its peering reaches
+
+
+def test_existing_resource_group_and_subnet_are_used_not_created(build: Callable[..., Built]) -> None:
     def existing(values: dict[str, Any]) -> None:
-        values["azure"]["resourceGroup"]["create"] = False
-        values["network"]["existingSubnetId"] = subnet_id
+        into_an_existing_peered_spoke(values)
+        values["azure"]["bastion"] = "Developer"
+        values["azure"]["location"] = "northeurope"
 
     built = build("lab", change=existing)
     created = Counter(r.typ.rsplit(":", 1)[-1] for r in built.mocks.resources)
-    for absent in ("ResourceGroup", "VirtualNetwork", "Subnet", "NatGateway", "PublicIPAddress"):
+    for absent in ("ResourceGroup", "VirtualNetwork", "Subnet", "NatGateway", "VirtualNetworkPeering"):
         assert created[absent] == 0, absent
     nsg = built.one("network:NetworkSecurityGroup")
     for nic in built.of_type("network:NetworkInterface"):
-        assert nic.inputs["ipConfigurations"][0]["subnet"]["id"] == subnet_id
+        assert nic.inputs["ipConfigurations"][0]["subnet"]["id"] == EXISTING_SUBNET
         assert nic.inputs["networkSecurityGroup"] == {"id": f"{nsg.name}_id"}
         assert nic.inputs["resourceGroupName"] == "rg-entsso-lab"
+        # The spoke's DNS is its owners'; the NIC still points at the domain controllers.
+        assert nic.inputs["dnsSettings"] == {"dnsServers": ["10.0.0.4", "10.0.0.5"]}
     bastion = built.one("network:BastionHost")
-    assert bastion.inputs["virtualNetwork"]["id"] == subnet_id.rsplit("/subnets/", 1)[0]
+    assert bastion.inputs["virtualNetwork"]["id"] == EXISTING_SUBNET.rsplit("/subnets/", 1)[0]
+
+
+def test_prod_in_an_existing_spoke_puts_its_private_endpoints_there_and_uses_the_central_zones(
+    build: Callable[..., Built],
+) -> None:
+    zones = "/subscriptions/0/resourceGroups/rg-dns/providers/Microsoft.Network/privateDnsZones/"
+
+    def existing(values: dict[str, Any]) -> None:
+        into_an_existing_peered_spoke(values)
+        values["network"]["vnetCidr"] = "10.30.0.0/16"
+        values["azure"]["bastion"] = "none"
+        values["network"]["privateDnsZoneIds"] = {
+            "blob": zones + "privatelink.blob.core.windows.net",
+            "vault": zones + "privatelink.vaultcore.azure.net",
+        }
+
+    built = build("prod", change=existing)
+    assert built.of_type("privatedns:PrivateZone") == []
+    assert built.of_type("privatedns:VirtualNetworkLink") == []
+    endpoints = built.of_type("network:PrivateEndpoint")
+    assert [e.inputs["subnet"]["id"] for e in endpoints] == [EXISTING_SUBNET] * 2
+    groups = {
+        g.name: g.inputs["privateDnsZoneConfigs"][0]["privateDnsZoneId"]
+        for g in built.of_type("network:PrivateDnsZoneGroup")
+    }
+    assert groups == {
+        "cluster-witness-pe-dns": zones + "privatelink.blob.core.windows.net",
+        "escrow-vault-pe-dns": zones + "privatelink.vaultcore.azure.net",
+    }
 
 
 def test_bastion_standard_in_an_existing_subnet_is_refused_with_the_keys_to_change(
     build: Callable[..., Built],
 ) -> None:
     def existing(values: dict[str, Any]) -> None:
-        values["network"]["existingSubnetId"] = (
-            "/subscriptions/x/resourceGroups/r/providers/Microsoft.Network/virtualNetworks/v/subnets/s"
-        )
+        into_an_existing_peered_spoke(values)
+        values["network"]["vnetCidr"] = "10.30.0.0/16"
 
-    with pytest.raises(ValueError, match=r"azure\.bastion Standard"):
+    with pytest.raises(settings.SettingsError, match=r"azure\.bastion: Standard needs an AzureBastionSubnet"):
         build("prod", change=existing)
 
 
@@ -779,3 +886,285 @@ def test_witness_and_vault_names_are_legal_and_stable(cluster_name: str) -> None
     assert account == witness_account_name("prod", config)
     assert vault == vault_name("prod", config)
     assert account != witness_account_name("prod2", config)
+
+
+# ---------------------------------------------------------------------------------------------
+# Issue 13: reachable directory, the operator's way in, probes, cluster ports, escrow and witness paths
+
+HUB_ID = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-hub/providers/Microsoft.Network/virtualNetworks/vnet-hub"
+
+
+@pytest.mark.parametrize("stack", ["lab", "prod"])
+def test_dns_points_at_domain_controllers_the_peering_reaches(build: Callable[..., Built], stack: str) -> None:
+    built = build(stack)
+    config = built.config
+    assert config.directory is not None and config.network.hub is not None
+    servers = [str(ip) for ip in config.directory.dns_servers]
+    vnet = built.one("network:VirtualNetwork")
+    assert vnet.inputs["dhcpOptions"] == {"dnsServers": servers}
+    hub_space = [ipaddress.IPv4Network(c) for c in config.network.hub.address_space]
+    for server in servers:  # every DNS server sits in a range the peering reaches, none in the VNet
+        assert any(ipaddress.IPv4Address(server) in cidr for cidr in hub_space)
+        assert ipaddress.IPv4Address(server) not in ipaddress.IPv4Network(
+            vnet.inputs["addressSpace"]["addressPrefixes"][0]
+        )
+    for nic in built.of_type("network:NetworkInterface"):
+        assert nic.inputs["dnsSettings"] == {"dnsServers": servers}
+
+    peerings = {p.name: p for p in built.of_type("network:VirtualNetworkPeering")}
+    spoke = peerings["network-to-hub"]
+    assert spoke.inputs["virtualNetworkName"] == vnet.inputs["virtualNetworkName"]
+    assert spoke.inputs["remoteVirtualNetwork"] == {"id": HUB_ID}
+    assert (spoke.inputs["allowVirtualNetworkAccess"], spoke.inputs["allowForwardedTraffic"]) == (True, True)
+    if stack == "lab":  # createHubSide: the hub's side too, in the hub's own group, through its subscription's provider
+        hub_side = peerings["network-from-hub"]
+        assert (hub_side.inputs["resourceGroupName"], hub_side.inputs["virtualNetworkName"]) == ("rg-hub", "vnet-hub")
+        assert hub_side.inputs["remoteVirtualNetwork"] == {"id": "network-vnet_id"}
+        assert spoke.urn in hub_side.dependencies
+        provider = built.one_of("pulumi:providers:azure-native")
+        assert provider.inputs["subscriptionId"] == "00000000-0000-0000-0000-000000000000"
+    else:  # the hub's owners create hub -> spoke: the README gives them the command
+        assert list(peerings) == ["network-to-hub"]
+
+
+def test_lab_entry_forwards_one_port_per_node_to_winrm_and_admits_only_the_admin_cidr(
+    build: Callable[..., Built],
+) -> None:
+    built = build("lab")
+    config = built.config
+    entry = next(b for b in built.of_type("network:LoadBalancer") if b.name == "entry-lb")
+    assert entry.inputs["sku"]["name"] == "Standard"
+    (frontend,) = entry.inputs["frontendIPConfigurations"]
+    assert frontend["publicIPAddress"] == {"id": "entry-pip_id"}
+    # NAT rules only: nothing is load balanced from the internet and no other port is forwarded.
+    assert "loadBalancingRules" not in entry.inputs and "backendAddressPools" not in entry.inputs
+    rules = {r["name"]: r for r in entry.inputs["inboundNatRules"]}
+    assert {name: (r["protocol"], int(r["frontendPort"]), int(r["backendPort"])) for name, r in rules.items()} == {
+        "winrm-msslab1": ("Tcp", 50001, 5986),
+        "winrm-msslab2": ("Tcp", 50002, 5986),
+    }
+    assert all(r["enableFloatingIP"] is False for r in rules.values())
+    for nic in built.of_type("network:NetworkInterface"):
+        node = nic.inputs["networkInterfaceName"].removeprefix("nic-")
+        ip_config = nic.inputs["ipConfigurations"][0]
+        assert ip_config["loadBalancerInboundNatRules"] == [{"id": f"entry-lb_id/inboundNatRules/winrm-{node}"}]
+        assert "publicIPAddress" not in ip_config  # the node itself stays private
+    # The NSG admits 5986 from adminCidr only, and the guest firewall gets the same CIDR.
+    nsg_rules = built.one("network:NetworkSecurityGroup").inputs["securityRules"]
+    assert [r["sourceAddressPrefix"] for r in nsg_rules if _allows_tcp(r, 5986)] == [config.network.admin_cidr]
+    for command in built.of_type("compute:VirtualMachineRunCommandByVirtualMachine"):
+        assert {p["name"]: p["value"] for p in command.inputs["parameters"]}["AdminCidr"] == config.network.admin_cidr
+    # The pin survives the detour through the entry: same thumbprint per node, endpoint by IP and port.
+    assert built.resolved["thumbprints"] == [fake_thumbprint(n.name) for n in config.nodes]
+    assert config.winrm.certificate_validation == "pin"
+
+
+def test_prod_has_no_public_entry(build: Callable[..., Built]) -> None:
+    built = build("prod")
+    for balancer in built.of_type("network:LoadBalancer"):
+        assert all("publicIPAddress" not in f for f in balancer.inputs["frontendIPConfigurations"])
+        assert "inboundNatRules" not in balancer.inputs
+    for nic in built.of_type("network:NetworkInterface"):
+        assert "loadBalancerInboundNatRules" not in nic.inputs["ipConfigurations"][0]
+    for endpoint in built.resolved["endpoints"]:
+        assert ipaddress.IPv4Address(endpoint.split("//")[1].split(":")[0]).is_private
+    admin = ipaddress.IPv4Network(built.config.network.admin_cidr)
+    assert admin.is_private and admin.prefixlen >= 24
+
+
+def test_probe_ports_are_opened_in_the_guest_from_the_azure_platform_address_only(
+    build: Callable[..., Built],
+) -> None:
+    built = build("prod")
+    probes = {str(built.config.sso.probe_port), str(built.config.dtc.probe_port)}
+    for command in built.of_type("compute:VirtualMachineRunCommandByVirtualMachine"):
+        parameters = {p["name"]: p["value"] for p in command.inputs["parameters"]}
+        assert set(parameters["ProbePorts"].split(",")) == probes
+    script = WINRM_SCRIPT.read_text(encoding="utf-8")
+    assert "$probeSource = '168.63.129.16'" in script
+    assert "-LocalPort $probeList -RemoteAddress $probeSource" in script
+    assert "[string]$ProbePorts = ''" in script
+    # The NSG lets the probes in from the AzureLoadBalancer tag, which is the same address.
+    rules = built.one("network:NetworkSecurityGroup").inputs["securityRules"]
+    assert {r["destinationPortRange"] for r in rules if r["sourceAddressPrefix"] == "AzureLoadBalancer"} == probes
+
+
+@pytest.mark.parametrize("stack", ["lab", "prod"])
+def test_the_nodes_reach_each_other_on_the_cluster_ports_and_nothing_else_inside_the_subnet(
+    build: Callable[..., Built], stack: str
+) -> None:
+    built = build(stack)
+    subnet = str(built.config.network.node_subnet_cidr)
+    rules = built.one("network:NetworkSecurityGroup").inputs["securityRules"]
+    between = [r for r in rules if r["access"] == "Allow" and r["sourceAddressPrefix"] == subnet]
+    allowed = {(r["protocol"], port) for r in between for port in _ports(r)}
+    assert allowed == {
+        ("Tcp", "135"),  # RPC endpoint mapper
+        ("Tcp", "445"),  # SMB
+        ("Tcp", "3343"),  # cluster service
+        ("Tcp", "49152-65535"),  # dynamic RPC: ENTSSO and MSDTC between the nodes
+        ("Udp", "3343"),  # cluster heartbeats
+        ("Icmp", "*"),  # validation pings
+    }
+    assert all(r["destinationAddressPrefix"] == subnet for r in between)
+    # WinRM between the nodes is not among them: no script reaches one node from the other over WinRM.
+    assert not any(_allows_tcp(r, 5985) or _allows_tcp(r, 5986) for r in between)
+    deny = max((r for r in rules if r["direction"] == "Inbound"), key=lambda r: r["priority"])
+    assert (deny["access"], deny["priority"]) == ("Deny", 4096)
+    assert all(r["priority"] < 4096 for r in between)
+
+
+def test_shared_disk_is_a_p4_shared_by_the_nodes_and_zone_redundant_across_zones(build: Callable[..., Built]) -> None:
+    built = build("prod")
+    disk = built.one("compute:Disk").inputs
+    assert (disk["diskSizeGB"], disk["maxShares"], disk["sku"]) == (32, 2, {"name": "Premium_ZRS"})
+    assert (disk["networkAccessPolicy"], disk["publicNetworkAccess"]) == ("DenyAll", "Disabled")
+
+    def avset_with_dtc(values: dict[str, Any]) -> None:
+        values["dtc"] = {"enabled": True, "networkName": "MSSLABDTC", "ip": "10.20.1.51", "diskSizeGb": 64}
+
+    lrs = build("lab", change=avset_with_dtc).one("compute:Disk").inputs
+    assert (lrs["diskSizeGB"], lrs["maxShares"], lrs["sku"]) == (64, 2, {"name": "Premium_LRS"})
+
+
+@pytest.mark.parametrize(("stack", "disk_type"), [("lab", "StandardSSD_LRS"), ("prod", "Premium_LRS")])
+def test_os_disks_are_standard_ssd_in_the_lab(build: Callable[..., Built], stack: str, disk_type: str) -> None:
+    for vm in build(stack).of_type("compute:VirtualMachine"):
+        assert vm.inputs["storageProfile"]["osDisk"]["managedDisk"] == {"storageAccountType": disk_type}
+
+
+def _endpoint_for(built: Built, kind: str) -> Registered:
+    (endpoint,) = [
+        e
+        for e in built.of_type("network:PrivateEndpoint")
+        if e.inputs["privateLinkServiceConnections"][0]["groupIds"] == [kind]
+    ]
+    return endpoint
+
+
+def _zone_of(built: Built, endpoint: Registered) -> Registered:
+    (group,) = [g for g in built.of_type("network:PrivateDnsZoneGroup") if g.name == f"{endpoint.name}-dns"]
+    zone_id = group.inputs["privateDnsZoneConfigs"][0]["privateDnsZoneId"]
+    return next(z for z in built.of_type("privatedns:PrivateZone") if f"{z.name}_id" == zone_id)
+
+
+def test_prod_witness_is_reached_through_a_blob_private_endpoint_and_closed_to_the_internet(
+    build: Callable[..., Built],
+) -> None:
+    built = build("prod")
+    account = built.one("storage:StorageAccount")
+    assert account.inputs["publicNetworkAccess"] == "Disabled"
+    assert account.inputs["networkRuleSet"] == {"defaultAction": "Deny", "bypass": "AzureServices"}
+    endpoint = _endpoint_for(built, "blob")
+    assert endpoint.inputs["privateLinkServiceConnections"][0]["privateLinkServiceId"] == f"{account.name}_id"
+    endpoints_subnet = next(s for s in built.of_type("network:Subnet") if s.inputs["subnetName"] == "snet-endpoints")
+    assert endpoint.inputs["subnet"]["id"] == f"{endpoints_subnet.name}_id"
+    cidr = ipaddress.IPv4Network(endpoints_subnet.inputs["addressPrefix"])
+    assert cidr.prefixlen == 27 and not cidr.overlaps(built.config.network.node_subnet_cidr)
+    zone = _zone_of(built, endpoint)
+    assert zone.inputs["privateZoneName"] == "privatelink.blob.core.windows.net"
+    # Linked to the spoke and to the hub, where the domain controllers that answer the nodes resolve it.
+    links = [
+        link
+        for link in built.of_type("privatedns:VirtualNetworkLink")
+        if link.inputs["privateZoneName"] == zone.inputs["privateZoneName"]
+    ]
+    assert sorted(link.inputs["virtualNetwork"]["id"] for link in links) == sorted(["network-vnet_id", HUB_ID])
+    assert all(link.inputs["registrationEnabled"] is False for link in links)
+    # No zone-bound hop: the NAT gateway is not on the witness's path, so one zone cannot take both.
+
+
+def test_lab_witness_admits_only_the_nodes_outbound_address(build: Callable[..., Built]) -> None:
+    built = build("lab")
+    account = built.one("storage:StorageAccount").inputs
+    assert account["publicNetworkAccess"] == "Enabled"
+    assert account["networkRuleSet"] == {
+        "defaultAction": "Deny",
+        "bypass": "AzureServices",
+        "ipRules": [{"iPAddressOrRange": public_ip_of("network-nat-pip"), "action": "Allow"}],
+    }
+    assert built.of_type("network:PrivateEndpoint") == []
+
+
+def test_prod_vault_has_a_private_endpoint_and_the_break_glass_group_may_read_it(
+    build: Callable[..., Built],
+) -> None:
+    built = build("prod")
+    vault = built.one("keyvault:Vault")
+    endpoint = _endpoint_for(built, "vault")
+    assert endpoint.inputs["privateLinkServiceConnections"][0]["privateLinkServiceId"] == f"{vault.name}_id"
+    assert _zone_of(built, endpoint).inputs["privateZoneName"] == "privatelink.vaultcore.azure.net"
+    assignment = built.one("authorization:RoleAssignment").inputs
+    assert assignment["scope"] == f"{vault.name}_id"
+    assert assignment["principalType"] == "Group"
+    assert assignment["principalId"] == built.config.azure.break_glass_group_id  # type: ignore[union-attr]
+    assert assignment["roleDefinitionId"] == (
+        f"/subscriptions/{SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/"
+        "4633458b-17de-408a-b874-0445c86b69e6"  # Key Vault Secrets User
+    )
+    assert re.fullmatch(
+        r"[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}", assignment["roleAssignmentName"]
+    )
+
+
+def test_a_lab_vault_gets_a_new_name_per_deployment(build: Callable[..., Built]) -> None:
+    vault = build("lab").one("keyvault:Vault")
+    # No physical name: Pulumi auto-names it (logical name + random suffix, kept in state), so a rebuilt
+    # lab never asks for the name its soft-deleted predecessor still holds.
+    assert "vaultName" not in vault.inputs
+    assert vault.protect is False and vault.retain_on_delete is False
+
+
+def test_a_pinned_connection_to_an_ip_and_port_accepts_a_certificate_named_for_the_host(tmp_path: Path) -> None:
+    """The entry's endpoint is https://<public IP>:<port>/wsman; the node's certificate names MSSLAB1.<domain>.
+
+    Pinning compares the certificate itself (urllib3's assert_fingerprint), never its name: the right
+    thumbprint connects, a wrong one is refused, and without a pin the name mismatch is refused.
+    """
+    import http.server
+    import ssl
+    import threading
+
+    import requests
+    import trustme
+
+    from providers.runner_models import NodeConnection, RunnerConfig
+    from providers.runner_transport import build_protocol
+
+    ca = trustme.CA()
+    certificate = ca.issue_cert("MSSLAB1.corp.contoso.com", "MSSLAB1")  # what the Run Command's cert names
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    certificate.configure_cert(context)
+
+    class Answer(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            return None
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Answer)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    endpoint = f"https://127.0.0.1:{server.server_address[1]}/wsman"  # an address, as through the entry
+    der = ssl.PEM_cert_to_DER_cert(certificate.cert_chain_pems[0].bytes().decode())
+    thumbprint = hashlib.sha1(der).hexdigest().upper()  # noqa: S324 - what Windows shows as Thumbprint
+
+    def session(**options: Any) -> requests.Session:
+        node = NodeConnection(
+            name="MSSLAB1", endpoint=endpoint, transport="ntlm", username="CORP\\u", password="p", **options
+        )
+        return build_protocol(node, RunnerConfig()).transport.build_session()
+
+    try:
+        assert session(validation="pin", thumbprint=thumbprint).post(endpoint, data=b"", timeout=10).status_code == 200
+        with pytest.raises(requests.exceptions.SSLError, match="Fingerprints did not match"):
+            session(validation="pin", thumbprint="AB" * 20).post(endpoint, data=b"", timeout=10)
+        ca_file = tmp_path / "ca.pem"
+        ca.cert_pem.write_to_path(str(ca_file))
+        with pytest.raises(requests.exceptions.SSLError):  # validate: the name is not 127.0.0.1
+            session(validation="validate", ca_bundle=str(ca_file)).post(endpoint, data=b"", timeout=10)
+    finally:
+        server.shutdown()

@@ -62,6 +62,9 @@ POLICY_NAMES = [
     "public-ip-only-for-nat-or-bastion",
     "winrm-https-only",
     "winrm-from-named-cidr",
+    "winrm-source-narrow",
+    "witness-closed-in-production",
+    "private-paths-in-production",
     "node-in-one-zone",
     "nodes-in-different-zones",
     "node-trusted-launch",
@@ -321,6 +324,7 @@ def test_pack_declares_every_policy_mandatory() -> None:
     kinds = {p.name: p.policy_type for p in info.policies}
     assert {n for n, k in kinds.items() if k == analyzer_pb2.POLICY_TYPE_STACK} == {
         "public-ip-only-for-nat-or-bastion",
+        "private-paths-in-production",
         "nodes-in-different-zones",
     }
     pack = yaml.safe_load((PACK_DIR / "PulumiPolicy.yaml").read_text(encoding="utf-8"))
@@ -423,6 +427,13 @@ def test_prod_passes_in_preview_when_ids_are_unknown(prod: Graph, run_pack: Call
         "network-nat",
         "network-nodes",
         "network-bastion",
+        "network-zone-blob-nodes",
+        "network-zone-vault-nodes",
+        "cluster-witness-pe",
+        "cluster-witness-pe-dns",
+        "escrow-vault-pe",
+        "escrow-vault-pe-dns",
+        "escrow-break-glass",
         "cluster-ilb",
         "node-mssprd1-nic",
         "node-mssprd2-nic",
@@ -451,11 +462,14 @@ def test_lab_graph_fails_purge_protection_and_protect_and_is_spared_zones(
     assert verdict.pairs() == {("key-vault-purge-protection", "escrow-vault")} | {
         ("sso-resources-protected", name) for name in LAB_SSO_RESOURCES
     }
-    # entsso-cluster:tier is lab: the zone policies step aside instead of passing silently.
+    # entsso-cluster:tier is lab: the production-only policies step aside instead of passing silently,
+    # and the lab's public WinRM entry (a load balancer) is allowed.
     assert verdict.not_applicable == {
         ("node-in-one-zone", "node-msslab1-vm"),
         ("node-in-one-zone", "node-msslab2-vm"),
         ("nodes-in-different-zones", ""),
+        ("witness-closed-in-production", "cluster-witness"),
+        ("private-paths-in-production", ""),
     }
     vault = next(f for f in verdict.findings if f.policy == "key-vault-purge-protection")
     assert "enablePurgeProtection is None" in vault.message
@@ -468,6 +482,11 @@ def test_lab_graph_without_stack_config_also_fails_zones(lab: Graph, run_pack: C
         {("key-vault-purge-protection", "escrow-vault")}
         | {("sso-resources-protected", name) for name in LAB_SSO_RESOURCES}
         | {("node-in-one-zone", "node-msslab1-vm"), ("node-in-one-zone", "node-msslab2-vm")}
+        # everything that makes the lab a lab: its public entry, its public adminCidr, its public witness
+        # and vault without private endpoints
+        | {("public-ip-only-for-nat-or-bastion", "entry-lb"), ("winrm-source-narrow", "network-nsg")}
+        | {("witness-closed-in-production", "cluster-witness")}
+        | {("private-paths-in-production", "cluster-witness"), ("private-paths-in-production", "escrow-vault")}
     )
     assert verdict.not_applicable == set()
     zone = next(f for f in verdict.findings if f.policy == "node-in-one-zone")
@@ -584,6 +603,17 @@ def protect_off(graph: Graph) -> None:
     graph.named("mss-backup").protect = False
 
 
+def witness_open(graph: Graph) -> None:
+    graph.named("cluster-witness").edit(lambda props: props.update(publicNetworkAccess="Enabled"))
+
+
+def without(*names: str) -> Callable[[Graph], None]:
+    def change(graph: Graph) -> None:
+        graph.resources = [r for r in graph.resources if r.name not in names]
+
+    return change
+
+
 MUTATIONS: list[tuple[str, Callable[[Graph], None], set[tuple[str, str]], str]] = [
     (
         "public-ip-on-a-nic",
@@ -600,7 +630,12 @@ MUTATIONS: list[tuple[str, Callable[[Graph], None], set[tuple[str, str]], str]] 
     ("orphan-public-ip", orphan_public_ip, {("public-ip-only-for-nat-or-bastion", "spare-pip")}, "Delete it"),
     ("5986-open-to-star", winrm_https_from("*"), {("winrm-from-named-cidr", "network-nsg")}, "'*' (anyone)"),
     ("5986-from-internet", winrm_https_from("Internet"), {("winrm-from-named-cidr", "network-nsg")}, "'Internet'"),
-    ("5986-from-0/0", winrm_https_from("0.0.0.0/0"), {("winrm-from-named-cidr", "network-nsg")}, "'0.0.0.0/0'"),
+    (
+        "5986-from-0/0",
+        winrm_https_from("0.0.0.0/0"),
+        {("winrm-from-named-cidr", "network-nsg"), ("winrm-source-narrow", "network-nsg")},
+        "'0.0.0.0/0'",
+    ),
     ("5986-from-any", winrm_https_from("Any"), {("winrm-from-named-cidr", "network-nsg")}, "'Any' (anyone)"),
     (
         "5986-from-a-service-tag",
@@ -633,6 +668,42 @@ MUTATIONS: list[tuple[str, Callable[[Graph], None], set[tuple[str, str]], str]] 
         "enablePurgeProtection is False",
     ),
     ("protect-off", protect_off, {("sso-resources-protected", "mss-backup")}, "(SecretBackup) is not protected"),
+    (
+        "5986-from-a-/16",
+        winrm_https_from("10.0.0.0/16"),
+        {("winrm-source-narrow", "network-nsg")},
+        "10.0.0.0/16 is wider than /24",
+    ),
+    (
+        "5986-from-a-public-range-in-production",
+        winrm_https_from("52.174.10.0/28"),
+        {("winrm-source-narrow", "network-nsg")},
+        "not a private (RFC 1918) range",
+    ),
+    (
+        "witness-open-to-the-internet",
+        witness_open,
+        {("witness-closed-in-production", "cluster-witness")},
+        "publicNetworkAccess 'Enabled'",
+    ),
+    (
+        "witness-without-its-private-endpoint",
+        without("cluster-witness-pe", "cluster-witness-pe-dns"),
+        {("private-paths-in-production", "cluster-witness")},
+        "has no blob private endpoint",
+    ),
+    (
+        "vault-without-its-private-endpoint",
+        without("escrow-vault-pe", "escrow-vault-pe-dns"),
+        {("private-paths-in-production", "escrow-vault")},
+        "nobody could read the escrowed backup",
+    ),
+    (
+        "vault-without-a-reader",
+        without("escrow-break-glass"),
+        {("private-paths-in-production", "escrow-vault")},
+        "grants no one Key Vault Secrets User",
+    ),
 ]
 
 

@@ -197,3 +197,162 @@ def test_missing_stack_file_is_a_clear_error() -> None:
     assert result.returncode == 2
     assert "no such stack file" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# Issue 13: what the nodes and the operator can reach, one line per refusal naming its key
+
+
+def lab() -> dict[str, Any]:
+    return copy.deepcopy(stack_config("lab")[0])
+
+
+def lab_problems(config: dict[str, Any], stack: str = "lab") -> list[str]:
+    encrypted = [k for k, v in config.items() if v == "(encrypted)"]
+    return problems(config, stack=stack, encrypted=encrypted)
+
+
+HUB_VNET = "/subscriptions/0/resourceGroups/rg-hub/providers/Microsoft.Network/virtualNetworks/vnet-hub"
+SPOKE_SUBNET = (
+    "/subscriptions/0/resourceGroups/rg-spoke/providers/Microsoft.Network/virtualNetworks/vnet-spoke/subnets/s"
+)
+
+
+@pytest.mark.parametrize(
+    ("stack", "mutate", "key", "words"),
+    [
+        # DNS servers the nodes cannot reach, or that cannot exist where they point
+        (
+            "lab",
+            lambda c: c["directory"].update(dnsServers=["192.168.50.4"]),
+            "directory.dnsServers[0]",
+            "outside every range",
+        ),
+        (
+            "lab",
+            lambda c: c["directory"].update(dnsServers=["10.20.5.4"]),
+            "directory.dnsServers[0]",
+            "nothing serves DNS",
+        ),
+        ("lab", lambda c: c["directory"].update(dnsServers=["10.20.1.11"]), "directory.dnsServers[0]", "cluster node"),
+        ("lab", lambda c: c.pop("directory"), "directory", "is required for target azure"),
+        ("lab", lambda c: c["network"].pop("hub"), "directory.dnsServers[0]", "outside every range"),
+        ("lab", lambda c: c["azure"].update(dnsServers=["10.0.0.4"]), "azure.dnsServers", "unknown key"),
+        # the hub
+        (
+            "lab",
+            lambda c: c["network"]["hub"].update(addressSpace=["10.20.0.0/16"]),
+            "network.hub.addressSpace[0]",
+            "overlaps",
+        ),
+        ("lab", lambda c: c["network"]["hub"].update(vnetId="vnet-hub"), "network.hub.vnetId", "not a virtual network"),
+        ("lab", lambda c: c["network"]["hub"].pop("vnetId"), "network.hub", "createHubSide needs vnetId"),
+        (
+            "lab",
+            lambda c: c["network"].update(existingSubnetId=SPOKE_SUBNET),
+            "network.hub.vnetId",
+            "existing subnet",
+        ),
+        ("lab", lambda c: c["network"].update(existingSubnetId="snet-mss"), "network.existingSubnetId", "not a subnet"),
+        # adminCidr: width, and whether it can arrive
+        ("lab", lambda c: c["network"].update(adminCidr="198.51.0.0/16"), "network.adminCidr", "wider than the /24"),
+        ("sim", lambda c: c["network"].update(adminCidr="10.10.0.0/20"), "network.adminCidr", "wider than the /24"),
+        (
+            "lab",
+            lambda c: c["network"].update(adminCidr="198.51.100.0/26", adminCidrLimit=28),
+            "network.adminCidr",
+            "wider than the /28",
+        ),
+        ("lab", lambda c: c["network"].update(adminCidr="10.0.9.0/28"), "network.adminCidr", "public load balancer"),
+        ("prod", lambda c: c["network"].update(adminCidr="10.30.9.0/28"), "network.adminCidr", "inside the VNet"),
+        ("prod", lambda c: c["network"].update(adminCidr="172.16.9.0/28"), "network.adminCidr", "cannot arrive"),
+        ("prod", lambda c: c["network"].update(adminCidr="52.174.10.0/28"), "network.adminCidr", "not a private"),
+        ("prod", lambda c: c["azure"].update(winrmAccess="publicLoadBalancer"), "azure.winrmAccess", "privately"),
+        ("lab", lambda c: c["azure"].update(winrmAccess="adminCidr"), "azure.winrmAccess", "'private' or"),
+        # what production must be able to read, and how it resolves private endpoints
+        ("prod", lambda c: c["azure"].pop("breakGlassGroupId"), "azure.breakGlassGroupId", "is required in production"),
+        ("prod", lambda c: c["azure"].update(breakGlassGroupId="SSO-BreakGlass"), "azure.breakGlassGroupId", "GUID"),
+        (
+            "prod",
+            lambda c: (
+                c["network"].update(existingSubnetId=SPOKE_SUBNET, hub={"addressSpace": ["10.0.0.0/16"]}),
+                c["azure"].update(bastion="none"),
+            ),
+            "network.privateDnsZoneIds",
+            "privatelink.blob.core.windows.net",
+        ),
+        # management point, Bastion, shared disk
+        ("prod", lambda c: c["cluster"].update(managementPoint="Singleton"), "cluster.managementPoint", "Distributed"),
+        ("sim", lambda c: c["cluster"].update(managementPoint="Singleton"), "cluster.ip", "static address"),
+        ("sim", lambda c: c["cluster"].update(ip="10.10.1.60"), "cluster.ip", "only a Singleton"),
+        ("lab", lambda c: c["azure"].update(bastion="Developer"), "azure.bastion", "not offered in westeurope"),
+        ("prod", lambda c: c["dtc"].update(diskSizeGb=1024), None, None),  # a P30 shares 5: fine
+        (
+            "prod",
+            lambda c: c.update(nodes=[{"name": f"MSSPRD{i}", "ip": f"10.30.1.{10 + i}"} for i in range(1, 5)]),
+            "dtc.diskSizeGb",
+            "can be shared by 3 VMs and the stack has 4 nodes",
+        ),
+        ("prod", lambda c: c["dtc"].update(diskSizeGb=2), "dtc.diskSizeGb", "greater than or equal to 4"),
+    ],
+)
+def test_reach_rules_name_their_key(stack: str, mutate: Any, key: str | None, words: str | None) -> None:
+    config = lab() if stack == "lab" else broken_prod() if stack == "prod" else sim()
+    mutate(config)
+    if key is None:
+        encrypted = [k for k, v in config.items() if v == "(encrypted)"]
+        validate_stack(config, stack=stack, encrypted=encrypted)
+        return
+    lines = lab_problems(config, stack)
+    matching = [line for line in lines if line.startswith(f"{PREFIX}{key}:")]
+    assert matching, lines
+    assert any(words in line for line in matching), matching
+
+
+def test_an_existing_peered_spoke_validates_with_the_ranges_its_peering_reaches() -> None:
+    config = lab()
+    config["azure"]["resourceGroup"]["create"] = False
+    config["network"]["existingSubnetId"] = SPOKE_SUBNET
+    config["network"]["hub"] = {"addressSpace": ["10.0.0.0/16"]}
+    config["directory"]["dnsServers"] = ["10.0.0.4", "10.20.0.4"]  # a hub DC and one in the spoke itself
+    settings_ = validate_stack(config, stack="lab", encrypted=[k for k, v in config.items() if v == "(encrypted)"])
+    assert settings_.network.hub is not None and settings_.network.hub.vnet_id is None
+
+
+def test_validate_prints_one_line_per_reach_problem_and_exits_2(tmp_path: Path) -> None:
+    import shutil
+
+    broken = (ROOT / "Pulumi.lab.yaml").read_text()
+    broken = broken.replace("dnsServers: [10.0.0.4, 10.0.0.5]", "dnsServers: [192.168.50.4, 10.0.0.5]")
+    broken = broken.replace("adminCidr: 198.51.100.16/28", "adminCidr: 198.51.0.0/16")
+    (tmp_path / "Pulumi.broken.yaml").write_text(broken)
+    shutil.copytree(ROOT / "ops", tmp_path / "ops")
+    shutil.copytree(ROOT / "settings", tmp_path / "settings")
+    result = subprocess.run(
+        [sys.executable, "-m", "ops", "validate", "--stack", "broken"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert [line.split(":", 2)[1] for line in lines] == ["network.adminCidr", "directory.dnsServers[0]"], lines
+
+
+@pytest.mark.parametrize("stack", ["lab", "prod"])
+def test_runbook_paths_reach_every_node_and_every_dependency(stack: str) -> None:
+    from settings import reach
+
+    config = load_stack_file(ROOT / f"Pulumi.{stack}.yaml")
+    paths = reach.network_paths(config)
+    operator = [p for p in paths if p[0].startswith("operator")]
+    assert [p[1] for p in operator] == [n.name for n in config.nodes]
+    for (_, node, path), item in zip(operator, config.nodes, strict=True):
+        assert f"{item.ip}:5986" in path and config.network.admin_cidr in path
+        assert ("public entry load balancer" in path) is (stack == "lab"), node
+    targets = [p[1] for p in paths if p[0] == "every node"]
+    assert targets == ["AD/DNS 10.0.0.4", "AD/DNS 10.0.0.5", f"SQL Server {config.sql.server}", "cloud witness"]
+    assert all("no route" not in p[2] for p in paths)
+    witness = next(p[2] for p in paths if p[1] == "cloud witness")
+    assert ("private endpoint" in witness) is (stack == "prod")

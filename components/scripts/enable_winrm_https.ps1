@@ -1,14 +1,17 @@
 <#
   Run by the managed Run Command "EnableWinRmHttps" after the node joined the domain.
-  Makes WinRM reachable over HTTPS only from the admin CIDR, and installs Failover Clustering.
-  Idempotent: a re-run reuses the certificate, listener and firewall rule it made before.
+  Makes WinRM reachable over HTTPS only from the admin CIDR, opens the internal load balancer's
+  health probe ports to Azure's probe source only, and installs Failover Clustering.
+  Idempotent: a re-run reuses the certificate, listener and firewall rules it made before.
   The last line of output is one JSON object; its "thumbprint" is what the runner pins.
 #>
 [CmdletBinding()]
 param(
     [Parameter(Mandatory = $true)][string]$DomainFqdn,
     [Parameter(Mandatory = $true)][string]$AdminCidr,
-    [int]$Port = 5986
+    [int]$Port = 5986,
+    # Comma-separated TCP ports, one per clustered IP behind the internal load balancer (59999,59998).
+    [string]$ProbePorts = ''
 )
 
 $ErrorActionPreference = 'Stop'
@@ -65,6 +68,31 @@ if ($null -eq $rule) {
         -RemoteAddress $AdminCidr -Action Allow -Profile Any -Enabled True | Out-Null
 }
 
+# The Azure load balancer probes every backend on each clustered IP's probe port; only the node that
+# owns the IP answers, so the frontend follows the role. Probes come from 168.63.129.16
+# (learn.microsoft.com/azure/virtual-network/what-is-ip-address-168-63-129-16) and the port must be
+# open in the guest ("the port you created in the firewall for the health probe",
+# learn.microsoft.com/azure/azure-sql/virtual-machines/windows/failover-cluster-instance-vnn-azure-load-balancer-configure).
+$probeSource = '168.63.129.16'
+$probeList = @($ProbePorts -split ',' | ForEach-Object { $_.Trim() } | Where-Object { $_ -ne '' })
+foreach ($probe in $probeList) {
+    if ($probe -notmatch '^\d{1,5}$' -or [int]$probe -lt 1 -or [int]$probe -gt 65535) {
+        throw ('ProbePorts holds {0}, which is not a TCP port' -f $probe)
+    }
+}
+$probeRuleName = 'entsso-LB-Probe-In'
+$probeRule = Get-NetFirewallRule -Name $probeRuleName -ErrorAction SilentlyContinue
+if ($probeList.Count -eq 0) {
+    if ($null -ne $probeRule) { Remove-NetFirewallRule -Name $probeRuleName }
+} elseif ($null -eq $probeRule) {
+    New-NetFirewallRule -Name $probeRuleName -DisplayName 'Azure load balancer probes (entsso-cluster)' `
+        -Direction Inbound -Protocol TCP -LocalPort $probeList -RemoteAddress $probeSource -Action Allow `
+        -Profile Any | Out-Null
+} else {
+    Set-NetFirewallRule -Name $probeRuleName -Direction Inbound -Protocol TCP -LocalPort $probeList `
+        -RemoteAddress $probeSource -Action Allow -Profile Any -Enabled True | Out-Null
+}
+
 $features = @('Failover-Clustering', 'RSAT-Clustering-PowerShell', 'RSAT-Clustering-CmdInterface', 'RSAT-AD-PowerShell')
 $install = Install-WindowsFeature -Name $features -IncludeManagementTools
 if (-not $install.Success) {
@@ -76,6 +104,7 @@ $result = [ordered]@{
     computerName  = $computerName
     fqdn          = $fqdn
     port          = $Port
+    probePorts    = @($probeList | ForEach-Object { [int]$_ })
     restartNeeded = [string]$install.RestartNeeded
     thumbprint    = $thumbprint
 }
