@@ -8,3 +8,9 @@ class LocalConditionError(Exception):
     unreadable or corrupt world file, a world another simulator holds. The message is one line naming
     the problem and what to do; `python -m ops` prints it and exits 1.
     """
+
+
+class PortInUse(LocalConditionError, OSError):
+    """A simulated node's port is taken. Also an OSError, as the failed bind was, so a caller that
+    probes free ports and retries on OSError (ops/faultmatrix.py) keeps doing so.
+    """

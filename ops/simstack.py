@@ -19,9 +19,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from ops.errors import LocalConditionError
+from ops.errors import LocalConditionError, PortInUse
 from settings import SettingsError, StackSettings
 from simulator.shell import SimulatedShell
 from simulator.world import FaultPlan, World, WorldHost, load_world, save_world, seed_world
@@ -160,27 +160,15 @@ def start(
         raise
     host = WorldHost(world, plan=plan, state_file=state_file)
     stack = SimulatedStack(host, claim=held)
-    # The listener knows the install account as the domain does: by the NT hash the world keeps.
-    install = world.domain.user(config.domain.install_account)
-    users: dict[str, str | bytes] = (
-        {config.domain.install_account: bytes.fromhex(install.nt_hash)} if install is not None else {}
-    )
     try:
         for index, node in enumerate(config.nodes):
             port = config.simulator.base_port + index if ports == "stack" else 0
             try:
-                server = WsManServer(
-                    node.name,
-                    SimulatedShell(host),
-                    users,
-                    domain=config.domain.netbios,
-                    dns_domains={config.domain.netbios: config.domain.fqdn},
-                    port=port,
-                )
+                server = WsManServer(node.name, SimulatedShell(host), port=port, **listener(config, world))
             except OSError as error:
                 if error.errno != errno.EADDRINUSE:
                     raise
-                raise LocalConditionError(
+                raise PortInUse(
                     f"port {port} on 127.0.0.1 (node {node.name}) is already in use; stop what holds it "
                     "(another `python -m ops simulate`?) or choose other ports with --base-port"
                 ) from None
@@ -191,6 +179,23 @@ def start(
         stack.stop()
         raise
     return stack
+
+
+def listener(config: StackSettings, world: World) -> dict[str, Any]:
+    """A node's WinRM listener settings beyond Windows' defaults: its accounts and its domain.
+
+    The listener knows the install account as the domain does, by the NT hash the world keeps (so a
+    world that outlived a password change in the stack file still wants the old password, as AD would).
+    """
+    install = world.domain.user(config.domain.install_account)
+    users: dict[str, str | bytes] = (
+        {config.domain.install_account: bytes.fromhex(install.nt_hash)} if install is not None else {}
+    )
+    return {
+        "users": users,
+        "domain": config.domain.netbios,
+        "dns_domains": {config.domain.netbios: config.domain.fqdn},
+    }
 
 
 def _dropper(server: WsManServer) -> Callable[[str], None]:
