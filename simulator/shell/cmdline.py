@@ -121,7 +121,7 @@ def echo(line: str) -> Outcome:
 
 
 def hostname(session: Session) -> Outcome:
-    """hostname.exe prints the computer name as it was set (an Azure VM: the name it was created with)."""
+    """hostname.exe prints the computer name."""
     return Outcome((session.node + "\r\n").encode("ascii", errors="replace"), b"", 0)
 
 
@@ -152,13 +152,13 @@ class MachineFacts(Protocol):
 
 
 def ipconfig(arguments: list[str], adapters: list[Adapter]) -> Outcome:
-    """ipconfig.exe without switches, in Windows' layout (learn.microsoft.com, "Windows containers"
-    sample output of `ipconfig`: a blank line, "Windows IP Configuration", the adapter heading, then
-    dotted labels of 33 characters, then " : " and the value; the blank lines as a capture shows them,
-    e.g. the `ipconfig` in a published WinRM session, "Windows IP Configuration", two blank lines, the
-    adapter). The world models no IPv6, so no "Link-local IPv6 Address"
-    line (a node without IPv6 shows none); the connection-specific DNS suffix is the adapter's, empty
-    unless the world sets one (assumed: on Azure the DHCP-given suffix depends on the VNet's DNS).
+    """ipconfig.exe without switches, in Windows' layout: a blank line, "Windows IP Configuration", two
+    blank lines, "Ethernet adapter <name>:", a blank line, then labels of 33 characters padded with
+    ". ", " : " and the value (the `docker exec ... ipconfig` sample in Microsoft's "Run an ASP.NET Core
+    app in Docker containers", and published captures of `ipconfig` over WinRM). The world models no
+    IPv6, so there is no "Link-local IPv6 Address" line, as on a node without IPv6. The
+    connection-specific DNS suffix is the adapter's, empty unless the world sets one (assumed: on
+    Azure it depends on the VNet's DNS settings).
     """
     if arguments:
         # The switches (/all, /release, ...) print or change more than the world models: say so (as
