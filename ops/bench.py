@@ -265,16 +265,14 @@ def probed_nodes(
     host = WorldHost(simstack.seeded_world(config), plan=plan)
     stack = simstack.SimulatedStack(host)
     traffic = Traffic()
-    users = {config.domain.install_account: config.secret("installPassword")}
     try:
         for index, node in enumerate(config.nodes):
             server = _ProbedServer(
                 traffic,
                 node.name,
                 _ProbedShell(SimulatedShell(host), node.name, traffic),
-                users,
-                dns_domains={config.domain.netbios: config.domain.fqdn},
                 port=base_port + index if base_port else 0,
+                **simstack.listener(config, host.world),
             )
             server.start()
             stack.servers.append(server)

@@ -1,4 +1,9 @@
-"""`python -m ops`: one entry point, one subcommand per job. Exit codes: 0 ok, 1 failed, 2 bad input."""
+"""`python -m ops`: one entry point, one subcommand per job.
+
+Exit codes: 0 ok; 1 failed, or a condition of this machine stopped it (a port in use, a corrupt or
+busy world file: one line on stderr); 2 bad input (the stack's settings, e.g. a state directory
+outside the project: one line per problem).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import settings
+from ops.errors import LocalConditionError
 
 PROJECT_DIR = Path(__file__).absolute().parent.parent  # not resolved: a linked checkout keeps its own stacks
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -124,6 +130,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in error.lines:
             print(line, file=sys.stderr)
         return EXIT_BAD_INPUT
+    except LocalConditionError as problem:
+        print(problem, file=sys.stderr)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -26,6 +26,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 import settings
 from ops import simstack
+from ops.errors import LocalConditionError
 from ops.rehearse.engine import Engine
 from ops.rehearse.model import Event, Op, ResourceOutcome, RunResult, Status
 from providers import procedure
@@ -155,11 +156,11 @@ def simulated_nodes(
     if port_in_use(config.simulator.base_port):
         yield None
         return
+    state = simstack.world_file(project_dir, config, stack)  # SettingsError when outside the project
     if keep:
         detached_simulator(project_dir, stack, config.simulator.base_port)
         yield None
         return
-    state = simstack.world_file(project_dir, config, stack)
     nodes = simstack.start(config, ports="stack", state_file=state)
     try:
         yield nodes
@@ -183,7 +184,10 @@ def detached_simulator(project_dir: Path, stack: str, port: int) -> None:
     deadline = time.monotonic() + 30
     while not port_in_use(port):
         if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"the simulated nodes did not start; see {log}")
+            # `ops simulate` said why in one line, the last of its log.
+            lines = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+            reason = f": {lines[-1]}" if process.poll() is not None and lines else ""
+            raise LocalConditionError(f"the simulated nodes did not start{reason}; see {log}")
         time.sleep(0.1)
     print(f"simulated nodes kept running (pid {process.pid}, log {log}); stop them with kill {process.pid}")
 

@@ -2,21 +2,30 @@
 
 Used by `python -m ops simulate`, the rehearsal and the tests. The world is kept in
 `<simulator.stateDirectory>/<stack>.world.json` when a state file is given, so stopping and
-starting again is the same machines, as after a reboot.
+starting again is the same machines, as after a reboot. The state directory must lie inside the
+project: the world file holds the domain's NT hashes and the nodes' master secrets.
+
+Each node's WinRM listener has Windows' default configuration (simulator/wsman/server.py): Negotiate
+only, AllowUnencrypted false, CbtHardeningLevel Relaxed. The sim stack needs nothing else: it logs on
+with NTLM, whose message encryption makes plain http acceptable to AllowUnencrypted=false. The
+listener knows the install account by the NT hash the simulated domain keeps, not by its password.
 """
 
 from __future__ import annotations
 
+import errno
 import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from settings import StackSettings
+from ops.errors import LocalConditionError, PortInUse
+from settings import SettingsError, StackSettings
 from simulator.shell import SimulatedShell
 from simulator.world import FaultPlan, World, WorldHost, load_world, save_world, seed_world
+from simulator.world.store import WorldClaim, WorldFileError, WorldInUse, claim
 from simulator.wsman.server import WsManServer
 
 Ports = Literal["stack", "any"]
@@ -64,18 +73,30 @@ def seeded_world(config: StackSettings) -> World:
         nodes={node.name: str(node.ip) for node in config.nodes},
         cluster_disks=[config.dtc.disk] if config.dtc.enabled else [],
         installer_path=config.sso.installer,
+        node_subnet=str(config.network.node_subnet_cidr),
     )
 
 
 def world_file(project_dir: Path, config: StackSettings, stack: str) -> Path:
+    """`<stateDirectory>/<stack>.world.json`; SettingsError (exit 2) when the directory is outside the project."""
     assert config.simulator is not None
-    return project_dir / config.simulator.state_directory / f"{stack}.world.json"
+    directory = project_dir / config.simulator.state_directory
+    if not directory.resolve().is_relative_to(project_dir.resolve()):
+        raise SettingsError(
+            [
+                f"simulator.stateDirectory: {config.simulator.state_directory} is outside the project "
+                f"({project_dir}); the world file holds password hashes and master secrets, so keep it "
+                "inside, e.g. .entsso/sim"
+            ]
+        )
+    return directory / f"{stack}.world.json"
 
 
 @dataclass
 class SimulatedStack:
     host: WorldHost
     servers: list[WsManServer] = field(default_factory=list)
+    claim: WorldClaim | None = None
 
     @property
     def world(self) -> World:
@@ -100,6 +121,8 @@ class SimulatedStack:
     def stop(self) -> None:
         for server in self.servers:
             server.stop()
+        if self.claim is not None:
+            self.claim.release()
 
 
 def start(
@@ -110,32 +133,69 @@ def start(
     plan: FaultPlan | None = None,
     world: World | None = None,
 ) -> SimulatedStack:
-    """Serve every node of the stack on 127.0.0.1 (ports from the stack, or any free port)."""
+    """Serve every node of the stack on 127.0.0.1 (ports from the stack, or any free port).
+
+    With a state file, this process claims it (one simulator per world) and removes what a killed
+    predecessor left. Raises LocalConditionError, in one line, when the world file is corrupt or held
+    by another simulator, or when a port is in use.
+    """
     if config.simulator is None:
         raise ValueError("only a simulator stack has simulated nodes")
-    if world is None:
-        world = load_world(state_file) if state_file is not None and state_file.exists() else seeded_world(config)
-    if state_file is not None and not state_file.exists():
-        save_world(world, state_file)
+    held: WorldClaim | None = None
+    try:
+        if state_file is not None:
+            held = claim(state_file)
+        if world is None:
+            world = load_world(state_file) if state_file is not None and state_file.exists() else seeded_world(config)
+        if state_file is not None and not state_file.exists():
+            save_world(world, state_file)
+    except WorldFileError as problem:
+        if held is not None:
+            held.release()
+        advice = "" if isinstance(problem, WorldInUse) else "; move it away to start from a freshly seeded world"
+        raise LocalConditionError(f"{problem}{advice}") from None
+    except BaseException:
+        if held is not None:
+            held.release()
+        raise
     host = WorldHost(world, plan=plan, state_file=state_file)
-    stack = SimulatedStack(host)
-    users = {config.domain.install_account: config.secret("installPassword")}
+    stack = SimulatedStack(host, claim=held)
     try:
         for index, node in enumerate(config.nodes):
-            server = WsManServer(
-                node.name,
-                SimulatedShell(host),
-                users,
-                dns_domains={config.domain.netbios: config.domain.fqdn},
-                port=config.simulator.base_port + index if ports == "stack" else 0,
-            )
+            port = config.simulator.base_port + index if ports == "stack" else 0
+            try:
+                server = WsManServer(node.name, SimulatedShell(host), port=port, **listener(config, world))
+            except OSError as error:
+                if error.errno != errno.EADDRINUSE:
+                    raise
+                raise PortInUse(
+                    f"port {port} on 127.0.0.1 (node {node.name}) is already in use; stop what holds it "
+                    "(another `python -m ops simulate`?) or choose other ports with --base-port"
+                ) from None
             server.start()
             stack.servers.append(server)
             host.on_reboot(_dropper(server))
-    except Exception:
+    except BaseException:
         stack.stop()
         raise
     return stack
+
+
+def listener(config: StackSettings, world: World) -> dict[str, Any]:
+    """A node's WinRM listener settings beyond Windows' defaults: its accounts and its domain.
+
+    The listener knows the install account as the domain does, by the NT hash the world keeps (so a
+    world that outlived a password change in the stack file still wants the old password, as AD would).
+    """
+    install = world.domain.user(config.domain.install_account)
+    users: dict[str, str | bytes] = (
+        {config.domain.install_account: bytes.fromhex(install.nt_hash)} if install is not None else {}
+    )
+    return {
+        "users": users,
+        "domain": config.domain.netbios,
+        "dns_domains": {config.domain.netbios: config.domain.fqdn},
+    }
 
 
 def _dropper(server: WsManServer) -> Callable[[str], None]:

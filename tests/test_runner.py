@@ -32,6 +32,7 @@ from simulator.wsman import Directive, TlsMaterial, WsManServer
 from simulator.wsman.backend import PreparedCommand, Session
 
 USER, PASSWORD = "CORP\\svc-runner", "Runn3r-Pa55word!"
+LOCAL_USER, LOCAL_PASSWORD = "runner-local", "L0cal-Runn3r-Pa55!"  # Basic logs on local accounts only
 SECRET = "Sup3r-S3cret-Value-42"
 STANDIN = Path(__file__).parent / "data" / "standin"
 ECHO = (STANDIN / "echo.ps1").read_text(encoding="utf-8")
@@ -61,7 +62,8 @@ def make_server(host: StandInHost) -> Iterator[Callable[..., WsManServer]]:
     servers: list[WsManServer] = []
 
     def make(**options: Any) -> WsManServer:
-        server = WsManServer("MSSNODE1", SimulatedShell(host), {USER: PASSWORD}, **options).start()
+        users = {USER: PASSWORD, LOCAL_USER: LOCAL_PASSWORD}
+        server = WsManServer("MSSNODE1", SimulatedShell(host), users, **options).start()
         servers.append(server)
         return server
 
@@ -166,8 +168,10 @@ def test_pywinrm_run_ps_gets_powershell_errors_it_can_clean(make_server: Callabl
 def test_http_basic_runs_a_script_and_the_command_line_is_only_the_bootstrap(
     make_server: Callable[..., WsManServer], host: StandInHost
 ) -> None:
-    server = make_server(allow_unencrypted=True)
-    with WinRmRunner(FAST).session(node(server, transport="basic"), "create echo") as remote:
+    # `winrm set winrm/config/service/auth @{Basic="true"}` and `... service @{AllowUnencrypted="true"}`
+    server = make_server(mechanisms={"basic"}, allow_unencrypted=True)
+    basic = node(server, transport="basic", username=LOCAL_USER, password=LOCAL_PASSWORD)
+    with WinRmRunner(FAST).session(basic, "create echo") as remote:
         answer = remote.run("echo", ECHO, {"Text": "hello", "Count": 3})
     assert answer["Text"] == "hello"
     assert answer["Count"] == 3
@@ -250,7 +254,7 @@ def _run_echo(
 def test_credssp_delegates_the_credentials(
     make_server: Callable[..., WsManServer], host: StandInHost
 ) -> None:
-    server = make_server()
+    server = make_server(mechanisms={"credssp", "negotiate", "ntlm"})  # Enable-WSManCredSSP -Role Server
     assert _run_echo(node(server, transport="credssp"))["Text"] == "x"
     assert server.counters.snapshot().commands_run == 1
 

@@ -18,9 +18,11 @@ from simulator.world import (
     save_world,
     seed_world,
     sso_client_can_get_secret,
+    store,
 )
 from simulator.world.handlers_sso import ssomanage_updatedb
 from simulator.world.model import EVENT_RESTORE_OK, EVENT_SECRET_SERVER_CHANGED, SSOSS_KEY, World, key
+from simulator.wsman.auth import nt_hash
 from simulator.wsman.backend import Session
 
 N1, N2, N3 = "MSSNODE1", "MSSNODE2", "MSSNODE3"
@@ -557,7 +559,10 @@ def test_world_survives_save_and_load_as_after_a_reboot(tmp_path: Path) -> None:
     )  # no-op: cluster runs it on node 1
     assert state.exists()
     assert oct(state.stat().st_mode & 0o777) == "0o600"
-    assert BACKUP_PASSWORD not in state.read_text(encoding="utf-8")
+    text = state.read_text(encoding="utf-8")
+    for password in (BACKUP_PASSWORD, INSTALL_PASSWORD, SERVICE_PASSWORD):  # JSON escapes no character of these
+        assert password not in text and json.dumps(password)[1:-1] not in text
+    assert nt_hash(INSTALL_PASSWORD).hex().upper() in text  # what AD keeps: the domain's NT hashes
     loaded = load_world(state)
     assert loaded.nodes[N2].services[key("ENTSSO")].state == "Stopped"
     assert loaded.nodes[N1].services[key("MSDTC")].state == "Running"
@@ -571,8 +576,80 @@ def test_world_survives_save_and_load_as_after_a_reboot(tmp_path: Path) -> None:
     assert client_ok(reloaded)
     assert run(reloaded, N2, "secret_get")["secretId"] == backup["secretId"]
     save_world(loaded, state)
-    assert json.loads(state.read_text(encoding="utf-8"))["format"] == 1
+    assert json.loads(state.read_text(encoding="utf-8"))["format"] == 2
     assert not list(state.parent.glob(".world.json.*")), "no temporary file left behind"
+
+
+def test_the_domain_keeps_nt_hashes_and_authenticates_from_them(host: WorldHost) -> None:
+    user = host.world.domain.user(INSTALL)
+    assert user is not None
+    assert user.nt_hash == nt_hash(INSTALL_PASSWORD).hex().upper()  # nt_hash: the known vectors below
+    assert not any(INSTALL_PASSWORD in repr(v) for v in vars(user).values())
+    assert host.world.domain.authenticate(INSTALL, INSTALL_PASSWORD)
+    assert not host.world.domain.authenticate(INSTALL, INSTALL_PASSWORD.upper())
+    assert host.world.domain.authenticate("svc-install@corp.example.com", INSTALL_PASSWORD)
+
+
+def test_the_nt_hash_is_md4_of_the_utf16le_password() -> None:
+    # MS-NLMP 4.2.2.1.2: NTOWFv1("Password") = a4f49c406510bdcab6824ee7c30fd852; and the empty password.
+    assert nt_hash("Password").hex() == "a4f49c406510bdcab6824ee7c30fd852"
+    assert nt_hash("").hex() == "31d6cfe0d16ae931b73c59d7e0c089c0"
+
+
+def test_a_format_1_world_is_upgraded_and_its_passwords_leave_the_disk(tmp_path: Path) -> None:
+    state = tmp_path / "world.json"
+    save_world(new_world(), state)
+    document = json.loads(state.read_text(encoding="utf-8"))
+    document["format"] = 1  # what this simulator wrote before it kept hashes
+    for user in document["world"]["domain"]["users"].values():
+        user["password"] = {"SVC-INSTALL": INSTALL_PASSWORD, "SVC-ENTSSO": SERVICE_PASSWORD}.get(
+            user["name"].upper(), OUTSIDER_PASSWORD
+        )
+        del user["nt_hash"]
+    state.write_text(json.dumps(document), encoding="utf-8")
+    loaded = load_world(state)
+    assert loaded.domain.authenticate(SERVICE, SERVICE_PASSWORD)
+    text = state.read_text(encoding="utf-8")
+    assert json.loads(text)["format"] == 2
+    assert SERVICE_PASSWORD not in text and json.dumps(SERVICE_PASSWORD)[1:-1] not in text
+    assert INSTALL_PASSWORD not in text
+    assert not store.stale_temporaries(state)
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        ('{"format": 2, "world": {"domain"', "not JSON"),
+        ('{"format": 9, "world": {}}', "format 9"),
+        ("[1, 2]", "expected dict"),
+        ('{"format": 2, "world": {"sql": {}}}', "missing"),
+        ('{"format": 2, "world": {"domain": {"fqdn": 7, "netbios": "C"}, "sql": {"name": "S"}}}', "expected str"),
+    ],
+)
+def test_a_corrupt_world_file_is_named_in_one_line(tmp_path: Path, content: str, reason: str) -> None:
+    state = tmp_path / "world.json"
+    state.write_text(content, encoding="utf-8")
+    with pytest.raises(store.WorldFileError) as refused:
+        load_world(state)
+    message = str(refused.value)
+    assert "\n" not in message and str(state) in message and reason in message
+
+
+def test_a_claim_is_exclusive_and_removes_what_a_killed_save_left(tmp_path: Path) -> None:
+    state = tmp_path / "world.json"
+    save_world(new_world(), state)
+    leftover = tmp_path / ".world.json.k3j_x9z2.tmp"  # a save killed between mkstemp and os.replace
+    leftover.write_text("partial", encoding="utf-8")
+    unrelated = tmp_path / ".world.json.notes"
+    unrelated.write_text("mine", encoding="utf-8")
+    held = store.claim(state)
+    try:
+        assert not leftover.exists() and unrelated.exists()
+        with pytest.raises(store.WorldInUse, match="in use by another simulator"):
+            store.claim(state)
+    finally:
+        held.release()
+    store.claim(state).release()  # released: the next simulator may take it
 
 
 def test_secrets_stay_out_of_reprs(host: WorldHost) -> None:

@@ -1,8 +1,15 @@
-"""The simulator's WS-Management server against unmodified pywinrm 0.5.0 and pypsrp 0.9.1."""
+"""The simulator's WS-Management server against unmodified pywinrm 0.5.0 and pypsrp 0.9.1.
+
+A server made with no options has the WinRM service's default configuration (Basic and CredSSP off,
+AllowUnencrypted false, CbtHardeningLevel Relaxed); a test that needs more says so, as `winrm set` would.
+"""
 
 from __future__ import annotations
 
+import base64
 import random
+import ssl
+import struct
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -12,10 +19,12 @@ from typing import Any
 
 import pytest
 import requests
+import spnego
 import trustme
 import winrm
 import xmltodict  # type: ignore[import-untyped]
 from pypsrp.client import Client
+from pypsrp.exceptions import AuthenticationError as PsrpAuthError
 from pypsrp.exceptions import WSManFaultError as PsrpFault
 from requests_credssp.exceptions import AuthenticationException, NTStatusException
 from winrm.exceptions import (
@@ -27,9 +36,12 @@ from winrm.exceptions import (
 from winrm.protocol import Protocol
 
 from simulator.wsman import Directive, Outcome, Session, TlsMaterial, WsManServer
+from simulator.wsman.auth import MECHANISMS, channel_bindings
 
 USERS = {"CORP\\svc-wsman": "Inst4ll-Secr3t!", "localadmin": "L0cal-Adm1n!"}
 SVC, SVC_PASSWORD = "CORP\\svc-wsman", "Inst4ll-Secr3t!"
+LOCAL, LOCAL_PASSWORD = "localadmin", "L0cal-Adm1n!"
+ALL = MECHANISMS  # `winrm set winrm/config/service/auth @{Basic="true";CredSSP="true"}`
 SHELL_NOT_FOUND = 2150858843
 CMD_SHELL = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/cmd"
 
@@ -139,16 +151,44 @@ def port_of(server: WsManServer) -> int:
 
 
 def test_run_cmd_over_http_basic(make_server: Callable[..., WsManServer], backend: EchoBackend) -> None:
-    server = make_server(allow_unencrypted=True)
-    result = session(server, transport="basic").run_cmd("ipconfig", ["/all"])
+    server = make_server(mechanisms=ALL, allow_unencrypted=True)
+    result = session(server, LOCAL, LOCAL_PASSWORD, transport="basic").run_cmd("ipconfig", ["/all"])
     assert (result.status_code, result.std_out) == (0, b"ipconfig /all")
-    assert backend.sessions == [Session("MSSNODE1", SVC, "basic", encrypted=False, delegated=False)]
+    assert backend.sessions == [
+        Session("MSSNODE1", LOCAL, "basic", encrypted=False, delegated=False, account="MSSNODE1\\localadmin")
+    ]
     assert server.counters.snapshot().actions == ("Create", "Command", "Receive", "Signal", "Delete")
 
 
-def test_basic_over_plain_http_is_refused_like_allow_unencrypted_false(server: WsManServer) -> None:
+def test_basic_is_off_by_default_even_over_https(
+    make_server: Callable[..., WsManServer], tls: TlsMaterial, ca_file: str
+) -> None:
+    server = make_server(tls=tls)  # Service/Auth/Basic = false
+    client = session(server, LOCAL, LOCAL_PASSWORD, transport="ssl", ca_trust_path=ca_file)
     with pytest.raises(InvalidCredentialsError):
-        session(server, transport="basic").run_cmd("ipconfig")
+        client.run_cmd("hostname")
+    assert server.counters.snapshot().shells_created == 0
+
+
+def test_basic_over_plain_http_is_refused_like_allow_unencrypted_false(
+    make_server: Callable[..., WsManServer],
+) -> None:
+    server = make_server(mechanisms=ALL)  # Basic on, AllowUnencrypted left at false
+    with pytest.raises(InvalidCredentialsError):
+        session(server, LOCAL, LOCAL_PASSWORD, transport="basic").run_cmd("ipconfig")
+    assert server.counters.snapshot().shells_created == 0
+
+
+def test_basic_is_for_local_accounts_only(
+    make_server: Callable[..., WsManServer], backend: EchoBackend, tls: TlsMaterial, ca_file: str
+) -> None:
+    server = make_server(mechanisms=ALL, tls=tls)
+    with pytest.raises(InvalidCredentialsError):  # the right password of a domain account: still 401
+        session(server, transport="ssl", ca_trust_path=ca_file).run_cmd("hostname")
+    assert server.counters.snapshot().shells_created == 0
+    local = session(server, LOCAL, LOCAL_PASSWORD, transport="ssl", ca_trust_path=ca_file)
+    assert local.run_cmd("hostname").status_code == 0
+    assert backend.sessions[0].account == "MSSNODE1\\localadmin"
 
 
 def test_ntlm_over_http_encrypts_every_message(server: WsManServer, backend: EchoBackend) -> None:
@@ -156,7 +196,9 @@ def test_ntlm_over_http_encrypts_every_message(server: WsManServer, backend: Ech
     assert result.std_out == b"hostname"
     counts = server.counters.snapshot()
     assert (counts.encrypted_messages, counts.plaintext_messages) == (5, 0)
-    assert backend.sessions[0] == Session("MSSNODE1", SVC, "ntlm", encrypted=True, delegated=False)
+    assert backend.sessions[0] == Session(
+        "MSSNODE1", SVC, "ntlm", encrypted=True, delegated=False, account="CORP\\svc-wsman"
+    )
 
 
 def test_plaintext_soap_after_ntlm_is_refused_without_allow_unencrypted(
@@ -169,34 +211,52 @@ def test_plaintext_soap_after_ntlm_is_refused_without_allow_unencrypted(
     assert backend.sessions == []
 
 
+DOMAIN_FORMS = [
+    ("CORP\\svc-wsman", SVC_PASSWORD),
+    ("corp\\SVC-WSMAN", SVC_PASSWORD),
+    ("corp.example.com\\svc-wsman", SVC_PASSWORD),
+    ("svc-wsman@CORP", SVC_PASSWORD),
+    ("svc-wsman@corp.example.com", SVC_PASSWORD),
+    ("svc-wsman", SVC_PASSWORD),
+]
+LOCAL_FORMS = [(".\\localadmin", LOCAL_PASSWORD), ("MSSNODE1\\localadmin", LOCAL_PASSWORD), (LOCAL, LOCAL_PASSWORD)]
+
+
 @pytest.mark.parametrize(
-    ("user", "password"),
-    [
-        ("CORP\\svc-wsman", SVC_PASSWORD),
-        ("corp\\SVC-WSMAN", SVC_PASSWORD),
-        ("svc-wsman@CORP", SVC_PASSWORD),
-        ("svc-wsman@corp.example.com", SVC_PASSWORD),
-        ("svc-wsman", SVC_PASSWORD),
-        (".\\localadmin", "L0cal-Adm1n!"),
-        ("MSSNODE1\\localadmin", "L0cal-Adm1n!"),
-    ],
+    ("transport", "user", "password"),
+    [("ntlm", u, p) for u, p in DOMAIN_FORMS + LOCAL_FORMS] + [("basic", u, p) for u, p in LOCAL_FORMS],
 )
-@pytest.mark.parametrize("transport", ["basic", "ntlm"])
 def test_windows_logon_name_forms_are_accepted(
     make_server: Callable[..., WsManServer], backend: EchoBackend, transport: str, user: str, password: str
 ) -> None:
-    server = make_server(allow_unencrypted=True, dns_domains={"CORP": "corp.example.com"})
+    server = make_server(
+        mechanisms=ALL, allow_unencrypted=True, domain="CORP", dns_domains={"CORP": "corp.example.com"}
+    )
     assert session(server, user, password, transport=transport).run_cmd("hostname").status_code == 0
     assert backend.sessions[0].user == user
+    local = (user, password) in LOCAL_FORMS
+    assert backend.sessions[0].account == ("MSSNODE1\\localadmin" if local else "CORP\\svc-wsman")
+
+
+@pytest.mark.parametrize(("user", "password"), DOMAIN_FORMS)
+def test_no_form_of_a_domain_account_logs_on_with_basic(
+    make_server: Callable[..., WsManServer], user: str, password: str
+) -> None:
+    server = make_server(
+        mechanisms=ALL, allow_unencrypted=True, domain="CORP", dns_domains={"CORP": "corp.example.com"}
+    )
+    with pytest.raises(InvalidCredentialsError):
+        session(server, user, password, transport="basic").run_cmd("hostname")
 
 
 @pytest.mark.parametrize("transport", ["basic", "ntlm", "credssp"])
 def test_wrong_password_is_rejected(make_server: Callable[..., WsManServer], transport: str) -> None:
-    server = make_server(allow_unencrypted=True)
+    server = make_server(mechanisms=ALL, allow_unencrypted=True)
     # CredSSP's acceptor answers with a TSRequest errorCode, SEC_E_LOGON_DENIED, as Windows does.
     expected = NTStatusException if transport == "credssp" else InvalidCredentialsError
+    user = LOCAL if transport == "basic" else SVC
     with pytest.raises(expected) as refused:
-        session(server, password="wrong", transport=transport).run_cmd("hostname")
+        session(server, user, "wrong", transport=transport).run_cmd("hostname")
     if transport == "credssp":
         assert refused.value.args[0] == 0x8009030C
     assert server.counters.snapshot().shells_created == 0
@@ -230,13 +290,130 @@ def test_https_ntlm_with_channel_binding(
     assert backend.sessions[0].encrypted
 
 
-def test_https_client_without_channel_binding_is_refused(
+def test_relaxed_channel_binding_accepts_a_client_that_sends_none(
     make_server: Callable[..., WsManServer], tls: TlsMaterial, ca_file: str
 ) -> None:
-    server = make_server(tls=tls)
+    server = make_server(tls=tls)  # CbtHardeningLevel = Relaxed, Windows' default
+    client = session(server, server_cert_validation="validate", ca_trust_path=ca_file, send_cbt=False)
+    assert client.run_cmd("hostname").status_code == 0
+
+
+def test_strict_channel_binding_refuses_a_client_that_sends_none(
+    make_server: Callable[..., WsManServer], tls: TlsMaterial, ca_file: str
+) -> None:
+    server = make_server(tls=tls, cbt_hardening_level="Strict")
     client = session(server, server_cert_validation="validate", ca_trust_path=ca_file, send_cbt=False)
     with pytest.raises(InvalidCredentialsError):
         client.run_cmd("hostname")
+    assert server.counters.snapshot().shells_created == 0
+    assert session(server, server_cert_validation="validate", ca_trust_path=ca_file).run_cmd("x").std_out == b"x"
+
+
+@pytest.fixture(scope="module")
+def relay_certificate(ca: trustme.CA) -> bytes:
+    """The certificate of a TLS endpoint in the middle: the client binds to it, the node has its own."""
+    cert = ca.issue_cert("127.0.0.1", "relay.example.com")
+    return ssl.PEM_cert_to_DER_cert(cert.cert_chain_pems[0].bytes().decode())
+
+
+@pytest.mark.parametrize("level", ["Relaxed", "Strict"])
+def test_a_channel_binding_token_for_another_certificate_is_refused(
+    make_server: Callable[..., WsManServer], tls: TlsMaterial, ca_file: str, relay_certificate: bytes, level: str
+) -> None:
+    server = make_server(tls=tls, cbt_hardening_level=level)
+    server.bindings = channel_bindings(relay_certificate)  # a relayed logon: bound to the relay's TLS
+    with pytest.raises(InvalidCredentialsError):  # raw NTLM (pywinrm)
+        session(server, server_cert_validation="validate", ca_trust_path=ca_file).run_cmd("hostname")
+    psrp = Client("127.0.0.1", port=port_of(server), username=SVC, password=SVC_PASSWORD, cert_validation=ca_file)
+    with pytest.raises(PsrpAuthError):  # NTLM inside SPNEGO (pypsrp)
+        psrp.execute_cmd("hostname")
+    assert server.counters.snapshot().shells_created == 0
+
+
+def test_channel_binding_level_none_does_not_check(
+    make_server: Callable[..., WsManServer], tls: TlsMaterial, ca_file: str, relay_certificate: bytes
+) -> None:
+    server = make_server(tls=tls, cbt_hardening_level="None")
+    server.bindings = channel_bindings(relay_certificate)
+    assert session(server, server_cert_validation="validate", ca_trust_path=ca_file).run_cmd("x").std_out == b"x"
+
+
+def test_an_unknown_channel_binding_level_is_refused(make_server: Callable[..., WsManServer]) -> None:
+    with pytest.raises(ValueError, match="CbtHardeningLevel"):
+        make_server(cbt_hardening_level="relaxed-ish")
+
+
+# --- the NTLM challenge names the node -------------------------------------------------------------
+
+
+def _av_pairs(challenge: bytes) -> tuple[str, int, dict[int, bytes]]:
+    """(TargetName, NegotiateFlags, AV pairs) of a CHALLENGE_MESSAGE, decoded by MS-NLMP 2.2.1.2 and 2.2.2.1."""
+    assert challenge[:8] == b"NTLMSSP\x00" and struct.unpack("<I", challenge[8:12])[0] == 2
+    name_len, _, name_offset = struct.unpack("<HHI", challenge[12:20])
+    (flags,) = struct.unpack("<I", challenge[20:24])
+    info_len, _, info_offset = struct.unpack("<HHI", challenge[40:48])
+    target_name = challenge[name_offset : name_offset + name_len].decode("utf-16-le")
+    info, pairs = challenge[info_offset : info_offset + info_len], {}
+    while True:
+        av_id, av_len = struct.unpack("<HH", info[:4])
+        if av_id == 0:  # MsvAvEOL
+            return target_name, flags, pairs
+        pairs[av_id] = info[4 : 4 + av_len]
+        info = info[4 + av_len :]
+
+
+def _negotiate(server: WsManServer, client: Any, token: bytes | None, web: requests.Session) -> requests.Response:
+    header = "Negotiate " + base64.b64encode(client.step(token)).decode()
+    return web.post(server.url, headers={"Authorization": header, "Content-Length": "0"})
+
+
+def test_the_ntlm_challenge_carries_the_nodes_own_names(make_server: Callable[..., WsManServer]) -> None:
+    server = make_server(domain="CORP", dns_domains={"CORP": "corp.example.com"})
+    client = spnego.client(SVC, SVC_PASSWORD, protocol="ntlm")  # what pywinrm's requests-ntlm runs
+    with requests.Session() as web:
+        answer = _negotiate(server, client, None, web)
+        assert answer.status_code == 401
+        challenge = base64.b64decode(answer.headers["WWW-Authenticate"].split(" ", 1)[1])
+        target_name, flags, pairs = _av_pairs(challenge)
+        assert target_name == "CORP"
+        assert flags & 0x00010000 and not flags & 0x00020000  # NTLMSSP_TARGET_TYPE_DOMAIN, not _SERVER
+        names = {k: v.decode("utf-16-le") for k, v in pairs.items() if k in (1, 2, 3, 4, 5)}
+        assert names == {
+            1: "MSSNODE1",  # MsvAvNbComputerName
+            2: "CORP",  # MsvAvNbDomainName
+            3: "MSSNODE1.corp.example.com",  # MsvAvDnsComputerName
+            4: "corp.example.com",  # MsvAvDnsDomainName
+            5: "corp.example.com",  # MsvAvDnsTreeName: a one-domain forest
+        }
+        assert list(pairs) == [2, 1, 4, 3, 5, 7]  # Windows' order; 7 = MsvAvTimestamp
+        (filetime,) = struct.unpack("<Q", pairs[7])
+        now = (time.time() + 11_644_473_600) * 10_000_000  # FILETIME: 100 ns since 1601
+        assert abs(filetime - now) < 600 * 10_000_000
+        # The client finishes the handshake on this challenge (its MIC covers it): the node accepts it.
+        assert _negotiate(server, client, challenge, web).status_code == 200
+
+
+def test_a_workgroup_node_names_itself_everywhere(make_server: Callable[..., WsManServer]) -> None:
+    server = make_server(users={"localadmin": LOCAL_PASSWORD})
+    client = spnego.client(LOCAL, LOCAL_PASSWORD, protocol="ntlm")
+    with requests.Session() as web:
+        answer = _negotiate(server, client, None, web)
+        challenge = base64.b64decode(answer.headers["WWW-Authenticate"].split(" ", 1)[1])
+        target_name, flags, pairs = _av_pairs(challenge)
+        assert target_name == "MSSNODE1" and flags & 0x00020000  # NTLMSSP_TARGET_TYPE_SERVER
+        assert {pairs[k].decode("utf-16-le") for k in (1, 2, 3, 4)} == {"MSSNODE1"}
+        assert _negotiate(server, client, challenge, web).status_code == 200
+
+
+def test_the_spnego_challenge_carries_the_nodes_names_too(make_server: Callable[..., WsManServer]) -> None:
+    server = make_server(domain="CORP", dns_domains={"CORP": "corp.example.com"})
+    client = spnego.client(SVC, SVC_PASSWORD, protocol="negotiate")  # what pypsrp runs
+    with requests.Session() as web:
+        answer = _negotiate(server, client, None, web)
+        token = base64.b64decode(answer.headers["WWW-Authenticate"].split(" ", 1)[1])
+        for name in ("MSSNODE1", "CORP", "MSSNODE1.corp.example.com", "corp.example.com"):
+            assert name.encode("utf-16-le") in token
+        assert _negotiate(server, client, token, web).status_code == 200
 
 
 def test_https_certificate_is_validated(make_server: Callable[..., WsManServer], tls: TlsMaterial) -> None:
@@ -245,7 +422,10 @@ def test_https_certificate_is_validated(make_server: Callable[..., WsManServer],
         session(server, server_cert_validation="validate", ca_trust_path=None).run_cmd("hostname")
 
 
-def test_credssp_delegates_and_encrypts_large_messages(server: WsManServer, backend: EchoBackend) -> None:
+def test_credssp_delegates_and_encrypts_large_messages(
+    make_server: Callable[..., WsManServer], backend: EchoBackend
+) -> None:
+    server = make_server(mechanisms=ALL)  # `Enable-WSManCredSSP -Role Server`
     payload = big_output(50_000)  # over 16 KiB both ways: multipart/x-multi-encrypted
     p = protocol(server, transport="credssp")
     shell = p.open_shell()
@@ -255,32 +435,34 @@ def test_credssp_delegates_and_encrypts_large_messages(server: WsManServer, back
     p.cleanup_command(shell, command)
     p.close_shell(shell)
     assert (stdout, code) == (payload, 0)
-    assert backend.sessions[0] == Session("MSSNODE1", SVC, "credssp", encrypted=True, delegated=True)
+    assert backend.sessions[0] == Session(
+        "MSSNODE1", SVC, "credssp", encrypted=True, delegated=True, account="CORP\\svc-wsman"
+    )
 
 
 def test_credssp_over_https(
     make_server: Callable[..., WsManServer], backend: EchoBackend, tls: TlsMaterial, ca_file: str
 ) -> None:
-    server = make_server(tls=tls)
+    server = make_server(tls=tls, mechanisms=ALL)
     client = session(server, transport="credssp", server_cert_validation="validate", ca_trust_path=ca_file)
     assert client.run_cmd("hostname").std_out == b"hostname"
     assert backend.sessions[0].delegated
 
 
-def test_disabled_mechanism_is_refused(make_server: Callable[..., WsManServer]) -> None:
-    server = make_server(mechanisms={"negotiate", "ntlm"})
-    with pytest.raises(AuthenticationException):
+def test_credssp_is_off_by_default(server: WsManServer) -> None:
+    with pytest.raises(AuthenticationException):  # Service/Auth/CredSSP = false: no CredSSP challenge
         session(server, transport="credssp").run_cmd("hostname")
+    assert server.counters.snapshot().shells_created == 0
 
 
 @pytest.mark.parametrize("auth", ["basic", "ntlm", "negotiate", "credssp"])
 def test_pypsrp_execute_cmd(make_server: Callable[..., WsManServer], backend: EchoBackend, auth: str) -> None:
-    server = make_server(allow_unencrypted=auth == "basic")
+    server = make_server(mechanisms=ALL, allow_unencrypted=auth == "basic")
     client = Client(
         "127.0.0.1",
         port=port_of(server),
-        username=SVC,
-        password=SVC_PASSWORD,
+        username=LOCAL if auth == "basic" else SVC,
+        password=LOCAL_PASSWORD if auth == "basic" else SVC_PASSWORD,
         ssl=False,
         auth=auth,
         encryption="never" if auth == "basic" else "auto",

@@ -52,7 +52,16 @@ class SimulatedShell:
         if program == "echo":
             return _fixed(cmdline.echo(line))
         if program == "hostname":
-            return _fixed(Outcome((session.node + "\r\n").encode("ascii", errors="replace"), b"", 0))
+            return _fixed(cmdline.hostname(session))
+        if program == "whoami":
+            return _fixed(cmdline.whoami(session))
+        if program == "ipconfig":
+            machine = self.host if isinstance(self.host, cmdline.MachineFacts) else None
+            return SimulatedCommand(
+                Directive(),
+                None,
+                lambda: cmdline.ipconfig(argv[1:], machine.adapters(session.node) if machine else []),
+            )
         return _fixed(cmdline.not_recognized(argv[0]))
 
     def _powershell(self, session: Session, args: list[str], stdin: bytes) -> SimulatedCommand:

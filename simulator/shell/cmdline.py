@@ -1,8 +1,17 @@
-"""cmd.exe between WinRS and the program (WINRS_SKIP_CMD_SHELL=FALSE runs every command through it)."""
+"""cmd.exe between WinRS and the program (WINRS_SKIP_CMD_SHELL=FALSE runs every command through it).
+
+Besides starting powershell.exe, it answers a few commands a person types to look at a node
+(`echo`, `hostname`, `whoami`, `ipconfig`) from the node's world state, and says of anything else
+that it is not recognized, as cmd.exe does.
+"""
 
 from __future__ import annotations
 
-from simulator.wsman.backend import Outcome
+import ipaddress
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from simulator.wsman.backend import Outcome, Session
 
 MAX_COMMAND_LINE = 8191  # characters cmd.exe accepts on one command line
 
@@ -89,6 +98,13 @@ def program_key(program: str) -> str:
 
 
 def not_recognized(program: str) -> Outcome:
+    """cmd.exe's MSG_DIR_BAD_COMMAND_OR_FILE (cmdmsg.h, message 9009), on stderr.
+
+    The text, with its line break, and the exit code of `cmd /c` that WinRS reports, 1, are what a
+    real node answered over WinRM (ansible/ansible#16425: "rc=1, stdout=, stderr='PowerShell' is not
+    recognized as an internal or external command,\r\noperable program or batch file."). Inside
+    cmd.exe the %ERRORLEVEL% is 9009; the exit code of the process WinRS started is 1.
+    """
     message = (
         f"'{program}' is not recognized as an internal or external command,\r\n"
         "operable program or batch file.\r\n"
@@ -102,3 +118,67 @@ def echo(line: str) -> Outcome:
     return Outcome(
         stdout=((text or "ECHO is on.") + "\r\n").encode("cp437", errors="replace"), stderr=b"", exit_code=0
     )
+
+
+def hostname(session: Session) -> Outcome:
+    """hostname.exe prints the computer name."""
+    return Outcome((session.node + "\r\n").encode("ascii", errors="replace"), b"", 0)
+
+
+def whoami(session: Session) -> Outcome:
+    """whoami.exe: DOMAIN\\user of the logon, lower-case, whichever form the client logged on with
+    (captures over WinRM: ansible/ansible#85192 "domain\\vagrant-domain"; a UPN logon is shown the same way).
+    """
+    account = session.account or session.user
+    return Outcome((account.lower() + "\r\n").encode("cp437", errors="replace"), b"", 0)
+
+
+@dataclass(frozen=True)
+class Adapter:
+    """One network adapter of a node, as ipconfig shows it."""
+
+    name: str  # "Ethernet": the first adapter's name on Windows Server 2016 and later
+    ipv4: str
+    prefix_length: int
+    gateway: str
+    dns_suffix: str = ""
+
+
+@runtime_checkable
+class MachineFacts(Protocol):
+    """Optional side of an OperationHost: what the node's world says about its network."""
+
+    def adapters(self, node: str) -> list[Adapter]: ...
+
+
+def ipconfig(arguments: list[str], adapters: list[Adapter]) -> Outcome:
+    """ipconfig.exe without switches, in Windows' layout: a blank line, "Windows IP Configuration", two
+    blank lines, "Ethernet adapter <name>:", a blank line, then labels of 33 characters padded with
+    ". ", " : " and the value (the `docker exec ... ipconfig` sample in Microsoft's "Run an ASP.NET Core
+    app in Docker containers", and published captures of `ipconfig` over WinRM). The world models no
+    IPv6, so there is no "Link-local IPv6 Address" line, as on a node without IPv6. The
+    connection-specific DNS suffix is the adapter's, empty unless the world sets one (assumed: on
+    Azure it depends on the VNet's DNS settings).
+    """
+    if arguments:
+        # The switches (/all, /release, ...) print or change more than the world models: say so (as
+        # the simulator, not in Windows' words) rather than print a partial answer as if it were whole.
+        text = f"simulator: `ipconfig {' '.join(arguments)}` is not modelled; this node answers `ipconfig`.\r\n"
+        return Outcome(b"", text.encode("cp437", errors="replace"), 1)
+    lines = ["", "Windows IP Configuration", ""]
+    for adapter in adapters:
+        network = ipaddress.IPv4Network(f"{adapter.ipv4}/{adapter.prefix_length}", strict=False)
+        lines += [
+            "",
+            f"Ethernet adapter {adapter.name}:",
+            "",
+            _label("Connection-specific DNS Suffix  .", adapter.dns_suffix),
+            _label("IPv4 Address. . . . . . . . . . .", adapter.ipv4),
+            _label("Subnet Mask . . . . . . . . . . .", str(network.netmask)),
+            _label("Default Gateway . . . . . . . . .", adapter.gateway),
+        ]
+    return Outcome(("\r\n".join(lines) + "\r\n").encode("cp437", errors="replace"), b"", 0)
+
+
+def _label(label: str, value: str) -> str:
+    return f"   {label} : {value}"

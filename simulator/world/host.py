@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 import threading
 from collections import defaultdict, deque
 from collections.abc import Callable
 from pathlib import Path
 
+from simulator.shell.cmdline import Adapter
 from simulator.world import operations, store, windows
 from simulator.world.faults import Fault, FaultInjector, FaultPlan
 from simulator.world.model import World, key
@@ -79,6 +81,16 @@ class WorldHost:
                 store.save(self.world, self.state_file)
         for callback in self._reboot_callbacks:
             callback(node.name)
+
+    def adapters(self, node_name: str) -> list[Adapter]:
+        """The node's network adapter as ipconfig shows it (cmdline.MachineFacts); none for an unknown node."""
+        with self.lock:
+            node = self.world.node(node_name)
+            if node is None:
+                return []
+            network = ipaddress.IPv4Network(f"{node.ip}/{node.prefix_length}", strict=False)
+            gateway = node.gateway or str(network.network_address + 1)
+            return [Adapter("Ethernet", node.ip, node.prefix_length, gateway)]
 
     def client_check(self) -> tuple[bool, str]:
         with self.lock:

@@ -7,8 +7,11 @@ it was created with in the value.
 
 from __future__ import annotations
 
+import hmac
 import ntpath
 from dataclasses import dataclass, field
+
+from simulator.wsman.auth import nt_hash
 
 ENTSSO = "ENTSSO"
 ENTSSO_KEY = r"HKLM\SOFTWARE\Microsoft\ENTSSO"
@@ -40,9 +43,18 @@ def path_key(path: str) -> str:
 
 @dataclass
 class User:
+    """A domain account as AD keeps it: the NT hash of its password (unicodePwd), never the password."""
+
     name: str
-    password: str = field(repr=False)
+    nt_hash: str = field(repr=False)  # hex of MD4(UTF-16LE password), upper-case
     enabled: bool = True
+
+    @classmethod
+    def with_password(cls, name: str, password: str, enabled: bool = True) -> User:
+        return cls(name, nt_hash(password).hex().upper(), enabled)
+
+    def has_password(self, password: str) -> bool:
+        return hmac.compare_digest(bytes.fromhex(self.nt_hash), nt_hash(password))
 
 
 @dataclass
@@ -85,7 +97,7 @@ class Domain:
 
     def authenticate(self, account: str, password: str) -> bool:
         found = self.user(account)
-        return found is not None and found.enabled and found.password == password
+        return found is not None and found.enabled and found.has_password(password)
 
     def is_member(self, account: str, principal: str) -> bool:
         """Whether `account` is `principal` or a (nested) member of the group `principal`."""
@@ -154,6 +166,10 @@ class Node:
     name: str
     ip: str
     up: bool = True
+    # The node's subnet and default gateway ("" = the subnet's first address, which Azure reserves for
+    # the gateway: learn.microsoft.com/azure/virtual-network/virtual-networks-faq, reserved addresses).
+    prefix_length: int = 24
+    gateway: str = ""
     features: list[str] = field(default_factory=list)
     products: list[str] = field(default_factory=list)  # installed SSO features (SSOServer, SSOAdmin, ...)
     administrators: list[str] = field(default_factory=list)  # local Administrators (domain principals)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping, Sequence
 
 from simulator.world.model import (
@@ -39,16 +40,18 @@ def seed_world(
     administrators: Sequence[str] | None = None,
     sql_sysadmins: Sequence[str] | None = None,
     computer_creators: Sequence[str] | None = None,
+    node_subnet: str | None = None,
 ) -> World:
     """Build the world before step 1: domain-joined nodes with the setup media, SQL up, no SSODB, no cluster.
 
-    `users` maps account (DOMAIN\\name or name) to password; `groups` maps group to its members.
-    The install account is a local administrator on every node, a SQL sysadmin and may create
-    computer objects unless the three lists say otherwise.
+    `users` maps account (DOMAIN\\name or name) to password; the domain keeps its NT hash only.
+    `groups` maps group to its members. The install account is a local administrator on every node,
+    a SQL sysadmin and may create computer objects unless the three lists say otherwise.
+    `node_subnet` (CIDR) gives the nodes' subnet mask and gateway (its first address); default /24.
     """
     domain = Domain(fqdn=domain_fqdn, netbios=domain_netbios)
     for account, password in users.items():
-        domain.users[key(_sam(account))] = User(_sam(account), password)
+        domain.users[key(_sam(account))] = User.with_password(_sam(account), password)
     for group, members in groups.items():
         domain.groups[key(_sam(group))] = Group(_sam(group), [_sam(m) for m in members])
     domain.computer_creators = list(computer_creators if computer_creators is not None else [install_account])
@@ -60,6 +63,11 @@ def seed_world(
     _ = database  # SSODB does not exist until SSO is configured (Create); the name comes with that step
     for name, ip in nodes.items():
         node = Node(name=name, ip=ip, administrators=list(admins))
+        if node_subnet is not None:
+            subnet = ipaddress.IPv4Network(node_subnet, strict=False)
+            if ipaddress.IPv4Address(ip) not in subnet:
+                raise ValueError(f"node {name} ({ip}) is outside its subnet {node_subnet}")
+            node.prefix_length, node.gateway = subnet.prefixlen, str(subnet.network_address + 1)
         node.services[key("MSDTC")] = Service(
             "MSDTC",
             "Distributed Transaction Coordinator",

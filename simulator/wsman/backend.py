@@ -19,6 +19,9 @@ class Session:
     auth: str  # "basic" | "ntlm" | "negotiate" | "credssp" | "certificate"
     encrypted: bool  # TLS or NTLM/CredSSP message encryption
     delegated: bool  # True only for CredSSP (credentials delegated to the node)
+    # The account Windows resolved the logon to, DOMAIN\\name with the NetBIOS domain (the computer
+    # name for a local account): what `whoami` prints, lower-cased. "" when the caller does not say.
+    account: str = ""
 
 
 @dataclass

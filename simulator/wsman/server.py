@@ -2,6 +2,19 @@
 
 HTTP/1.1 keep-alive (NTLM authenticates the TCP connection), TCP_NODELAY, optional TLS. The order of
 checks follows the WinRM service: URL, request size, authentication, message protection, then SOAP.
+
+Unless told otherwise the listener has the WinRM service's default configuration ("Installation and
+configuration for Windows Remote Management", learn.microsoft.com/windows/win32/winrm/
+installation-and-configuration-for-windows-remote-management, the `winrm get winrm/config` defaults):
+
+    Service/Auth/Basic        false     `mechanisms` (DEFAULT_MECHANISMS: Negotiate, i.e. NTLM and SPNEGO)
+    Service/Auth/CredSSP      false     `mechanisms`
+    Service/Auth/Negotiate    true      `mechanisms`
+    Service/Auth/CbtHardeningLevel Relaxed   `cbt_hardening_level`
+    Service/AllowUnencrypted  false     `allow_unencrypted`
+    MaxEnvelopeSizekb         500       `max_envelope_size_kb`
+
+A test or a stack that needs another setting passes it, as an administrator would run `winrm set`.
 """
 
 from __future__ import annotations
@@ -25,10 +38,14 @@ from types import TracebackType
 
 from simulator.wsman import soap
 from simulator.wsman.auth import (
+    CBT_HARDENING_LEVELS,
+    DEFAULT_MECHANISMS,
     MECHANISMS,
     Accounts,
     AuthenticationFailed,
+    CbtHardeningLevel,
     Identity,
+    NodeNames,
     NtlmUserFile,
     SecurityContext,
     basic_identity,
@@ -63,22 +80,35 @@ class WsManServer:
         self,
         node: str,
         backend: ShellBackend,
-        users: Mapping[str, str],
+        users: Mapping[str, str | bytes],
         *,
-        mechanisms: Iterable[str] = MECHANISMS,
+        mechanisms: Iterable[str] = DEFAULT_MECHANISMS,
         tls: TlsMaterial | None = None,
         allow_unencrypted: bool = False,
-        require_channel_binding: bool = True,
+        cbt_hardening_level: CbtHardeningLevel = "Relaxed",
+        domain: str | None = None,
         dns_domains: Mapping[str, str] | None = None,
         max_envelope_size_kb: int = 500,
         port: int = 0,
     ) -> None:
+        """`users`: logon name -> NT hash (or a password, hashed at once; see auth.Accounts).
+
+        `domain` is the NetBIOS name of the domain the node is joined to (None: a workgroup); its DNS
+        name comes from `dns_domains` (NetBIOS -> DNS name of every domain whose accounts log on here).
+        """
         self.node = node
         self.backend = backend
         self.mechanisms = frozenset(mechanisms)
         if not self.mechanisms <= MECHANISMS:
             raise ValueError(f"unknown auth mechanisms {sorted(self.mechanisms - MECHANISMS)}")
-        self.accounts = Accounts(node, dict(users), dict(dns_domains or {}))
+        if cbt_hardening_level not in CBT_HARDENING_LEVELS:
+            raise ValueError(f"CbtHardeningLevel is one of {', '.join(CBT_HARDENING_LEVELS)}")
+        self.cbt_hardening_level = cbt_hardening_level
+        dns = {k.upper(): v for k, v in (dns_domains or {}).items()}
+        if domain is not None and domain.upper() not in dns:
+            raise ValueError(f"domain {domain!r} needs its DNS name in dns_domains")
+        self.names = NodeNames(node.upper(), domain.upper() if domain else None, dns.get((domain or "").upper()))
+        self.accounts = Accounts(node, dict(users), dns)
         if self.mechanisms - {"basic"}:
             NtlmUserFile.register(self.accounts)
         self.allow_unencrypted = allow_unencrypted
@@ -95,8 +125,8 @@ class WsManServer:
         self.bindings = None
         if tls is not None:
             self.tls_context = _server_context(tls)
-            if require_channel_binding:
-                self.bindings = channel_bindings(ssl.PEM_cert_to_DER_cert(tls.certificate_chain_pem.decode()))
+            # Channel binding exists only over TLS: it binds the authentication to this certificate.
+            self.bindings = channel_bindings(ssl.PEM_cert_to_DER_cert(tls.certificate_chain_pem.decode()))
         self._httpd = _HttpServer(("127.0.0.1", port), self)
         self._thread: threading.Thread | None = None
 
@@ -271,6 +301,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.final_token = None
         if scheme.lower() == "basic":
             self.security = self.identity = None
+            # Basic=false, or Basic over HTTP with AllowUnencrypted=false: HTTP 401, what the WinRM
+            # service answers (docs.ansible.com os_guide/windows_setup, "HTTP 401/Credentials Rejected").
             if "basic" not in wsman.mechanisms or not (tls or wsman.allow_unencrypted):
                 raise refuse
             try:
@@ -293,7 +325,7 @@ class _Handler(BaseHTTPRequestHandler):
         if kind is not None:
             if kind not in wsman.mechanisms:
                 raise refuse
-            self.security = SecurityContext(kind, None if kind == "credssp" else wsman.bindings)
+            self.security = SecurityContext(kind, wsman.names, wsman.bindings, wsman.cbt_hardening_level)
             self.identity = None
         if self.security is None or self.identity is not None:
             raise refuse
@@ -329,10 +361,14 @@ class _Handler(BaseHTTPRequestHandler):
             if not tls:
                 wsman.counters.add("plaintext_messages")
                 if not wsman.allow_unencrypted:
-                    self._reply(500, b"")  # what the WinRM service answers with AllowUnencrypted=false
+                    # AllowUnencrypted=false: the WinRM service answers 500 and logs that it received an
+                    # unencrypted message (diyan/pywinrm#129).
+                    self._reply(500, b"")
                     return
             xml = body
-        session = Session(wsman.node, identity.user, identity.auth, tls or encrypted, identity.delegated)
+        session = Session(
+            wsman.node, identity.user, identity.auth, tls or encrypted, identity.delegated, identity.account
+        )
         relates_to = ""
         try:
             request = soap.parse_request(xml)
