@@ -27,7 +27,7 @@ from providers import runner_wire
 from providers.runner import NodeConnection, RemoteOperationError, RunnerConfig, WinRmRunner, load_script
 from providers.runner_transport import build_protocol
 from simulator.shell import SimulatedShell, StandInHost
-from simulator.shell.syntax import parse
+from simulator.powershell.syntax import parse
 from simulator.wsman import Directive, TlsMaterial, WsManServer
 from simulator.wsman.backend import PreparedCommand, Session
 

@@ -6,7 +6,8 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from simulator.shell import bootstrap, cmdline, powershell, syntax
+from simulator.powershell import syntax
+from simulator.shell import bootstrap, cmdline, powershell
 from simulator.shell.host import OperationHost
 from simulator.wsman.backend import Directive, Outcome, Session
 

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from simulator.shell import syntax
+from simulator.powershell import syntax
 from simulator.shell.binding import SecureText, bind
 from simulator.shell.errors import PowerShellError
 from simulator.shell.parameters import signature

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from simulator.powershell.syntax import Position
+
 
 class PowerShellError(Exception):
     """A terminating error of a script: what `$_` holds in the bootstrap's catch block.
@@ -30,20 +32,6 @@ class PowerShellError(Exception):
             "errorId": self.error_id,
             "line": self.line,
         }
-
-
-@dataclass(frozen=True)
-class Position:
-    """Where an error points in a script, as PowerShell's PositionMessage shows it."""
-
-    line: int  # 1-based
-    column: int  # 1-based, in characters
-    width: int  # characters underlined on that line; 0 for a point between two characters
-    line_text: str
-
-    def message(self) -> str:
-        underline = " " * (self.column - 1) + "~" * max(1, self.width)
-        return f"At line:{self.line} char:{self.column}\n+ {self.line_text}\n+ {underline}"
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,20 @@ from dataclasses import dataclass
 import tree_sitter
 import tree_sitter_powershell
 
-from simulator.shell.errors import Position
+
+@dataclass(frozen=True)
+class Position:
+    """Where an error points in a script, as PowerShell's PositionMessage shows it."""
+
+    line: int  # 1-based
+    column: int  # 1-based, in characters
+    width: int  # characters underlined on that line; 0 for a point between two characters
+    line_text: str
+
+    def message(self) -> str:
+        underline = " " * (self.column - 1) + "~" * max(1, self.width)
+        return f"At line:{self.line} char:{self.column}\n+ {self.line_text}\n+ {underline}"
+
 
 LANGUAGE = tree_sitter.Language(tree_sitter_powershell.language())
 
@@ -45,7 +58,7 @@ def check(text: str) -> ParseFailure | None:
     """None when the script parses; otherwise PowerShell's first parse error for it."""
     tree = parse(text)
     source = _Source(text)
-    if not tree.root_node.has_error:
+    if not tree.root_node.has_error or _only_missing_semicolons(tree.root_node):
         return _missing_catch(tree.root_node, source)
     unterminated = _unterminated_string(text)
     if unterminated is not None:
@@ -58,6 +71,13 @@ def check(text: str) -> ParseFailure | None:
     if not found:
         return _fallback(tree.root_node, source)
     return min(found, key=lambda failure: (failure.position.line, failure.position.column))
+
+
+def _only_missing_semicolons(root: tree_sitter.Node) -> bool:
+    """The grammar wants a statement after `[CmdletBinding()] param(...)` and inserts a zero-width ';'
+    when there is none; PowerShell requires no semicolon, so that alone is no parse error."""
+    found = list(_problem_nodes(root))
+    return bool(found) and all(node.is_missing and node.type == ";" for node in found)
 
 
 def command_names(text: str) -> list[str]:
@@ -153,9 +173,7 @@ def _diagnose(node: tree_sitter.Node, source: _Source) -> ParseFailure | None:
     # A complete expression followed by more: the first thing after it is what PowerShell rejects.
     start = source.char_offset(children[1].start_byte)
     word = _word_at(source.text, start)
-    return source.failure(
-        f"Unexpected token '{word}' in expression or statement.", "UnexpectedToken", start, len(word)
-    )
+    return source.failure(f"Unexpected token '{word}' in expression or statement.", "UnexpectedToken", start, len(word))
 
 
 def _missing_catch(root: tree_sitter.Node, source: _Source) -> ParseFailure | None:
@@ -191,13 +209,9 @@ def _missing_closer(
             "Missing closing '}' in statement block or type definition.", "MissingEndCurlyBrace", target
         )
     if kind in ("@(", "$("):
-        return source.after_node(
-            "Missing closing ')' in subexpression.", "MissingEndParenthesisInSubexpression", last
-        )
+        return source.after_node("Missing closing ')' in subexpression.", "MissingEndParenthesisInSubexpression", last)
     if closer == ")":
-        return source.after_node(
-            "Missing closing ')' in expression.", "MissingEndParenthesisInExpression", last
-        )
+        return source.after_node("Missing closing ')' in expression.", "MissingEndParenthesisInExpression", last)
     if closer == "]":
         return source.after_node(
             "Missing ] at end of attribute or type literal.", "EndSquareBracketExpectedAtEndOfAttribute", last
