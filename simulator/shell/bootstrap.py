@@ -23,7 +23,7 @@ from simulator.wsman.backend import Outcome
 
 log = logging.getLogger(__name__)
 
-BOOTSTRAP_MARKER = "# entsso-bootstrap v1"
+BOOTSTRAP_MARKER = "# entsso-bootstrap v2"
 RESULT_MARKER = "##ENTSSO-RESULT## "
 JSON_DEPTH = 10  # ConvertTo-Json -Depth 10
 
