@@ -315,7 +315,7 @@ class Binder:
     def _bind_positional(self, call: BoundCall, positional: list[PositionalArgument]) -> None:
         sig = self.signature
         for argument in positional:
-            target = self._next_positional(call) if sig.positional_binding else None
+            target = self._next_positional(call, argument.value) if sig.positional_binding else None
             if target is None:
                 if sig.advanced:
                     raise BindingError(
@@ -327,10 +327,13 @@ class Binder:
             call.values[target.name] = self.convert(target, argument.value)
             self._narrow(call, target)
 
-    def _next_positional(self, call: BoundCall) -> ParameterSpec | None:
-        best: tuple[int, int, ParameterSpec] | None = None
+    def _next_positional(self, call: BoundCall, value: object = None) -> ParameterSpec | None:
+        """The parameter the next positional argument binds to: the lowest position among the sets still
+        possible; where several parameters share it (one per set), the one that takes the value without
+        conversion first, as PowerShell's positional binding tries before it coerces, then the default set's."""
+        candidates: list[tuple[int, int, int, ParameterSpec]] = []
         default = self.signature.default_set
-        for spec in self.signature.parameters:
+        for index, spec in enumerate(self.signature.parameters):
             if spec.name in call.values:
                 continue
             for membership in spec.sets:
@@ -339,10 +342,19 @@ class Binder:
                 if membership.set_name != ALL_SETS and membership.set_name not in call.candidate_sets:
                     continue
                 preference = 0 if membership.set_name in (default, ALL_SETS) else 1
-                key = (membership.position, preference)
-                if best is None or key < best[:2]:
-                    best = (membership.position, preference, spec)
-        return None if best is None else best[2]
+                candidates.append((membership.position, preference, index, spec))
+        if not candidates:
+            return None
+        lowest = min(c[0] for c in candidates)
+        at_lowest = sorted(c for c in candidates if c[0] == lowest)
+        for _, _, _, spec in at_lowest:
+            if self._accepts_without_conversion(spec, value) and not self._is_catch_all(spec):
+                return spec
+        return at_lowest[0][3]
+
+    def _is_catch_all(self, spec: ParameterSpec) -> bool:
+        pstype = self._type_of(spec.type_name)
+        return pstype is None or pstype.full_name in ("System.Object", "System.Management.Automation.PSObject")
 
     def _choose_set(self, call: BoundCall, expects_input: bool) -> None:
         candidates = call.candidate_sets

@@ -367,6 +367,8 @@ class _Compiler:
         return ast.Assignment(self.pos(node), target, op, value)
 
     def condition(self, node: Ts) -> ast.Node:
+        if node.type in ("for_initializer", "for_condition", "for_iterator") and node.named_child_count == 1:
+            node = node.named_children[0]
         if node.type == "while_condition":
             node = next(c for c in node.children if c.type not in ("(", ")", "comment"))
         return self.pipeline_or_assignment(node)

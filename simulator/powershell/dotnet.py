@@ -889,7 +889,7 @@ def register(interp: Interpreter, registry: TypeRegistry, gated: dict[str, list[
     registry.add(regex_type, "regex")
     registry.add(PSType("System.Text.RegularExpressions.RegexOptions"))
 
-    registry.add(
+    math_type = registry.add(
         _static(
             PSType("System.Math"),
             {
@@ -904,6 +904,8 @@ def register(interp: Interpreter, registry: TypeRegistry, gated: dict[str, list[
             },
         )
     )
+    math_type.add_static_property("PI", lambda: 3.141592653589793)
+    math_type.add_static_property("E", lambda: 2.718281828459045)
     string = registry.resolve("string")
     assert string is not None
     _static(

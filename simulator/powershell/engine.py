@@ -18,7 +18,7 @@ from simulator.powershell import values as v
 from simulator.powershell.binder import NamedArgument, PositionalArgument
 from simulator.powershell.compiler import compile_script
 from simulator.powershell.core_cmdlets import format_for_host
-from simulator.powershell.errors import ErrorRecord, ExitSignal, FlowSignal, PSTerminatingError
+from simulator.powershell.errors import ErrorRecord, ExitSignal, FlowSignal, PSTerminatingError, StopUpstream
 from simulator.powershell.interpreter import Interpreter
 from simulator.powershell.machine import BufferConsole, Machine
 
@@ -49,6 +49,8 @@ def run_process(machine: Machine, text: str, stdin: str = "", name: str = "") ->
     except PSTerminatingError as error:
         terminating = error.record
         exit_code = 1
+    except StopUpstream:
+        raise
     except FlowSignal:
         exit_code = 0  # break/continue/return at the top level end the script quietly
     lines = [format_for_host(item) for item in output if item is not v.AUTOMATION_NULL]
@@ -77,6 +79,8 @@ def run_file(machine: Machine, text: str, arguments: dict[str, object] | None = 
     except PSTerminatingError as error:
         terminating = error.record
         exit_code = 1
+    except StopUpstream:
+        raise
     except FlowSignal:
         exit_code = 0
     lines = [format_for_host(item) for item in output]

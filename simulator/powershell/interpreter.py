@@ -413,6 +413,10 @@ class Interpreter:
     def exec_statement(self, node: ast.Node, emit: Emit) -> None:
         kind = type(node)
         if kind is ast.PipelineStatement:
+            elements = node.pipeline.elements  # type: ignore[attr-defined]
+            if len(elements) == 1 and isinstance(elements[0], ast.Unary) and elements[0].op in _STEPS:
+                self.eval(elements[0])  # $i++ as a statement writes nothing
+                return
             self.run_pipeline(node.pipeline, emit)  # type: ignore[attr-defined]
         elif kind is ast.Assignment:
             self.assign(node)  # type: ignore[arg-type]
@@ -1023,6 +1027,8 @@ class Interpreter:
             return value if isinstance(value, v.PSReference) else v.PSReference(value)
         pstype = self.resolve_type(node.type_name, node.pos.line)
         value = self.eval(node.operand)
+        if pstype.full_name == "System.String" and value is not None and value is not v.AUTOMATION_NULL:
+            return to_string(value, self.ofs())
         try:
             return convert_with(pstype, value)
         except ConversionError as problem:
@@ -1098,7 +1104,10 @@ class Interpreter:
             for processor in processors:
                 processor.finish()
         except StopUpstream as stop:
-            index = next((i for i, p in enumerate(processors) if p is stop.owner), None)
+            index = next(
+                (i for i, p in enumerate(processors) if p is stop.owner or getattr(p, "cmdlet", None) is stop.owner),
+                None,
+            )
             if index is None:
                 raise
             for processor in processors[index:]:
@@ -1442,6 +1451,9 @@ class WarningRecord(v.DotNetObject):
 
     def ps_to_string(self) -> str:
         return self.Message
+
+
+_STEPS = ("++", "--", "post++", "post--")
 
 
 def collapse(output: list[object]) -> object:
