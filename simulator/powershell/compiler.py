@@ -332,6 +332,11 @@ class _Compiler:
         for child in node.children:
             if child.type in ("|", "comment"):
                 continue
+            if child.type in ("redirection", "redirections", "merging_redirection_operator", "file_redirection_operator"):
+                names = [n for n in _descendants(child) if n.type == "redirected_file_name"]
+                if any(self.text(n).strip().lower() != "$null" for n in names):
+                    raise self.unsupported("redirection to a file", child)
+                raise self.unsupported("a redirection after an expression", child)
             if child.type in _UNSUPPORTED_STATEMENTS:
                 raise self.unsupported(_UNSUPPORTED_STATEMENTS[child.type], child)
             elements.append(self.pipeline_element(child))
@@ -630,10 +635,10 @@ class _Compiler:
                 else:
                     pending = parameter
                 elements.append(parameter)
-            elif kind in ("merging_redirection_operator", "file_redirection_operator", "redirection"):
+            elif kind in ("merging_redirection_operator", "redirection", "redirections"):
                 self.redirection_nodes(child, redirections, children, index)
-                if kind == "file_redirection_operator" or (kind == "redirection" and child.child_count == 1):
-                    index += 1
+            elif kind == "file_redirection_operator":
+                raise self.unsupported("redirection to a file", child)
             elif kind == "generic_token":
                 text = self.text(child)
                 redirect = _REDIRECTION_WORD.match(text)
@@ -696,11 +701,24 @@ class _Compiler:
     def redirection_nodes(
         self, node: Ts, out: list[ast.Redirection], siblings: list[Ts] | None = None, index: int = 0
     ) -> None:
+        if node.type == "redirections":
+            for child in node.named_children:
+                self.redirection_nodes(child, out)
+            return
         text = self.text(node).strip()
         merge = re.fullmatch(r"([1-6*])>&([12])", text)
         if merge is not None:
             out.append(ast.Redirection(self.pos(node), merge.group(1), merge.group(2)))
             return
+        if node.type == "redirection":
+            operator = next((c for c in node.children if c.type == "file_redirection_operator"), None)
+            target = next((c for c in node.children if c.type == "redirected_file_name"), None)
+            found = re.fullmatch(r"([1-6*])?(>>?)", self.text(operator).strip()) if operator is not None else None
+            if found is not None and target is not None and self.text(target).strip().lower() == "$null":
+                stream = found.group(1) or "1"
+                out.append(ast.Redirection(self.pos(node), stream, "", ast.Constant(self.pos(target), None)))
+                return
+            raise self.unsupported("redirection to a file", node)
         raise self.unsupported(f"the redirection {text}", node)
 
     # --- expressions -----------------------------------------------------------------------------
@@ -1034,6 +1052,13 @@ class _Compiler:
         return ast.Paren(
             self.pos(node), ast.Pipeline(self.pos(node), [ast.Command(self.pos(node), self.text(node), None, "", [])])
         )
+
+
+def _descendants(node: Ts) -> list[Ts]:
+    found = [node]
+    for child in node.children:
+        found.extend(_descendants(child))
+    return found
 
 
 class _Children:

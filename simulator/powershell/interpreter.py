@@ -371,9 +371,18 @@ class Interpreter:
                 self.exec_statement(statement, emit)
             except PSTerminatingError as error:
                 self._locate(error, statement)
-                if not error.statement_only or self.try_depth > 0:
+                if self.try_depth > 0:
                     raise
+                # The statement-level handler (about_Error_Handling, 5.1): $ErrorActionPreference, not
+                # -ErrorAction, decides. SilentlyContinue/Ignore suppress even a script-terminating error
+                # (throw); Stop makes a statement-terminating one script-terminating; otherwise a
+                # statement-terminating error is written and the next statement runs.
                 preference = self.preference("ErrorActionPreference")
+                if preference in ("SilentlyContinue", "Ignore"):
+                    self.error_list.insert(0, error.record)
+                    continue
+                if not error.statement_only:
+                    raise
                 if preference == "Stop":
                     error.statement_only = False
                     raise

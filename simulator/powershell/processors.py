@@ -311,6 +311,16 @@ class ScriptProcessor(Processor):
         self.items: list[object] = []
         self._process_ran = False
 
+    def _guarded(self, action: Callable[[], None]) -> None:
+        try:
+            super()._guarded(action)
+        except PSTerminatingError as error:
+            if self.signature.advanced:
+                # An error leaving an advanced function or script block is statement-terminating for
+                # its caller (about_Error_Handling, 5.1: "How escalation works").
+                error.statement_only = True
+            raise
+
     def _in_scope(self, action: Callable[[], None]) -> None:
         interp = self.interp
         saved = interp.scope
