@@ -472,10 +472,18 @@ class Binder:
             value = None
         if spec.is_switch:
             converted: object = self._switch(spec.name, value)
+        elif value is None and self.signature.kind == "cmdlet" and not self._is_boolean(spec.type_name):
+            # A compiled cmdlet's parameter keeps a null as null (ParameterBinderBase.CoerceTypeAsNeeded);
+            # a script's [string] parameter turns it into "" first (ArgumentTypeConverterAttribute).
+            converted = None
         else:
             converted = self._convert_to(spec.name, spec.type_name, value)
         self.validate(spec, converted)
         return converted
+
+    def _is_boolean(self, written: str) -> bool:
+        pstype = self._type_of(written)
+        return pstype is not None and pstype.full_name == "System.Boolean"
 
     def _switch(self, name: str, value: object) -> bool:
         if isinstance(value, v.SwitchParameter):

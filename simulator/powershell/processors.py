@@ -149,6 +149,19 @@ class Processor:
         return None
 
 
+def _property_of(interp: Interpreter) -> Callable[[object, str], object]:
+    from simulator.powershell.members import MISSING
+
+    def lookup(item: object, name: str) -> object:
+        try:
+            value = interp.members._get(item, name)
+        except PSTerminatingError:
+            return ABSENT
+        return ABSENT if value is MISSING else value
+
+    return lookup
+
+
 def _context(interp: Interpreter, name: str, node: ast.Command | None, call: BoundCall | None) -> CommandContext:
     from simulator.powershell.interpreter import CommandContext
 
@@ -294,8 +307,10 @@ class ScriptProcessor(Processor):
         self.block = block
         self.signature: CommandSignature = interp.signature_of(block, name, kind)
         binder = Binder(self.signature, interp.types, interp.non_interactive)
+        self.binder = binder
+        self.takes_pipeline = any(m.from_pipeline or m.from_pipeline_by_name for p in self.signature.parameters for m in p.sets)
         try:
-            self.call = binder.bind(arguments)
+            self.call = binder.bind(arguments, expects_input=self.takes_pipeline)
         except BindingError as problem:
             error = problem.to_error(self.signature.qualifier)
             if node is not None and interp.source is not None:
@@ -360,17 +375,45 @@ class ScriptProcessor(Processor):
         def run() -> None:
             self.interp.set_local("_", item)
             self.interp.set_local("PSItem", item)
+            if self.takes_pipeline and not self._bind_item(item):
+                return
             assert self.block.process is not None
             self._run(self.block.process)
 
         self._process_ran = True
         self._guarded(lambda: self._in_scope(run))
 
+    def _bind_item(self, item: object) -> bool:
+        """Bind one pipeline object to the parameters that take it; an unbound object is a non-terminating error."""
+        try:
+            bound = self.binder.bind_pipeline(self.call, item, _property_of(self.interp))
+        except BindingError as problem:
+            record = problem.to_error(self.signature.qualifier).record
+            record.target_object = item
+            if self.context is not None:
+                self.interp.write_error(record, self.context)
+            else:
+                self.interp.report_error(record, self.interp.preference("ErrorActionPreference"))
+            return False
+        for name, value in bound.items():
+            spec = self.signature.spec(name)
+            pstype = self.interp.types.resolve(spec.type_name) if spec is not None else None
+            self.interp.set_variable(name, value, pstype=pstype if pstype is not None and pstype.full_name != "System.Object" else None)
+            parameters = self.interp.get_variable("PSBoundParameters", strict=False)
+            if isinstance(parameters, v.Hashtable):
+                parameters[name] = value
+        return True
+
     def process_without_input(self) -> None:
         if self.block.process is None:
             return
 
         def run() -> None:
+            if self.takes_pipeline:
+                try:
+                    self.binder.check_mandatory(self.call, pipeline_pending=False)
+                except BindingError as problem:
+                    raise problem.to_error(self.signature.qualifier) from None
             assert self.block.process is not None
             self._run(self.block.process)
 
