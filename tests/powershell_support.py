@@ -208,8 +208,9 @@ def fc_doubles(fake: FakeCluster) -> list[CommandDefinition]:
     class GetClusterOwnerNode(Double):
         def process(self) -> None:
             self.record_call()
-            key = str(self.get("Group") or self.get("Resource"))
-            self.write_object(FC.new(f"{FC_NS}.ClusterOwnerNodeList", OwnerNodes=list(fake.owners.get(key, []))))
+            key = str(self.get("Group") or self.get("Resource")).lower()
+            owners = next((nodes for name, nodes in fake.owners.items() if name.lower() == key), [])
+            self.write_object(FC.new(f"{FC_NS}.ClusterOwnerNodeList", OwnerNodes=list(owners)))
 
     class GetClusterResourceDependency(Double):
         def process(self) -> None:

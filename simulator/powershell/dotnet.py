@@ -167,14 +167,14 @@ class Encoding(v.DotNetObject):
                 "String reference not set to an instance of a String.\r\nParameter name: s",
             )
         source = "".join(to_string(c) for c in text) if isinstance(text, list) else to_string(text)
-        return bytearray(source.encode(self.codec, errors="replace"))
+        return bytearray(v.python_text(source).encode(self.codec, errors="replace"))
 
     def GetString(self, data: object, index: object = None, count: object = None) -> str:
         raw = _bytes(data)
         if index is not None:
             start = to_integer(index)
             raw = raw[start : start + to_integer(count)] if count is not None else raw[start:]
-        return raw.decode(self.codec, errors="replace")
+        return v.dotnet_text(raw.decode(self.codec, errors="replace"))
 
     def GetPreamble(self) -> bytearray:
         return bytearray(self.preamble)
@@ -266,10 +266,10 @@ class ConsoleWriter(v.DotNetObject):
         self._interp = interp
 
     def WriteLine(self, text: object = "") -> None:
-        self._interp.console.write(to_string(text) + "\r\n")
+        self._interp.console.write(v.python_text(to_string(text)) + "\r\n")
 
     def Write(self, text: object) -> None:
-        self._interp.console.write(to_string(text))
+        self._interp.console.write(v.python_text(to_string(text)))
 
     def Flush(self) -> None:
         return None
@@ -761,12 +761,12 @@ def register(interp: Interpreter, registry: TypeRegistry, gated: dict[str, list[
         raw = fs().read_bytes(to_string(path))
         for bom, codec in ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
             if raw.startswith(bom):
-                return raw[len(bom) :].decode(codec, errors="replace")
-        return raw.decode("utf-8", errors="replace")
+                return v.dotnet_text(raw[len(bom) :].decode(codec, errors="replace"))
+        return v.dotnet_text(raw.decode("utf-8", errors="replace"))
 
     def write_all_text(path: object, text: object, *encoding_arg: object) -> None:
         codec = encoding_arg[0] if encoding_arg and isinstance(encoding_arg[0], Encoding) else None
-        data = to_string(text).encode(codec.codec if codec else "utf-8")
+        data = v.python_text(to_string(text)).encode(codec.codec if codec else "utf-8")
         if codec is not None and codec is not UTF8:
             data = codec.preamble + data
         fs().write_bytes(to_string(path), data)

@@ -53,7 +53,9 @@ def run_process(machine: Machine, text: str, stdin: str = "", name: str = "") ->
         raise
     except FlowSignal:
         exit_code = 0  # break/continue/return at the top level end the script quietly
-    lines = [format_for_host(item) for item in output if item is not v.AUTOMATION_NULL]
+    if exit_code == 0 and terminating is None and not interp.last_statement_ok:
+        exit_code = 1  # -Command: 1 when the last statement failed ($? false)
+    lines = [v.python_text(format_for_host(item)) for item in output if item is not v.AUTOMATION_NULL]
     stdout = console.text() + "".join(line + "\r\n" for line in lines)
     return ProcessResult(
         stdout, exit_code, list(interp.streams.errors), terminating, list(interp.streams.host_lines), output

@@ -172,6 +172,7 @@ class Interpreter:
         self.gated_types: dict[str, list[PSType]] = {}
         self.location = "C:\\"
         self.function_stack: list[str] = []
+        self.last_statement_ok = True  # $? after the last statement: powershell.exe -Command's exit code
         self.types = session_setup.type_registry(self)
         session_setup.initialize(self)
 
@@ -367,9 +368,12 @@ class Interpreter:
 
     def exec_statements(self, statements: list[ast.Node], emit: Emit) -> None:
         for statement in statements:
+            errors_before = len(self.error_list)
             try:
                 self.exec_statement(statement, emit)
+                self.last_statement_ok = len(self.error_list) == errors_before
             except PSTerminatingError as error:
+                self.last_statement_ok = False
                 self._locate(error, statement)
                 if self.try_depth > 0:
                     raise

@@ -67,7 +67,7 @@ def prepare(value: object, depth: int, max_depth: int, members: Callable[[object
         return _Raw(format(value, "f") if value == value.to_integral() else str(value))
     if isinstance(value, v.DateTime):
         milliseconds = int((value.moment - _EPOCH).total_seconds() * 1000)
-        return f"\\/Date({milliseconds})\\/"
+        return _Raw(f'"\\/Date({milliseconds})\\/"')  # JavaScriptSerializer's date form
     if isinstance(value, uuid.UUID):
         return str(value)
     if isinstance(value, v.EnumValue):
@@ -311,11 +311,15 @@ def _constant(name: str) -> object:
 
 
 def _arrays(value: object) -> object:
+    if isinstance(value, str):
+        return v.dotnet_text(value)
     if isinstance(value, list):
         return [_arrays(item) for item in value]
     if isinstance(value, v.PSCustomObject):
+        renamed = v.PSCustomObject()
         for prop in value.properties():
-            prop.value = _arrays(prop.value)
+            renamed.add(v.dotnet_text(prop.name), _arrays(prop.value))
+        return renamed
     return value
 
 

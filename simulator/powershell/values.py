@@ -72,6 +72,23 @@ class _Null:
 NULL = _Null()
 
 
+def dotnet_text(text: str) -> str:
+    """A string as .NET holds it: UTF-16 code units, so a character beyond U+FFFF is two (a surrogate pair)."""
+    if text.isascii() or all(ord(c) <= 0xFFFF for c in text):
+        return text
+    return "".join(
+        c if ord(c) <= 0xFFFF else chr(0xD800 + ((ord(c) - 0x10000) >> 10)) + chr(0xDC00 + ((ord(c) - 0x10000) & 0x3FF))
+        for c in text
+    )
+
+
+def python_text(text: str) -> str:
+    """Back from UTF-16 code units: surrogate pairs joined into one character (lone ones kept)."""
+    if text.isascii():
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
+
+
 class PSChar(str):
     """System.Char."""
 
