@@ -53,7 +53,7 @@ def property_not_found_strict(name: str) -> PSTerminatingError:
             "System.Management.Automation.PropertyNotFoundException",
             f"The property '{name}' cannot be found on this object. Verify that the property exists.",
             "PropertyNotFoundStrict",
-            "NotSpecified",
+            "InvalidOperation",  # Set-StrictMode (5.1), Example 2
         ),
         statement_only=True,
     )
