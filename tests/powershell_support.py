@@ -149,8 +149,12 @@ def fc_doubles(fake: FakeCluster) -> list[CommandDefinition]:
             self.record_call()
             if fake.cluster is None:
                 self.write_error(
-                    self.error("System.Exception", "The cluster service is not running.", "ClusterCmdletFailed",
-                               "ConnectionError")
+                    self.error(
+                        "System.Exception",
+                        "The cluster service is not running.",
+                        "ClusterCmdletFailed",
+                        "ConnectionError",
+                    )
                 )
                 return
             self.write_object(fake.cluster)
@@ -174,9 +178,13 @@ def fc_doubles(fake: FakeCluster) -> list[CommandDefinition]:
             for name in self.get("Name") or []:
                 if not any(_name(g).lower() == str(name).lower() for g in found):
                     self.write_error(
-                        self.error("System.Management.Automation.ItemNotFoundException",
-                                   f"The cluster group '{name}' does not exist.", "ClusterGroupNotFound",
-                                   "ObjectNotFound", target=str(name))
+                        self.error(
+                            "System.Management.Automation.ItemNotFoundException",
+                            f"The cluster group '{name}' does not exist.",
+                            "ClusterGroupNotFound",
+                            "ObjectNotFound",
+                            target=str(name),
+                        )
                     )
             for group in found:
                 self.write_object(group)
@@ -188,9 +196,13 @@ def fc_doubles(fake: FakeCluster) -> list[CommandDefinition]:
             for name in self.get("Name") or []:
                 if not any(_name(r).lower() == str(name).lower() for r in found):
                     self.write_error(
-                        self.error("System.Management.Automation.ItemNotFoundException",
-                                   f"The cluster resource '{name}' does not exist.", "ClusterResourceNotFound",
-                                   "ObjectNotFound", target=str(name))
+                        self.error(
+                            "System.Management.Automation.ItemNotFoundException",
+                            f"The cluster resource '{name}' does not exist.",
+                            "ClusterResourceNotFound",
+                            "ObjectNotFound",
+                            target=str(name),
+                        )
                     )
             for resource in found:
                 self.write_object(resource)
@@ -218,8 +230,11 @@ def fc_doubles(fake: FakeCluster) -> list[CommandDefinition]:
             for name in self.get("Resource") or []:
                 resource = next(r for r in fake.resources if _name(r).lower() == str(name).lower())
                 self.write_object(
-                    FC.new(f"{FC_NS}.ClusterResourceDependency", Resource=resource,
-                           DependencyExpression=fake.dependencies.get(str(name), ""))
+                    FC.new(
+                        f"{FC_NS}.ClusterResourceDependency",
+                        Resource=resource,
+                        DependencyExpression=fake.dependencies.get(str(name), ""),
+                    )
                 )
 
     class GetClusterAccess(Double):
@@ -257,8 +272,14 @@ def fc_group(name: str, owner: object, state: str = "Online") -> object:
 
 def fc_resource(name: str, kind: str, group: object, state: str = "Online") -> object:
     resource_type = FC.new(f"{FC_NS}.ClusterResourceType", Name=kind)
-    return FC.new(f"{FC_NS}.ClusterResource", Name=name, ResourceType=resource_type, OwnerGroup=group,
-                  OwnerNode=group.ps_get("OwnerNode"), State=state)  # type: ignore[attr-defined]
+    return FC.new(
+        f"{FC_NS}.ClusterResource",
+        Name=name,
+        ResourceType=resource_type,
+        OwnerGroup=group,
+        OwnerNode=group.ps_get("OwnerNode"),
+        State=state,
+    )  # type: ignore[attr-defined]
 
 
 def fc_parameter(owner: object, name: str, value: object) -> object:

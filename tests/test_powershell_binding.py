@@ -70,14 +70,14 @@ def refusal(script: str, machine: TestMachine | None = None) -> ErrorRecord:
         ),
         (
             "Get-ClusterResource -VMId 'not-a-guid'",
-            "Cannot bind parameter 'VMId'. Cannot convert value \"not-a-guid\" to type \"System.Guid\". Error: \"Guid "
+            'Cannot bind parameter \'VMId\'. Cannot convert value "not-a-guid" to type "System.Guid". Error: "Guid '
             'should contain 32 digits with 4 dashes (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)."',
             f"CannotConvertArgumentNoMessage,{FC_NS}.GetClusterResourceCommand",
         ),
         (
             "New-Cluster -Name 'C' -ManagementPointNetworkType 'Dns'",
             "Cannot bind parameter 'ManagementPointNetworkType'. Cannot convert value \"Dns\" to type "
-            f"\"{FC_NS}.AdminAccessPointResType\". Error: \"Unable to match the identifier name Dns to a valid enumerator "
+            f'"{FC_NS}.AdminAccessPointResType". Error: "Unable to match the identifier name Dns to a valid enumerator '
             'name. Specify one of the following enumerator names and try again:\nAutomatic, Singleton, Distributed"',
             f"CannotConvertArgumentNoMessage,{FC_NS}.NewClusterCommand",
         ),
@@ -218,7 +218,7 @@ def test_a_function_reports_transformation_errors_with_its_own_name() -> None:
 def test_an_advanced_function_refuses_unknown_names_a_simple_one_collects_them() -> None:
     advanced = "function f {\n  [CmdletBinding()]\n  param($a)\n}\nf -b 1"
     assert refusal(advanced).error_id == "NamedParameterNotFound,f"
-    simple = "function g {\n  param($a)\n  \"$a|$args\"\n}\ng -b 1"
+    simple = 'function g {\n  param($a)\n  "$a|$args"\n}\ng -b 1'
     result = TestMachine().run(simple)
     assert [to_string(o) for o in result.output] == ["1|-b"]
 

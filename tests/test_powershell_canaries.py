@@ -42,8 +42,11 @@ def test_the_unmutated_scripts_succeed() -> None:
 
 def test_a_misspelled_property_of_a_cluster_object_fails_under_strict_mode() -> None:
     machine, _ = cluster_machine()
-    mutated = mutate(script("cluster_get"), "name                       = $cluster.Name",
-                     "name                       = $cluster.Nmae")
+    mutated = mutate(
+        script("cluster_get"),
+        "name                       = $cluster.Name",
+        "name                       = $cluster.Nmae",
+    )
     outcome, _ = run_operation(machine, "cluster_get", {}, script=mutated)
     assert outcome is not None and not outcome.ok
     assert (outcome.message, outcome.error_id, outcome.category) == (
@@ -56,8 +59,11 @@ def test_a_misspelled_property_of_a_cluster_object_fails_under_strict_mode() -> 
 
 def test_a_misspelled_property_inside_the_library_fails_in_its_filter() -> None:
     machine, _ = cluster_machine()
-    library = mutate(runner_wire.library(), "Where-Object { $_.OwnerGroup.Name -eq $Name })",
-                     "Where-Object { $_.OwnerGroup.Nmae -eq $Name })")
+    library = mutate(
+        runner_wire.library(),
+        "Where-Object { $_.OwnerGroup.Name -eq $Name })",
+        "Where-Object { $_.OwnerGroup.Nmae -eq $Name })",
+    )
     outcome, _ = run_operation(machine, "role_get", {"Name": "SSO"}, library=library)
     assert outcome is not None and not outcome.ok
     assert (outcome.message, outcome.error_id) == (

@@ -96,7 +96,7 @@ def test_enums_become_their_numbers_and_strings_are_escaped_for_html() -> None:
         "$g = Get-ClusterGroup\n"
         "ConvertTo-Json -InputObject ([ordered]@{ state = $g.State; text = [string]$g.State }) -Compress\n"
         "ConvertTo-Json -InputObject \"<a href='x'>&\" -Compress\n"
-        "ConvertTo-Json -InputObject \"tab`tnew`nline \u00e9\" -Compress"
+        'ConvertTo-Json -InputObject "tab`tnew`nline \u00e9" -Compress'
     )
     assert run(script, machine) == [
         '{"state":3,"text":"PartialOnline"}',
@@ -122,12 +122,17 @@ def test_a_hashtable_with_a_key_that_is_not_a_string_is_refused() -> None:
 
 def test_convert_from_json_gives_custom_objects_int32_and_decimal() -> None:
     script = (
-        "$o = ConvertFrom-Json '{\"v\": 1, \"big\": 3000000000, \"f\": 2.5, \"a\": [1, \"x\"], \"o\": {\"n\": null}}'\n"
+        '$o = ConvertFrom-Json \'{"v": 1, "big": 3000000000, "f": 2.5, "a": [1, "x"], "o": {"n": null}}\'\n'
         "$o.GetType().FullName; $o.v.GetType().Name; $o.big.GetType().Name; $o.f.GetType().Name\n"
         "$o.a.GetType().FullName; $o.o.n -eq $null"
     )
     assert run(script) == [
-        "System.Management.Automation.PSCustomObject", "Int32", "Int64", "Decimal", "System.Object[]", "True",
+        "System.Management.Automation.PSCustomObject",
+        "Int32",
+        "Int64",
+        "Decimal",
+        "System.Object[]",
+        "True",
     ]
 
 

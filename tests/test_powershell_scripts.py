@@ -38,8 +38,12 @@ from simulator.wsman.backend import Directive, Session
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = sorted((ROOT / "providers" / "scripts").glob("*.ps1"))
-ALL = [*SCRIPTS, ROOT / "providers" / "bootstrap.ps1", ROOT / "providers" / "library.ps1",
-       *sorted((ROOT / "components" / "scripts").glob("*.ps1"))]
+ALL = [
+    *SCRIPTS,
+    ROOT / "providers" / "bootstrap.ps1",
+    ROOT / "providers" / "library.ps1",
+    *sorted((ROOT / "components" / "scripts").glob("*.ps1")),
+]
 SESSION = Session("MSSNODE1", "CORP\\svc-install", "ntlm", encrypted=True, delegated=False)
 
 
@@ -70,13 +74,18 @@ class MachineHost:
 
 
 def run_operation(
-    machine: Machine, operation: str, parameters: dict[str, object], script: str | None = None,
+    machine: Machine,
+    operation: str,
+    parameters: dict[str, object],
+    script: str | None = None,
     library: str | None = None,
 ) -> tuple[runner_wire.ScriptOutcome | None, bytes]:
     text = script if script is not None else (ROOT / "providers" / "scripts" / f"{operation}.ps1").read_text("utf-8")
     stdin = runner_wire.envelope(operation, text, parameters, library)
     host = MachineHost(machine)
-    command = SimulatedShell(host).prepare(SESSION, runner_wire.POWERSHELL, list(runner_wire.bootstrap_arguments()), stdin)
+    command = SimulatedShell(host).prepare(
+        SESSION, runner_wire.POWERSHELL, list(runner_wire.bootstrap_arguments()), stdin
+    )
     assert command.operation == operation
     outcome = command.execute()
     lines = [line for line in outcome.stdout.decode("ascii").splitlines() if line.startswith(runner_wire.RESULT_MARKER)]
@@ -101,18 +110,30 @@ def cluster_machine() -> tuple[TestMachine, FakeCluster]:
     fake.parameters = {
         ip.ps_get("Name"): [  # type: ignore[attr-defined]
             fc_parameter(ip, k, v)
-            for k, v in {"Address": "10.0.0.5", "SubnetMask": "255.255.255.255", "ProbePort": 59999, "EnableDhcp": 0,
-                         "OverrideAddressMatch": 1}.items()
+            for k, v in {
+                "Address": "10.0.0.5",
+                "SubnetMask": "255.255.255.255",
+                "ProbePort": 59999,
+                "EnableDhcp": 0,
+                "OverrideAddressMatch": 1,
+            }.items()
         ],
         "SSO": [fc_parameter(name, "DnsName", "SSO")],
         "ENTSSO": [fc_parameter(service, "ServiceName", "ENTSSO"), fc_parameter(service, "UseNetworkName", 1)],
-        "Cloud Witness": [fc_parameter(witness, "AccountName", "wit"),
-                          fc_parameter(witness, "EndpointInfo", "core.windows.net")],
+        "Cloud Witness": [
+            fc_parameter(witness, "AccountName", "wit"),
+            fc_parameter(witness, "EndpointInfo", "core.windows.net"),
+        ],
     }
     fake.owners = {"SSO": [n1, n2], "ENTSSO": [n1]}
     fake.dependencies = {"ENTSSO": "[SSO]"}
-    fake.access = [FC.new("Microsoft.FailoverClusters.PowerShell.ClusterAccessRule", IdentityReference="CORP\\svc-sso",
-                          ClusterRights="Full")]
+    fake.access = [
+        FC.new(
+            "Microsoft.FailoverClusters.PowerShell.ClusterAccessRule",
+            IdentityReference="CORP\\svc-sso",
+            ClusterRights="Full",
+        )
+    ]
     machine.definitions = fc_doubles(fake)
     return machine, fake
 
@@ -127,11 +148,25 @@ def test_role_get_runs_through_the_real_bootstrap_and_library() -> None:
         "state": "Online",
         "ownerNode": "MSSNODE1",
         "preferredOwners": ["MSSNODE1", "MSSNODE2"],
-        "ipAddress": {"resource": "IP Address 10.0.0.5", "address": "10.0.0.5", "subnetMask": "255.255.255.255",
-                      "probePort": 59999, "enableDhcp": 0, "overrideAddressMatch": 1, "state": "Online"},
+        "ipAddress": {
+            "resource": "IP Address 10.0.0.5",
+            "address": "10.0.0.5",
+            "subnetMask": "255.255.255.255",
+            "probePort": 59999,
+            "enableDhcp": 0,
+            "overrideAddressMatch": 1,
+            "state": "Online",
+        },
         "networkName": {"resource": "SSO", "dnsName": "SSO", "state": "Online"},
-        "service": {"resource": "ENTSSO", "type": "Generic Service", "serviceName": "ENTSSO", "useNetworkName": 1,
-                    "possibleOwners": ["MSSNODE1"], "dependencies": ["SSO"], "state": "Online"},
+        "service": {
+            "resource": "ENTSSO",
+            "type": "Generic Service",
+            "serviceName": "ENTSSO",
+            "useNetworkName": 1,
+            "possibleOwners": ["MSSNODE1"],
+            "dependencies": ["SSO"],
+            "state": "Online",
+        },
         "clusterAccess": [{"account": "CORP\\svc-sso", "access": "Full"}],
     }
 
@@ -140,13 +175,22 @@ def test_cluster_get_reads_the_quorum_through_the_library() -> None:
     machine, fake = cluster_machine()
     outcome, _ = run_operation(machine, "cluster_get", {})
     assert outcome is not None and outcome.ok, outcome
-    assert outcome.result["quorum"] == {"type": "NodeAndCloudWitness", "witnessAccountName": "wit",
-                                        "witnessEndpoint": "core.windows.net"}
+    assert outcome.result["quorum"] == {
+        "type": "NodeAndCloudWitness",
+        "witnessAccountName": "wit",
+        "witnessEndpoint": "core.windows.net",
+    }
     assert outcome.result["managementPointNetworkType"] == "Distributed"
     fake.cluster = None  # not clustered: Get-Cluster -ErrorAction SilentlyContinue writes a non-terminating error
     outcome, _ = run_operation(machine, "cluster_get", {})
     assert outcome is not None and outcome.ok
-    assert outcome.result == {"exists": False, "name": "", "nodes": [], "managementPointNetworkType": "", "quorum": None}
+    assert outcome.result == {
+        "exists": False,
+        "name": "",
+        "nodes": [],
+        "managementPointNetworkType": "",
+        "quorum": None,
+    }
 
 
 def test_file_put_get_and_remove_run_on_the_machine_files() -> None:
@@ -156,23 +200,33 @@ def test_file_put_get_and_remove_run_on_the_machine_files() -> None:
 
     digest = hashlib.sha256(content).hexdigest().upper()
     path = "C:\\ProgramData\\ENTSSO\\backup.bak"
-    outcome, _ = run_operation(machine, "file_put", {"Path": path, "ContentBase64": base64.b64encode(content).decode(),
-                                                     "Sha256": digest})
+    outcome, _ = run_operation(
+        machine, "file_put", {"Path": path, "ContentBase64": base64.b64encode(content).decode(), "Sha256": digest}
+    )
     assert outcome is not None and outcome.ok, outcome
     assert outcome.result["actions"] == [f"write {path}"]
     assert machine.filesystem.read_bytes(path) == content
     outcome, _ = run_operation(machine, "file_get", {"Path": path})
-    assert outcome is not None and outcome.result == {"computerName": "MSSNODE1", "path": path, "exists": True,
-                                                      "length": len(content), "sha256": digest}
+    assert outcome is not None and outcome.result == {
+        "computerName": "MSSNODE1",
+        "path": path,
+        "exists": True,
+        "length": len(content),
+        "sha256": digest,
+    }
     outcome, _ = run_operation(machine, "file_remove", {"Path": path})
     assert outcome is not None and outcome.result["actions"] == [f"Remove-Item {path}"]
     assert machine.filesystem.stat(path) is None
 
 
 def test_file_put_refuses_bytes_that_do_not_match_their_hash() -> None:
-    outcome, _ = run_operation(TestMachine(), "file_put", {"Path": "C:\\x.bin", "ContentBase64": "AAEC", "Sha256": "00"})
+    outcome, _ = run_operation(
+        TestMachine(), "file_put", {"Path": "C:\\x.bin", "ContentBase64": "AAEC", "Sha256": "00"}
+    )
     assert outcome is not None and not outcome.ok
-    assert outcome.message.startswith("The content's SHA-256 is AE4B3280E56E2FAF83F414A6E3DABE9D5FBE18976544C05FED121ACCB85B53FC")
+    assert outcome.message.startswith(
+        "The content's SHA-256 is AE4B3280E56E2FAF83F414A6E3DABE9D5FBE18976544C05FED121ACCB85B53FC"
+    )
     lines = (ROOT / "providers" / "scripts" / "file_put.ps1").read_text("utf-8").splitlines()
     assert outcome.line == next(i for i, line in enumerate(lines, 1) if line.startswith("if ($actual -ne $Sha256)"))
 
@@ -207,8 +261,14 @@ def test_secret_server_get_reads_out_values_written_through_invokemember() -> No
     sso_interop(machine)
     outcome, _ = run_operation(machine, "secret_server_get", {"SqlServer": "SQL01", "Database": "SSODB"})
     assert outcome is not None and outcome.ok, outcome
-    assert outcome.result == {"sqlServer": "SQL01", "database": "SSODB", "exists": True, "secretServer": "MSSCLUSTER",
-                              "adminGroup": "CORP\\SSO Admins", "affiliateAdminGroup": "CORP\\SSO Affiliates"}
+    assert outcome.result == {
+        "sqlServer": "SQL01",
+        "database": "SSODB",
+        "exists": True,
+        "secretServer": "MSSCLUSTER",
+        "adminGroup": "CORP\\SSO Admins",
+        "affiliateAdminGroup": "CORP\\SSO Affiliates",
+    }
 
 
 def test_secret_server_get_without_the_interop_assembly_fails_as_add_type_does() -> None:
@@ -253,24 +313,32 @@ def scheduled_task_doubles(machine: TestMachine, runs: list[dict[str, object]]) 
 
     class NewAction(Cmdlet):
         SIGNATURE: ClassVar[CommandSignature] = sig(
-            "New-ScheduledTaskAction", parameter("Execute", "string", mandatory=True, position=0),
-            parameter("Argument", "string", position=1))
+            "New-ScheduledTaskAction",
+            parameter("Execute", "string", mandatory=True, position=0),
+            parameter("Argument", "string", position=1),
+        )
 
         def process(self) -> None:
             self.write_object(Action(self.get("Execute"), self.get("Argument")))
 
     class Register(Cmdlet):
         SIGNATURE: ClassVar[CommandSignature] = sig(
-            "Register-ScheduledTask", parameter("TaskName", "string", mandatory=True, position=0),
-            parameter("Action", "object", mandatory=True), parameter("User", "string"),
-            parameter("Password", "string"), parameter("RunLevel", "string", validate_set=["Limited", "Highest"]))
+            "Register-ScheduledTask",
+            parameter("TaskName", "string", mandatory=True, position=0),
+            parameter("Action", "object", mandatory=True),
+            parameter("User", "string"),
+            parameter("Password", "string"),
+            parameter("RunLevel", "string", validate_set=["Limited", "Highest"]),
+        )
 
         def process(self) -> None:
             tasks[self.get("TaskName")] = {"action": self.get("Action"), "user": self.get("User"), "result": 267011}
             self.write_object(self.get("TaskName"))
 
     class Start(Cmdlet):
-        SIGNATURE: ClassVar[CommandSignature] = sig("Start-ScheduledTask", parameter("TaskName", "string", mandatory=True))
+        SIGNATURE: ClassVar[CommandSignature] = sig(
+            "Start-ScheduledTask", parameter("TaskName", "string", mandatory=True)
+        )
 
         def process(self) -> None:
             task = tasks[self.get("TaskName")]
@@ -283,21 +351,29 @@ def scheduled_task_doubles(machine: TestMachine, runs: list[dict[str, object]]) 
             task["result"] = result.exit_code
 
     class Get(Cmdlet):
-        SIGNATURE: ClassVar[CommandSignature] = sig("Get-ScheduledTask", parameter("TaskName", "string", mandatory=True))
+        SIGNATURE: ClassVar[CommandSignature] = sig(
+            "Get-ScheduledTask", parameter("TaskName", "string", mandatory=True)
+        )
 
         def process(self) -> None:
             self.write_object(Info(0))
 
     class GetInfo(Cmdlet):
-        SIGNATURE: ClassVar[CommandSignature] = sig("Get-ScheduledTaskInfo", parameter("TaskName", "string", mandatory=True))
+        SIGNATURE: ClassVar[CommandSignature] = sig(
+            "Get-ScheduledTaskInfo", parameter("TaskName", "string", mandatory=True)
+        )
 
         def process(self) -> None:
             self.write_object(Info(int(tasks[self.get("TaskName")]["result"])))  # type: ignore[call-overload]
 
     class Unregister(Cmdlet):
         SIGNATURE: ClassVar[CommandSignature] = CommandSignature(
-            "Unregister-ScheduledTask", (parameter("TaskName", "string", mandatory=True),), None,
-            "Tests.UnregisterScheduledTask", supports_should_process=True)
+            "Unregister-ScheduledTask",
+            (parameter("TaskName", "string", mandatory=True),),
+            None,
+            "Tests.UnregisterScheduledTask",
+            supports_should_process=True,
+        )
 
         def process(self) -> None:
             tasks.pop(self.get("TaskName"))
@@ -317,12 +393,21 @@ def test_cluster_new_runs_its_work_as_a_scheduled_task_through_the_delegation_he
             self.write_object(fake.cluster)
 
     runs: list[dict[str, object]] = []
-    machine.definitions = [*fc_doubles(fake), FC.definition("New-Cluster", NewCluster),
-                           *scheduled_task_doubles(machine, runs)]
+    machine.definitions = [
+        *fc_doubles(fake),
+        FC.definition("New-Cluster", NewCluster),
+        *scheduled_task_doubles(machine, runs),
+    ]
     outcome, _ = run_operation(
-        machine, "cluster_new",
-        {"Name": "MSSCLUSTER", "Nodes": ["MSSNODE1", "MSSNODE2"], "DelegationMode": "ScheduledTask",
-         "TaskUser": "CORP\\svc-install", "TaskPassword": "S3cret!"},
+        machine,
+        "cluster_new",
+        {
+            "Name": "MSSCLUSTER",
+            "Nodes": ["MSSNODE1", "MSSNODE2"],
+            "DelegationMode": "ScheduledTask",
+            "TaskUser": "CORP\\svc-install",
+            "TaskPassword": "S3cret!",
+        },
     )
     assert outcome is not None and outcome.ok, outcome
     assert outcome.result["actions"] == ["New-Cluster MSSCLUSTER"]
@@ -343,16 +428,28 @@ def test_a_failure_inside_the_scheduled_task_comes_back_as_the_scripts_error() -
 
     class NewCluster(Cmdlet):
         def process(self) -> None:
-            self.throw_terminating_error(self.error("System.UnauthorizedAccessException", "Access is denied.",
-                                                    "CreateClusterFailed", "PermissionDenied"))
+            self.throw_terminating_error(
+                self.error(
+                    "System.UnauthorizedAccessException", "Access is denied.", "CreateClusterFailed", "PermissionDenied"
+                )
+            )
 
     runs: list[dict[str, object]] = []
-    machine.definitions = [*fc_doubles(fake), FC.definition("New-Cluster", NewCluster),
-                           *scheduled_task_doubles(machine, runs)]
+    machine.definitions = [
+        *fc_doubles(fake),
+        FC.definition("New-Cluster", NewCluster),
+        *scheduled_task_doubles(machine, runs),
+    ]
     outcome, _ = run_operation(
-        machine, "cluster_new",
-        {"Name": "MSSCLUSTER", "Nodes": ["MSSNODE1"], "DelegationMode": "ScheduledTask", "TaskUser": "CORP\\u",
-         "TaskPassword": "p"},
+        machine,
+        "cluster_new",
+        {
+            "Name": "MSSCLUSTER",
+            "Nodes": ["MSSNODE1"],
+            "DelegationMode": "ScheduledTask",
+            "TaskUser": "CORP\\u",
+            "TaskPassword": "p",
+        },
     )
     assert outcome is not None and not outcome.ok
     assert outcome.message == "Access is denied."
@@ -364,12 +461,19 @@ def test_a_failure_inside_the_scheduled_task_comes_back_as_the_scripts_error() -
 
 def test_a_refused_parameter_reports_line_0_and_the_library_is_not_loaded() -> None:
     machine, _ = cluster_machine()
-    outcome, _ = run_operation(machine, "role_get", {"Name": "SSO", "Colour": "red"},
-                               library="function Get-RoleState { throw 'the library ran' }")
+    outcome, _ = run_operation(
+        machine,
+        "role_get",
+        {"Name": "SSO", "Colour": "red"},
+        library="function Get-RoleState { throw 'the library ran' }",
+    )
     assert outcome is not None
     assert (outcome.message, outcome.category, outcome.error_id, outcome.line) == (
-        "A parameter cannot be found that matches parameter name 'Colour'.", "InvalidArgument",
-        "NamedParameterNotFound", 0)
+        "A parameter cannot be found that matches parameter name 'Colour'.",
+        "InvalidArgument",
+        "NamedParameterNotFound",
+        0,
+    )
 
 
 def test_a_script_that_does_not_parse_is_reported_with_its_line() -> None:
@@ -380,13 +484,19 @@ def test_a_script_that_does_not_parse_is_reported_with_its_line() -> None:
 
 def test_a_malformed_envelope_is_refused_with_the_bootstraps_words() -> None:
     host = MachineHost(TestMachine())
-    stdin = base64.b64encode(json.dumps({"v": 1, "operation": "x", "script": "", "parameters": {},
-                                         "library": 5}).encode()) + b"\r\n"
-    command = SimulatedShell(host).prepare(SESSION, runner_wire.POWERSHELL, list(runner_wire.bootstrap_arguments()), stdin)
+    stdin = (
+        base64.b64encode(json.dumps({"v": 1, "operation": "x", "script": "", "parameters": {}, "library": 5}).encode())
+        + b"\r\n"
+    )
+    command = SimulatedShell(host).prepare(
+        SESSION, runner_wire.POWERSHELL, list(runner_wire.bootstrap_arguments()), stdin
+    )
     outcome = runner_wire.read_result(command.execute().stdout)
     assert outcome is not None
-    assert outcome.message == ("The ENTSSO envelope on stdin is malformed: it must be base64 of a UTF-8 JSON object "
-                               "with v=1, operation, script and parameters.")
+    assert outcome.message == (
+        "The ENTSSO envelope on stdin is malformed: it must be base64 of a UTF-8 JSON object "
+        "with v=1, operation, script and parameters."
+    )
     assert (outcome.error_id, outcome.line) == ("InvalidEnvelope", 0)
 
 
@@ -414,14 +524,23 @@ def test_cmdlets_of_the_machine_see_the_errors_of_a_com_object_as_scripts_do() -
         TYPE_NAME = "System.__ComObject"
 
         def ps_invoke_member(self, name: str, kind: str, arguments: list[object]) -> object:
-            raise DotNetError(NetException("System.Runtime.InteropServices.COMException",
-                                           "The SSO database is not available.", hresult=-2147217843))
+            raise DotNetError(
+                NetException(
+                    "System.Runtime.InteropServices.COMException",
+                    "The SSO database is not available.",
+                    hresult=-2147217843,
+                )
+            )
 
     assemblies = machine.assemblies
     for types in assemblies.values():
         types[0].constructor = Refusing
     outcome, _ = run_operation(machine, "sso_client_check", {"SqlServer": "SQL01", "Database": "SSODB"})
     assert outcome is not None and outcome.ok, outcome
-    assert outcome.result == {"computerName": "MSSNODE1", "ok": False, "secretServer": "",
-                              "error": "The SSO database is not available."}
+    assert outcome.result == {
+        "computerName": "MSSNODE1",
+        "ok": False,
+        "secretServer": "",
+        "error": "The SSO database is not available.",
+    }
     assert to_string(outcome.result["ok"]) == "False"

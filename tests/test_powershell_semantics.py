@@ -33,7 +33,9 @@ def outputs(machine: TestMachine, script: str) -> list[str]:
 def test_strict_mode_refuses_an_undefined_variable() -> None:
     result = TestMachine().run("Set-StrictMode -Version Latest\n$x = $notSet + 1\n'after'")
     assert result.terminating is None  # statement-terminating: $ErrorActionPreference is Continue here
-    assert [e.message for e in result.errors] == ["The variable '$notSet' cannot be retrieved because it has not been set."]
+    assert [e.message for e in result.errors] == [
+        "The variable '$notSet' cannot be retrieved because it has not been set."
+    ]
     assert result.errors[0].error_id == "VariableIsUndefined"
     assert result.errors[0].invocation_info.script_line_number == 2
     assert [to_string(o) for o in result.output] == ["after"]
@@ -192,7 +194,9 @@ def test_throw_ends_the_script_and_is_suppressed_only_by_the_preference() -> Non
 def test_an_error_leaving_an_advanced_script_block_is_statement_terminating() -> None:
     # about_Error_Handling (5.1), "Escalation examples".
     simple = "& {\n  param()\n  $ErrorActionPreference = 'Stop'\n  Write-Error 'x'\n} 2>$null\n'after'"
-    advanced = "& {\n  [CmdletBinding()]\n  param()\n  $ErrorActionPreference = 'Stop'\n  Write-Error 'x'\n} 2>$null\n'after'"
+    advanced = (
+        "& {\n  [CmdletBinding()]\n  param()\n  $ErrorActionPreference = 'Stop'\n  Write-Error 'x'\n} 2>$null\n'after'"
+    )
     assert [to_string(o) for o in TestMachine().run(simple).output] == []
     assert [to_string(o) for o in TestMachine().run(advanced).output] == ["after"]
 
@@ -245,7 +249,7 @@ class FailingCom(DotNetObject):
     def __init__(self, error: NetException) -> None:
         self.error = error
 
-    def BackupSecret(self, *args: object) -> None:  # noqa: N802 - the COM method's name
+    def BackupSecret(self, *args: object) -> None:
         raise DotNetError(self.error)
 
 
@@ -285,7 +289,7 @@ def test_invokemember_wraps_the_com_error_as_net_reflection_and_powershell_do() 
     )
     assert outputs(com_machine(), script) == [
         "System.Management.Automation.MethodInvocationException",
-        "Exception calling \"InvokeMember\" with \"5\" argument(s): \"Could not contact the SSO server 'MSSCLUSTER'.\"",
+        'Exception calling "InvokeMember" with "5" argument(s): "Could not contact the SSO server \'MSSCLUSTER\'."',
         "COMException",
         "System.Runtime.InteropServices.COMException",
         "-1073729009",
@@ -322,7 +326,7 @@ def test_error_record_members_scripts_read() -> None:
         "  $_.FullyQualifiedErrorId\n  $_.InvocationInfo.ScriptLineNumber\n  $_.CategoryInfo.Category\n}"
     )
     assert outputs(TestMachine(), script) == [
-        "Exception calling \"ReadAllBytes\" with \"1\" argument(s): \"Could not find file 'C:\\missing.bin'.\"",
+        'Exception calling "ReadAllBytes" with "1" argument(s): "Could not find file \'C:\\missing.bin\'."',
         "System.IO.FileNotFoundException",
         "FileNotFoundException",
         "3",

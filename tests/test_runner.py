@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import base64
-import json
 import gc
 import hashlib
+import json
 import logging
 import pickle
 import shutil
@@ -27,8 +27,8 @@ from providers import runner as runner_module
 from providers import runner_wire
 from providers.runner import NodeConnection, RemoteOperationError, RunnerConfig, WinRmRunner, load_script
 from providers.runner_transport import build_protocol
-from simulator.shell import SimulatedShell, StandInHost
 from simulator.powershell.syntax import check
+from simulator.shell import SimulatedShell, StandInHost
 from simulator.wsman import Directive, TlsMaterial, WsManServer
 from simulator.wsman.backend import PreparedCommand, Session
 

@@ -575,8 +575,8 @@ class Binder:
                 if re.search(spec.validate_pattern, text, re.IGNORECASE) is None:
                     raise self._validation(
                         spec.name,
-                        f'The argument "{text}" does not match the "{spec.validate_pattern}" pattern. Supply an argument '
-                        f'that matches "{spec.validate_pattern}" and try the command again.',
+                        f'The argument "{text}" does not match the "{spec.validate_pattern}" pattern. Supply an '
+                        f'argument that matches "{spec.validate_pattern}" and try the command again.',
                     )
         if spec.validate_range is not None:
             low, high = spec.validate_range
@@ -584,16 +584,16 @@ class Binder:
                 if isinstance(item, int | float) and isinstance(low, int | float) and item < low:
                     raise self._validation(
                         spec.name,
-                        f"The {to_string(item)} argument is less than the minimum allowed range of {to_string(low)}. "
-                        f"Supply an argument that is greater than or equal to {to_string(low)} and then try the command "
-                        "again.",
+                        f"The {to_string(item)} argument is less than the minimum allowed range of "
+                        f"{to_string(low)}. Supply an argument that is greater than or equal to {to_string(low)} and "
+                        "then try the command again.",
                     )
                 if isinstance(item, int | float) and isinstance(high, int | float) and item > high:
                     raise self._validation(
                         spec.name,
-                        f"The {to_string(item)} argument is greater than the maximum allowed range of {to_string(high)}. "
-                        f"Supply an argument that is less than or equal to {to_string(high)} and then try the command "
-                        "again.",
+                        f"The {to_string(item)} argument is greater than the maximum allowed range of "
+                        f"{to_string(high)}. Supply an argument that is less than or equal to {to_string(high)} and "
+                        "then try the command again.",
                     )
 
     def _check_mandatory_value(self, spec: ParameterSpec, value: object) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -103,8 +103,8 @@ class CatalogueType:
         enum = self.catalogue.enum(declared)
         if enum is not None:
             return enum_convert(enum, value)
-        number = _NUMBER_TYPES.get(declared, "")
-        if number != "" and isinstance(value, int) and not isinstance(value, bool):
+        if declared in _NUMBER_TYPES and isinstance(value, int) and not isinstance(value, bool):
+            number = _NUMBER_TYPES[declared]
             return value if number is None else number(value)
         if declared == "System.String" and not isinstance(value, str):
             return to_string(value)
@@ -132,7 +132,7 @@ class Catalogue:
     def enum(self, name: str) -> v.EnumType | None:
         return self.enums.get(name.lower())
 
-    def type(self, name: str) -> CatalogueType:
+    def find_type(self, name: str) -> CatalogueType:
         found = self.types.get(name.lower()) or self.types.get(f"{self.namespace}.{name}".lower())
         if found is None:
             raise KeyError(f"{self.module} has no type {name!r}")
@@ -140,7 +140,7 @@ class Catalogue:
 
     def new(self, type_name: str, **values: object) -> CatalogueObject:
         """An object of a catalogue type (values by property name, case-insensitive)."""
-        return CatalogueObject(self.type(type_name), values)
+        return CatalogueObject(self.find_type(type_name), values)
 
     def cmdlet_names(self) -> list[str]:
         return list(self.document.get("cmdlets", {}))
@@ -203,12 +203,7 @@ class Catalogue:
         for catalogue_type in self.types.values():
             name = catalogue_type.full_name
             if registry.resolve(name) is None:
-                registry.add(
-                    PSType(
-                        name,
-                        is_instance=lambda x, name=name: isinstance(x, v.DotNetObject) and x.ps_type_name() == name,
-                    )
-                )
+                registry.add(PSType(name, is_instance=_instance_of(name)))
         registry.add(
             PSType(
                 "System.Collections.Specialized.StringCollection",
@@ -222,7 +217,12 @@ class Catalogue:
             "Microsoft.Management.Infrastructure.CimInstance",
         ):
             if registry.resolve(opaque) is None:
-                registry.add(PSType(opaque), "ciminstance" if opaque.endswith("CimInstance") else "")
+                aliases = ("ciminstance",) if opaque.endswith("CimInstance") else ()
+                registry.add(PSType(opaque), *aliases)
+
+
+def _instance_of(name: str) -> Callable[[object], bool]:
+    return lambda x: isinstance(x, v.DotNetObject) and x.ps_type_name() == name
 
 
 def _string_collection(value: object) -> object:

@@ -14,6 +14,7 @@ import decimal
 import re
 import uuid
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from xml.sax.saxutils import escape
 
 from simulator.powershell import values as v
@@ -172,7 +173,7 @@ def _tag(element: ET.Element) -> str:
 
 def deserialize(text: str) -> object:
     try:
-        root = ET.fromstring(text)
+        root = ET.fromstring(text)  # noqa: S314 - CLIXML a script of this node wrote, not network input
     except ET.ParseError as problem:
         raise DotNetError(NetException("System.Xml.XmlException", str(problem))) from None
     reader = _Reader()
@@ -190,7 +191,7 @@ class _Reader:
     def read(self, element: ET.Element) -> object:
         tag = _tag(element)
         text = element.text
-        simple = {
+        simple: dict[str, Callable[[], object]] = {
             "S": lambda: _decode(text),
             "B": lambda: (text or "").strip() == "true",
             "I32": lambda: int(text or 0),

@@ -144,7 +144,7 @@ class _Compiler:
     def script(self, root: Ts) -> ast.ScriptBlockNode:
         return self.block_body(root, root, self.source.text)
 
-    def block_body(self, owner: Ts, container: Ts, body_text: str) -> ast.ScriptBlockNode:
+    def block_body(self, owner: Ts, container: Ts | _Children, body_text: str) -> ast.ScriptBlockNode:
         """A script block from the children of `container` (param_block, statements or named blocks)."""
         param_block: ast.ParamBlock | None = None
         statements: list[ast.Node] = []
@@ -183,7 +183,7 @@ class _Compiler:
             raise self.unsupported("statements outside the begin/process/end blocks", owner)
         return node
 
-    def _flatten_block(self, container: Ts) -> list[Ts]:
+    def _flatten_block(self, container: Ts | _Children) -> list[Ts]:
         out: list[Ts] = []
         for child in container.children:
             if child.type in ("script_block", "script_block_body"):
@@ -224,7 +224,7 @@ class _Compiler:
             for argument in args.named_children:
                 if argument.type == "comment":
                     continue
-                inner = argument if argument.type == "attribute_argument" else argument
+                inner = argument
                 simple = [c for c in inner.children if c.type == "simple_name"]
                 if simple and inner.type == "attribute_argument" and inner.children[0].type == "simple_name":
                     value = inner.children[-1] if len(inner.children) > 1 else None
@@ -332,7 +332,12 @@ class _Compiler:
         for child in node.children:
             if child.type in ("|", "comment"):
                 continue
-            if child.type in ("redirection", "redirections", "merging_redirection_operator", "file_redirection_operator"):
+            if child.type in (
+                "redirection",
+                "redirections",
+                "merging_redirection_operator",
+                "file_redirection_operator",
+            ):
                 names = [n for n in _descendants(child) if n.type == "redirected_file_name"]
                 if any(self.text(n).strip().lower() != "$null" for n in names):
                     raise self.unsupported("redirection to a file", child)

@@ -9,6 +9,7 @@ pages under MicrosoftDocs/PowerShell-Docs reference/5.1 for the rest).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 from typing import ClassVar
 
@@ -88,14 +89,7 @@ _WHERE_SETS = [entry[1] for entry in _WHERE_OPERATORS]
 
 
 class WhereObject(Cmdlet):
-    SIGNATURE: ClassVar[CommandSignature] = _sig(
-        "Where-Object",
-        parameter("InputObject", "psobject", pipeline=True),
-        parameter("FilterScript", "scriptblock", mandatory=True, position=0, sets=["ScriptBlockSet"]),
-        *[parameter("Property", "string", mandatory=True, position=0, sets=[s]) for s in []],
-        qualifier=f"{CORE}.WhereObjectCommand",
-        default_set="EqualSet",
-    )
+    SIGNATURE: ClassVar[CommandSignature]  # _where_signature(), below
 
     def process(self) -> None:
         present, item = _pipeline_value(self)
@@ -170,10 +164,8 @@ class ForEachObject(Cmdlet):
         output: list[object] = []
         from simulator.powershell.errors import ReturnSignal
 
-        try:
+        with contextlib.suppress(ReturnSignal):
             self.interp.invoke_script_block(block.node, [], output.append, dollar_under=item, new_scope=False)
-        except ReturnSignal:
-            pass
         for value in output:
             self.write_object(value)
 
@@ -402,8 +394,12 @@ class SortObject(Cmdlet):
                     return order
             return 0
 
-        keyed = [(self._key(item), item) for item in self.items]
-        keyed.sort(key=functools.cmp_to_key(lambda x, y: compare(x[0], y[0])), reverse=self.flag("Descending"))
+        keyed: list[tuple[list[object], object]] = [(self._key(item), item) for item in self.items]
+
+        def by_key(x: tuple[list[object], object], y: tuple[list[object], object]) -> int:
+            return compare(x[0], y[0])
+
+        keyed.sort(key=functools.cmp_to_key(by_key), reverse=self.flag("Descending"))
         result = [item for _, item in keyed]
         if self.flag("Unique"):
             unique: list[object] = []
@@ -784,17 +780,17 @@ class NewObject(Cmdlet):
                 self.throw_terminating_error(
                     self.error(
                         "System.Runtime.InteropServices.COMException",
-                        "Retrieving the COM class factory for component with CLSID {00000000-0000-0000-0000-000000000000} "
-                        "failed due to the following error: 80040154 Class not registered (Exception from HRESULT: "
-                        "0x80040154 (REGDB_E_CLASSNOTREG)).",
+                        "Retrieving the COM class factory for component with CLSID "
+                        "{00000000-0000-0000-0000-000000000000} failed due to the following error: 80040154 Class "
+                        "not registered (Exception from HRESULT: 0x80040154 (REGDB_E_CLASSNOTREG)).",
                         "NoCOMClassIdentified",
                         "ResourceUnavailable",
                         hresult=-2147221164,
                     )
                 )
-            created = factory()  # type: ignore[misc]
-            self._apply_properties(created)
-            self.write_object(created)
+            made = factory()  # type: ignore[misc]
+            self._apply_properties(made)
+            self.write_object(made)
             return
         name = to_string(self.get("TypeName"))
         arguments = list(self.get("ArgumentList") or [])
@@ -805,12 +801,12 @@ class NewObject(Cmdlet):
             "pscustomobject",
             "management.automation.pscustomobject",
         ):
-            created: object = v.PSCustomObject()
+            bag = v.PSCustomObject()
             properties = self.get("Property")
             if isinstance(properties, v.Hashtable):
                 for key, value in properties.items():
-                    created.add(to_string(key), value)  # type: ignore[attr-defined]
-            self.write_object(created)
+                    bag.add(to_string(key), value)
+            self.write_object(bag)
             return
         pstype = self.interp.types.resolve(name)
         if pstype is None:
@@ -974,7 +970,7 @@ class GetDate(Cmdlet):
             if self.has(k)
         }
         if changes:
-            moment = moment.replace(**changes)
+            moment = moment.replace(**changes)  # type: ignore[arg-type]
         if self.has("Format"):
             self.write_object(ops.format_datetime(moment, to_string(self.get("Format"))))
             return

@@ -44,6 +44,7 @@ from simulator.powershell.types import (
 
 if TYPE_CHECKING:
     from simulator.powershell.interpreter import Interpreter
+    from simulator.powershell.machine import Machine
 
 BINDING_FLAGS = v.EnumType(
     "System.Reflection.BindingFlags",
@@ -715,7 +716,8 @@ def _static(pstype: PSType, functions: dict[str, Callable[..., object]]) -> PSTy
 
 
 def register(interp: Interpreter, registry: TypeRegistry, gated: dict[str, list[PSType]]) -> None:
-    machine = lambda: interp.machine  # noqa: E731 - the machine may be swapped in tests
+    def machine() -> Machine:
+        return interp.machine
 
     registry.add_enum(BINDING_FLAGS)
     registry.add_enum(ACTION_PREFERENCE)
@@ -937,9 +939,9 @@ def register(interp: Interpreter, registry: TypeRegistry, gated: dict[str, list[
             "System.Int16": (-(2**15), 2**15 - 1),
             "System.UInt64": (0, 2**64 - 1),
         }[full]
-        number.add_static_property("MaxValue", lambda high=high: high)
-        number.add_static_property("MinValue", lambda low=low: low)
-        number.add_static("Parse", lambda text, number=number: number.convert(to_string(text)))
+        number.add_static_property("MaxValue", _constant(high))
+        number.add_static_property("MinValue", _constant(low))
+        number.add_static("Parse", _parser(number))
     double = registry.resolve("double")
     assert double is not None
     double.add_static("Parse", lambda text: double.convert(to_string(text)))
@@ -991,8 +993,8 @@ def register(interp: Interpreter, registry: TypeRegistry, gated: dict[str, list[
         convert=lambda x: None if x is None else enum_convert(DATA_PROTECTION_SCOPE, x),
     )
     scope_type.enum = DATA_PROTECTION_SCOPE
-    for member, number in DATA_PROTECTION_SCOPE.members:
-        scope_type.add_static_property(member, lambda number=number: v.EnumValue(DATA_PROTECTION_SCOPE, number))
+    for member, value in DATA_PROTECTION_SCOPE.members:
+        scope_type.add_static_property(member, _constant(v.EnumValue(DATA_PROTECTION_SCOPE, value)))
     gated.setdefault("system.security", []).extend([protected, scope_type])
 
     xml_writer = _static(
@@ -1059,6 +1061,14 @@ def register(interp: Interpreter, registry: TypeRegistry, gated: dict[str, list[
             "FromMilliseconds": lambda n: v.TimeSpan(_dt.timedelta(milliseconds=float(n))),
         },
     )
+
+
+def _constant(value: object) -> Callable[[], object]:
+    return lambda: value
+
+
+def _parser(pstype: PSType) -> Callable[[object], object]:
+    return lambda text: pstype.convert(to_string(text))
 
 
 def _clixml() -> Any:

@@ -208,8 +208,7 @@ class Interpreter:
         if qualifier == "global":
             return self.global_scope.variables.get(lower)
         if qualifier == "script":
-            scope = self._script_scope()
-            return scope.variables.get(lower)
+            return self._script_scope().variables.get(lower)
         if qualifier in ("local", "private"):
             return self.scope.variables.get(lower)
         scope: Scope | None = self.scope
@@ -643,9 +642,8 @@ class Interpreter:
                             break
                 if not matched and not stop:
                     for clause in node.clauses:
-                        if clause.condition is None:
-                            if self._loop_body(clause.body, emit, node.label) == "break":
-                                stop = True
+                        if clause.condition is None and self._loop_body(clause.body, emit, node.label) == "break":
+                            stop = True
             finally:
                 if saved is not None:
                     self.scope.variables["_"] = saved
@@ -667,7 +665,7 @@ class Interpreter:
             return bool(result)
         if "wildcard" in options:
             return ops.like(item, value, case)
-        return ops.equals(item, value, case) if not isinstance(item, str) else ops.equals(item, value, case)
+        return ops.equals(item, value, case)
 
     # --- assignment ------------------------------------------------------------------------------
 
@@ -734,7 +732,7 @@ class Interpreter:
                     ),
                     statement_only=True,
                 )
-            owner[index] = value  # type: ignore[assignment]
+            owner[index] = value  # type: ignore[assignment,call-overload]
             return
         setter = getattr(owner, "set_index", None)
         if callable(setter):
@@ -866,7 +864,7 @@ class Interpreter:
             if isinstance(sequence, str):
                 return v.PSChar(item)
             if isinstance(sequence, bytearray):
-                return v.Byte(item)  # type: ignore[arg-type]
+                return v.Byte(item)  # type: ignore[call-overload]
             return item
         if self.strict_version() >= 3:
             raise PSTerminatingError(
@@ -943,10 +941,10 @@ class Interpreter:
                 return ops.bitwise(op, left, right)
             if op == "-join":
                 return ops.join(left, right, self.ofs())
-            result, matches = ops.comparison(op, left, right)
+            compared, matches = ops.comparison(op, left, right)
             if matches is not None:
                 self.set_variable("Matches", matches)
-            return result
+            return compared
         except ConversionError as problem:
             error = problem.terminating()
             self._locate(error, node)
@@ -1064,7 +1062,7 @@ class Interpreter:
         )
         if line and self.source is not None:
             record.invocation_info = InvocationInfo("", line, 0, self.source.line_text(line), self.source.name)
-        return _raise(PSTerminatingError(record, statement_only=True))
+        raise PSTerminatingError(record, statement_only=True)
 
     def type_of(self, value: object) -> PSType:
         name = type_name(value) or "System.Object"
@@ -1083,7 +1081,7 @@ class Interpreter:
             return
         from simulator.powershell.processors import build_processor
 
-        processors = []
+        processors: list[Any] = []
         first_value: object = v.AUTOMATION_NULL
         has_input = False
         for position, element in enumerate(elements):
@@ -1278,7 +1276,7 @@ class Interpreter:
     ) -> object:
         """Call a script block from .NET (a delegate, Where-Object's filter): its output as one value."""
         output: list[object] = []
-        positional = [PositionalArgument(a) for a in arguments]
+        positional: list[NamedArgument | PositionalArgument] = [PositionalArgument(a) for a in arguments]
         self.invoke_script_block(
             block.node, positional, output.append, name="", dollar_under=dollar_under, new_scope=new_scope
         )
@@ -1496,7 +1494,7 @@ def _runtime(message: str, error_id: str, category: str = "InvalidOperation") ->
     )
 
 
-def _raise(error: Exception) -> Any:
+def _unused_raise(error: Exception) -> Any:
     raise error
 
 

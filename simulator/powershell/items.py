@@ -69,11 +69,11 @@ def resolve(path: str, location: str) -> ProviderPath:
         return ProviderPath("FileSystem", normalize(text.split("::", 1)[1]), text)
     if ":" in text[:16] and not (len(text) >= 2 and text[1] == ":" and text[0].isalpha()):
         drive, _, rest = text.partition(":")
-        hive = _HIVES.get(drive.lower())
-        if hive is None:
+        found = _HIVES.get(drive.lower())
+        if found is None:
             raise UnmodelledDrive(drive)
         tail = rest.strip("\\")
-        return ProviderPath("Registry", hive + ("\\" + tail if tail else ""), text)
+        return ProviderPath("Registry", found + ("\\" + tail if tail else ""), text)
     if len(text) >= 2 and text[1] == ":":
         native = normalize(text if len(text) > 2 else text + "\\")
         if len(native) == 2:
@@ -477,7 +477,7 @@ class GetItemProperty(ItemCmdlet):
     )
 
     def process(self) -> None:
-        for written, literal in self.paths():
+        for written, _ in self.paths():
             target = self.resolve(written)
             if target is None:
                 continue
@@ -978,10 +978,7 @@ class JoinPath(Cmdlet):
                     )
                 )
                 continue
-            if not child:
-                joined = base if base.endswith("\\") else base + "\\" if not base else base
-            else:
-                joined = base.rstrip("\\/") + "\\" + child.lstrip("\\/")
+            joined = base.rstrip("\\/") + "\\" + child.lstrip("\\/") if child else base
             self.write_object(joined)
 
 

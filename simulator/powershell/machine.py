@@ -5,15 +5,16 @@ The interpreter never imports the simulated world. A node of the world (or a tes
 
 | a script does                                      | the interpreter asks                              |
 |----------------------------------------------------|---------------------------------------------------|
-| `$env:COMPUTERNAME`, `[Environment]::GetEnvironmentVariable(n, 'Machine')` | `environment()`, `machine_environment()` |
-| calls a cmdlet the language does not define (Get-ClusterResource, Get-Service, ...) | `commands()`, `modules()` |
+| `$env:X`, `[Environment]::GetEnvironmentVariable()` | `environment()`, `machine_environment()`         |
+| a cmdlet the language lacks (Get-ClusterResource)   | `commands()`, `modules()`                         |
 | runs `ssomanage.exe`, `& 'C:\\x\\setup.exe'`         | `find_executable(name_or_path)`                   |
 | `Test-Path`, `Get-Item`, `[IO.File]::ReadAllBytes`, `Set-Acl` | `filesystem` (a `FileSystem`)            |
 | `Get-ItemProperty HKLM:\\...`                        | `registry` (a `Registry`)                         |
 | `[Type]::GetTypeFromProgID` + `[Activator]::CreateInstance`, `New-Object -ComObject` | `com_class(progid)` |
 | `Add-Type -Path X.dll`, `New-Object -TypeName T`     | `load_assembly(path)` -> the types it defines      |
 | `[Security.Cryptography.ProtectedData]::Protect`     | `protect()` / `unprotect()` (DPAPI)               |
-| `Start-Sleep`, `Get-Date`, `[guid]::NewGuid()`, RandomNumberGenerator | `sleep()`, `now()`, `new_guid()`, `random_bytes()` |
+| `Start-Sleep`, `Get-Date`, `[guid]::NewGuid()`       | `sleep()`, `now()`, `new_guid()`                  |
+| `[Security.Cryptography.RandomNumberGenerator]`      | `random_bytes()`                                  |
 | who am I                                          | `identity()`                                      |
 
 Errors a machine raises to a script are `simulator.powershell.errors.DotNetError`s carrying the

@@ -173,7 +173,7 @@ class PSPropertyInfo(v.DotNetObject):
 
 
 class PropertyCollection(v.DotNetObject):
-    TYPE_NAME = "System.Management.Automation.PSMemberInfoIntegratingCollection`1[[System.Management.Automation.PSPropertyInfo]]"
+    TYPE_NAME = "System.Management.Automation.PSMemberInfoIntegratingCollection`1"
     METHODS: ClassVar[tuple[str, ...]] = ("Match",)
 
     def __init__(self, properties: list[PSPropertyInfo]) -> None:
@@ -221,44 +221,65 @@ class PSObjectView(v.DotNetObject):
     def TypeNames(self) -> list[object]:
         from simulator.powershell.types import lineage_of
 
-        return list(lineage_of(self._value)) + ([] if type_name(self._value) == "System.Object" else ["System.Object"])
+        names: list[object] = list(lineage_of(self._value))
+        return names + ([] if type_name(self._value) == "System.Object" else ["System.Object"])
+
+
+def _constant(value: object) -> Callable[[], object]:
+    return lambda: value
+
+
+def _note_getter(prop: v.NoteProperty) -> Callable[[], object]:
+    return lambda: prop.value
+
+
+def _note_setter(prop: v.NoteProperty) -> Callable[[object], None]:
+    def assign(new: object) -> None:
+        prop.value = new
+
+    return assign
+
+
+def _member_getter(owner: v.DotNetObject, name: str) -> Callable[[], object]:
+    return lambda: owner.ps_get(name)
+
+
+def _member_setter(owner: v.DotNetObject, name: str) -> Callable[[object], None]:
+    return lambda new: owner.ps_set(name, new)
 
 
 def properties_of(value: object) -> list[PSPropertyInfo]:
     """The properties `$x.PSObject.Properties` lists (and ConvertTo-Json / Select-Object use)."""
     if isinstance(value, v.PSCustomObject):
-        out = []
-        for prop in value.properties():
-            out.append(
-                PSPropertyInfo(
-                    prop.name, lambda p=prop: p.value, "NoteProperty", lambda new, p=prop: setattr(p, "value", new)
-                )
-            )
-        return out
+        return [PSPropertyInfo(p.name, _note_getter(p), "NoteProperty", _note_setter(p)) for p in value.properties()]
     if isinstance(value, v.PSString):
-        return [PSPropertyInfo(n.name, lambda n=n: n.value) for n in value.notes.values()] + [
-            PSPropertyInfo("Length", lambda: len(value), "Property")
+        return [PSPropertyInfo(n.name, _note_getter(n)) for n in value.notes.values()] + [
+            PSPropertyInfo("Length", _constant(len(value)), "Property")
         ]
     if isinstance(value, str):
-        return [PSPropertyInfo("Length", lambda: len(value), "Property")]
+        return [PSPropertyInfo("Length", _constant(len(value)), "Property")]
     if isinstance(value, v.Hashtable):
+        table = value
         names = ("IsReadOnly", "IsFixedSize", "IsSynchronized", "Keys", "Values", "SyncRoot", "Count")
-        return [PSPropertyInfo(n, lambda n=n: _hashtable_property(value, n), "Property") for n in names]
+        return [PSPropertyInfo(n, _constant(_hashtable_property(table, n)), "Property") for n in names]
     if isinstance(value, v.DotNetObject):
+        owner = value
         return [
             PSPropertyInfo(
                 n,
-                lambda n=n: value.ps_get(n),
+                _member_getter(owner, n),
                 "Property",
-                (lambda new, n=n: value.ps_set(n, new)) if value.ps_can_set(n) else None,
+                _member_setter(owner, n) if owner.ps_can_set(n) else None,
             )
-            for n in value.ps_property_names()
+            for n in owner.ps_property_names()
         ]
     if isinstance(value, v.DateTime):
-        return [PSPropertyInfo(n, lambda n=n: _datetime_property(value, n), "Property") for n in _DATETIME_PROPERTIES]
+        moment = value
+        return [PSPropertyInfo(n, _constant(_datetime_property(moment, n)), "Property") for n in _DATETIME_PROPERTIES]
     if isinstance(value, list | bytearray):
-        return [PSPropertyInfo(n, lambda n=n: len(value), "Property") for n in ("Length", "LongLength", "Count")] + [
-            PSPropertyInfo("Rank", lambda: 1, "Property")
+        size = len(value)
+        return [PSPropertyInfo(n, _constant(size), "Property") for n in ("Length", "LongLength", "Count")] + [
+            PSPropertyInfo("Rank", _constant(1), "Property")
         ]
     return []
 
@@ -421,8 +442,8 @@ class Members:
                     statement_only=True,
                 ) from None
         if isinstance(target, v.DateTime):
-            canonical = next((p for p in _DATETIME_PROPERTIES if p.lower() == lower), None)
-            return MISSING if canonical is None else _datetime_property(target, canonical)
+            found = next((p for p in _DATETIME_PROPERTIES if p.lower() == lower), None)
+            return MISSING if found is None else _datetime_property(target, found)
         if isinstance(target, v.TimeSpan):
             seconds = target.delta.total_seconds()
             spans = {
@@ -720,7 +741,7 @@ def _hashtable_method(table: v.Hashtable, name: str) -> Callable[..., Any] | Non
         "containsvalue": lambda value: any(item == value for item in table.values()),
         "add": add,
         "remove": lambda key: table.remove(key),
-        "clear": lambda: [table.remove(k) for k in table.keys()] and None,
+        "clear": lambda: _clear(table),
         "getenumerator": lambda: DictionaryEnumerator(table),
         "clone": lambda: table.copy(),
         "tostring": lambda: table.TYPE_NAME,
@@ -728,6 +749,11 @@ def _hashtable_method(table: v.Hashtable, name: str) -> Callable[..., Any] | Non
         "set_item": lambda key, value: table.__setitem__(key, value),
     }
     return methods.get(name)
+
+
+def _clear(table: v.Hashtable) -> None:
+    for key in list(table):
+        table.remove(key)
 
 
 class DictionaryEntry(v.DotNetObject):
@@ -747,7 +773,7 @@ class DictionaryEnumerator(v.DotNetObject):
     TYPE_NAME = "System.Collections.Hashtable+HashtableEnumerator"
 
     def __init__(self, table: v.Hashtable) -> None:
-        self._entries = [DictionaryEntry(key, value) for key, value in table.items()]
+        self._entries: list[object] = [DictionaryEntry(key, value) for key, value in table.items()]
 
     def ps_enumerate(self) -> list[object] | None:
         return list(self._entries)

@@ -52,7 +52,7 @@ def _convert_like(left: object, right: object) -> object:
         if isinstance(right, str):
             return right
         if _number(right):
-            return v.PSChar(chr(int(right)))  # type: ignore[arg-type]
+            return v.PSChar(chr(int(right)))  # type: ignore[call-overload]
         return to_string(right)
     if _number(left):
         if _number(right):
@@ -127,8 +127,8 @@ def compare(left: object, right: object, case_sensitive: bool = False) -> int:
             problem.message
             if isinstance(problem, ConversionError)
             else (
-                f'Cannot convert value "{to_string(right)}" to type "{type_name(left)}". Error: "Input string was not in '
-                'a correct format."'
+                f'Cannot convert value "{to_string(right)}" to type "{type_name(left)}". Error: "Input string was '
+                'not in a correct format."'
             )
         )
         # ExtendedTypeSystem.ComparisonFailure
@@ -140,7 +140,7 @@ def compare(left: object, right: object, case_sensitive: bool = False) -> int:
     if isinstance(a_value, v.PSChar) and isinstance(b_value, str):
         a_value, b_value = (a_value, b_value) if case_sensitive else (a_value.lower(), b_value.lower())
     try:
-        return (a_value > b_value) - (a_value < b_value)  # type: ignore[operator]
+        return int((a_value > b_value) - (a_value < b_value))  # type: ignore[operator]
     except TypeError:
         raise runtime_error(
             f'Cannot compare "{to_string(left)}" because it is not IComparable.', "NotIcomparable"
@@ -314,12 +314,14 @@ def _numeric(value: object, op: str) -> int | float | decimal.Decimal:
         except ValueError:
             target = "System.Int32"
             raise ConversionError(
-                f'Cannot convert value "{value}" to type "{target}". Error: "Input string was not in a correct format."',
+                f'Cannot convert value "{value}" to type "{target}". '
+                'Error: "Input string was not in a correct format."',
                 "InvalidCastFromStringToInteger",
                 "Input string was not in a correct format.",
             ).terminating() from None
+    method = f"op_{_OP_NAMES.get(op, op)}"
     raise runtime_error(
-        f"Method invocation failed because [{type_name(value)}] does not contain a method named 'op_{_OP_NAMES.get(op, op)}'.",
+        f"Method invocation failed because [{type_name(value)}] does not contain a method named '{method}'.",
         "MethodNotFound",
     )
 
@@ -375,7 +377,7 @@ def add(left: object, right: object, ofs: str = " ") -> object:
     if isinstance(left, v.EnumValue):
         return v.EnumValue(left.enum, left.value + int(_numeric(right, "+")))
     a, b = _numeric(left, "+"), _numeric(right, "+")
-    return _fit(_mixed(a, b, lambda x, y: x + y))
+    return _fit(_mixed(a, b, lambda x, y: x + y))  # type: ignore[operator]
 
 
 def _mixed(

@@ -8,6 +8,7 @@ into the command's output, `2>$null` discards it (the error still reaches $Error
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -308,7 +309,9 @@ class ScriptProcessor(Processor):
         self.signature: CommandSignature = interp.signature_of(block, name, kind)
         binder = Binder(self.signature, interp.types, interp.non_interactive)
         self.binder = binder
-        self.takes_pipeline = any(m.from_pipeline or m.from_pipeline_by_name for p in self.signature.parameters for m in p.sets)
+        self.takes_pipeline = any(
+            m.from_pipeline or m.from_pipeline_by_name for p in self.signature.parameters for m in p.sets
+        )
         try:
             self.call = binder.bind(arguments, expects_input=self.takes_pipeline)
         except BindingError as problem:
@@ -362,10 +365,8 @@ class ScriptProcessor(Processor):
         self._guarded(lambda: self._in_scope(begin))
 
     def _run(self, statements: list[ast.Node]) -> None:
-        try:
+        with contextlib.suppress(ReturnSignal):
             self.interp.exec_statements(statements, self.output)
-        except ReturnSignal:
-            pass
 
     def process(self, item: object) -> None:
         self.items.append(item)
@@ -398,7 +399,9 @@ class ScriptProcessor(Processor):
         for name, value in bound.items():
             spec = self.signature.spec(name)
             pstype = self.interp.types.resolve(spec.type_name) if spec is not None else None
-            self.interp.set_variable(name, value, pstype=pstype if pstype is not None and pstype.full_name != "System.Object" else None)
+            self.interp.set_variable(
+                name, value, pstype=pstype if pstype is not None and pstype.full_name != "System.Object" else None
+            )
             parameters = self.interp.get_variable("PSBoundParameters", strict=False)
             if isinstance(parameters, v.Hashtable):
                 parameters[name] = value

@@ -546,7 +546,7 @@ class TypeRegistry:
         )
         pstype.enum = enum
         for member, number in enum.members:
-            pstype.add_static_property(member, lambda number=number: v.EnumValue(enum, number))
+            pstype.add_static_property(member, _enum_member(enum, number))
         return self.add(pstype, *accelerators)
 
     def resolve(self, written: str) -> PSType | None:
@@ -590,6 +590,14 @@ class TypeRegistry:
 
     def names(self) -> Iterable[str]:
         return self._types.keys()
+
+
+def _enum_member(enum: v.EnumType, number: int) -> Callable[[], object]:
+    return lambda: v.EnumValue(enum, number)
+
+
+def _exception_check(name: str) -> Callable[[object], bool]:
+    return lambda x: isinstance(x, NetException) and x.is_a(name)
 
 
 def _is_int32(value: object) -> bool:
@@ -755,12 +763,7 @@ def builtin_types() -> TypeRegistry:
         )
     )
     for exception in list(_EXCEPTION_NAMES()):
-        registry.add(
-            PSType(
-                exception,
-                is_instance=lambda x, exception=exception: isinstance(x, NetException) and x.is_a(exception),
-            )
-        )
+        registry.add(PSType(exception, is_instance=_exception_check(exception)))
     registry.add(
         PSType(
             "System.Management.Automation.ErrorRecord",

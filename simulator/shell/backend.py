@@ -7,8 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from simulator.powershell import syntax
-from simulator.shell import bootstrap, cmdline, interpreted, powershell
 from simulator.powershell.machine import Machine
+from simulator.shell import bootstrap, cmdline, interpreted, powershell
 from simulator.shell.host import OperationHost
 from simulator.wsman.backend import Directive, Outcome, Session
 
