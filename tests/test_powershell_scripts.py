@@ -544,3 +544,62 @@ def test_cmdlets_of_the_machine_see_the_errors_of_a_com_object_as_scripts_do() -
         "error": "The SSO database is not available.",
     }
     assert to_string(outcome.result["ok"]) == "False"
+
+
+def test_sso_configure_writes_the_answer_file_runs_configuration_exe_and_leaves_nothing_behind() -> None:
+    from powershell_support import FakeExecutable
+
+    from simulator.powershell.machine import NativeResult
+
+    machine = TestMachine()
+    seen: list[bytes] = []
+
+    def configuration(arguments: list[str], stdin: str | None) -> NativeResult:
+        answers = arguments[arguments.index("/s") + 1]
+        seen.append(machine.filesystem.read_bytes(answers))
+        machine.registry.set_value("HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\ENTSSO\\SQL", "Server", "SQL01")
+        machine.registry.set_value("HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\ENTSSO\\SQL", "Database", "SSODB")
+        return NativeResult(0)
+
+    folder = "C:\\Program Files\\Common Files\\Enterprise Single Sign-On"
+    machine.executables[(folder + "\\Configuration.exe").lower()] = FakeExecutable("Configuration.exe", configuration)
+
+    class Services(Cmdlet):  # a double of Get-CimInstance Win32_Service: ENTSSO installed
+        SIGNATURE = CommandSignature(
+            "Get-CimInstance",
+            (parameter("ClassName", "string", mandatory=True, position=0), parameter("Filter", "string")),
+            None,
+            "Microsoft.Management.Infrastructure.CimCmdlets.GetCimInstanceCommand",
+        )
+
+        def process(self) -> None:
+            service = DotNetObject()
+            service.PROPERTIES = ("State", "StartMode", "StartName")  # type: ignore[misc]
+            service.State, service.StartMode, service.StartName = "Stopped", "Auto", "CORP\\svc-sso"  # type: ignore[attr-defined]
+            self.write_object(service)
+
+    machine.definitions = [CommandDefinition(Services.SIGNATURE, Services)]
+    password = "p<&>'\"w"
+    outcome, _ = run_operation(
+        machine,
+        "sso_configure",
+        {
+            "Mode": "Create",
+            "SqlServer": "SQL01",
+            "Database": "SSODB",
+            "ServiceAccount": "CORP\\svc-sso",
+            "ServiceAccountPassword": password,
+            "AdminGroup": "CORP\\SSO Admins",
+            "AffiliateAdminGroup": "CORP\\SSO Affiliates",
+            "BackupFile": "C:\\ProgramData\\ENTSSO\\b.bak",
+            "BackupPassword": "b",
+            "BackupReminder": "r",
+            "DelegationMode": "CredSSP",
+        },
+    )
+    assert outcome is not None and outcome.ok, outcome
+    assert outcome.result["configured"] is True and outcome.result["actions"] == ["Configuration.exe /s (Create)"]
+    answer = seen[0]
+    assert answer.startswith(b'\xef\xbb\xbf<?xml version="1.0" encoding="utf-8"?>\r\n<Configuration>\r\n  <Feature')
+    assert b"<Password>p&lt;&amp;&gt;'\"w</Password>" in answer  # every character escaped by the XmlWriter
+    assert not [p for p in machine.filesystem.files() if "EntssoConfig-" in p]  # the answer file is gone

@@ -283,8 +283,27 @@ def _xml_text(text: str, attribute: bool = False) -> str:
     return out
 
 
+class XmlWriterSettings(v.DotNetObject):
+    TYPE_NAME = "System.Xml.XmlWriterSettings"
+    PROPERTIES: ClassVar[tuple[str, ...]] = ("Indent", "IndentChars", "NewLineChars", "OmitXmlDeclaration", "Encoding")
+    SETTABLE: ClassVar[tuple[str, ...]] = PROPERTIES
+
+    def __init__(self) -> None:
+        self.Indent = False
+        self.IndentChars = "  "
+        self.NewLineChars = "\r\n"
+        self.OmitXmlDeclaration = False
+        self.Encoding: object = UTF8
+
+    def ps_set(self, name: str, value: object) -> None:
+        if name in ("Indent", "OmitXmlDeclaration"):
+            value = is_true(value)
+        setattr(self, name, value)
+
+
 class XmlWriter(v.DotNetObject):
-    """XmlWriter.Create(path): UTF-8 with a byte order mark, an XML declaration, no indentation."""
+    """XmlWriter.Create(path[, settings]): UTF-8 with a byte order mark and an XML declaration by default;
+    with Indent, each element on its own line (an element holding only text stays on one)."""
 
     TYPE_NAME = "System.Xml.XmlWellFormedWriter"
     METHODS: ClassVar[tuple[str, ...]] = (
@@ -301,11 +320,12 @@ class XmlWriter(v.DotNetObject):
         "Dispose",
     )
 
-    def __init__(self, interp: Interpreter, path: str) -> None:
+    def __init__(self, interp: Interpreter, path: str, settings: XmlWriterSettings | None = None) -> None:
         self._interp = interp
         self._path = path
-        self._parts: list[str] = ['<?xml version="1.0" encoding="utf-8"?>']
-        self._stack: list[str] = []
+        self._settings = settings or XmlWriterSettings()
+        self._parts: list[str] = [] if self._settings.OmitXmlDeclaration else ['<?xml version="1.0" encoding="utf-8"?>']
+        self._stack: list[list[object]] = []  # [name, has child elements]
         self._open_tag = False
         self._closed = False
         interp.machine.filesystem.write_bytes(path, b"")  # Create opens (and truncates) the file at once
@@ -314,6 +334,12 @@ class XmlWriter(v.DotNetObject):
         if self._open_tag:
             self._parts.append(">")
             self._open_tag = False
+
+    def _new_line(self) -> None:
+        if self._settings.Indent and self._parts:
+            self._parts.append(
+                to_string(self._settings.NewLineChars) + to_string(self._settings.IndentChars) * len(self._stack)
+            )
 
     def WriteStartDocument(self) -> None:
         return None
@@ -324,19 +350,24 @@ class XmlWriter(v.DotNetObject):
 
     def WriteStartElement(self, name: object) -> None:
         self._close_tag()
+        if self._stack:
+            self._stack[-1][1] = True
+        self._new_line()
         self._parts.append(f"<{to_string(name)}")
-        self._stack.append(to_string(name))
+        self._stack.append([to_string(name), False])
         self._open_tag = True
 
     def WriteEndElement(self) -> None:
         if not self._stack:
             raise dotnet_error("System.InvalidOperationException", "There was no XML start tag open.")
-        name = self._stack.pop()
+        name, has_children = self._stack.pop()
         if self._open_tag:
             self._parts.append(" />")
             self._open_tag = False
-        else:
-            self._parts.append(f"</{name}>")
+            return
+        if has_children:
+            self._new_line()
+        self._parts.append(f"</{name}>")
 
     def WriteAttributeString(self, name: object, value: object) -> None:
         if not self._open_tag:
@@ -347,11 +378,12 @@ class XmlWriter(v.DotNetObject):
         self._parts.append(f' {to_string(name)}="{_xml_text(to_string(value), True)}"')
 
     def WriteElementString(self, name: object, value: object) -> None:
-        self._close_tag()
+        self.WriteStartElement(name)
         text = to_string(value)
-        self._parts.append(
-            f"<{to_string(name)}>{_xml_text(text)}</{to_string(name)}>" if text else f"<{to_string(name)} />"
-        )
+        if text:
+            self._close_tag()
+            self._parts.append(_xml_text(text))
+        self.WriteEndElement()
 
     def WriteString(self, text: object) -> None:
         self._close_tag()
@@ -359,6 +391,7 @@ class XmlWriter(v.DotNetObject):
 
     def WriteComment(self, text: object) -> None:
         self._close_tag()
+        self._new_line()
         self._parts.append(f"<!--{to_string(text)}-->")
 
     def Flush(self) -> None:
@@ -369,7 +402,7 @@ class XmlWriter(v.DotNetObject):
             return
         self.WriteEndDocument()
         self._closed = True
-        data = b"\xef\xbb\xbf" + "".join(self._parts).encode("utf-8")
+        data = b"\xef\xbb\xbf" + v.python_text("".join(self._parts)).encode("utf-8")
         self._interp.machine.filesystem.write_bytes(self._path, data)
 
     def Dispose(self) -> None:
@@ -482,6 +515,19 @@ class NetworkCredential(v.DotNetObject):
         self.UserName = name
         self.Domain = domain
         self.Password = password
+
+
+class WindowsIdentity(v.DotNetObject):
+    TYPE_NAME = "System.Security.Principal.WindowsIdentity"
+    PROPERTIES: ClassVar[tuple[str, ...]] = ("Name", "IsAuthenticated", "AuthenticationType")
+
+    def __init__(self, name: str) -> None:
+        self.Name = name
+        self.IsAuthenticated = True
+        self.AuthenticationType = "Negotiate"
+
+    def ps_to_string(self) -> str:
+        return self.Name
 
 
 class ComTypeValue(TypeValue):
@@ -998,8 +1044,16 @@ def register(interp: Interpreter, registry: TypeRegistry, gated: dict[str, list[
     gated.setdefault("system.security", []).extend([protected, scope_type])
 
     xml_writer = _static(
-        PSType("System.Xml.XmlWriter"), {"Create": lambda path, *settings: XmlWriter(interp, to_string(path))}
+        PSType("System.Xml.XmlWriter"),
+        {
+            "Create": lambda path, settings=None: XmlWriter(
+                interp, to_string(path), settings if isinstance(settings, XmlWriterSettings) else None
+            )
+        },
     )
+    writer_settings = PSType("System.Xml.XmlWriterSettings", is_instance=lambda x: isinstance(x, XmlWriterSettings))
+    writer_settings.constructor = XmlWriterSettings
+    registry.add(writer_settings)
     registry.add(xml_writer)
 
     type_type = registry.resolve("type")
@@ -1045,6 +1099,12 @@ def register(interp: Interpreter, registry: TypeRegistry, gated: dict[str, list[
     )
     rule.constructor = FileSystemAccessRule
     registry.add(rule)
+    registry.add(
+        _static(
+            PSType("System.Security.Principal.WindowsIdentity", is_instance=lambda x: isinstance(x, WindowsIdentity)),
+            {"GetCurrent": lambda *args: WindowsIdentity(machine().identity().user)},
+        )
+    )
     credential = PSType("System.Management.Automation.PSCredential", is_instance=lambda x: isinstance(x, PSCredential))
     credential.constructor = PSCredential
     registry.add(credential, "pscredential")

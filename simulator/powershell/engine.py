@@ -62,8 +62,18 @@ def run_process(machine: Machine, text: str, stdin: str = "", name: str = "") ->
     )
 
 
-def run_file(machine: Machine, text: str, arguments: dict[str, object] | None = None, name: str = "") -> ProcessResult:
-    """powershell.exe -File script.ps1 -Name value ...: the script's param() bound from the arguments."""
+def run_file(
+    machine: Machine,
+    text: str,
+    arguments: dict[str, object] | None = None,
+    name: str = "",
+    positional: list[object] | None = None,
+) -> ProcessResult:
+    """powershell.exe -File script.ps1 -Name value ...: the script's param() bound from the arguments.
+
+    Also what a remote runspace does with Invoke-Command -ScriptBlock {...} -ArgumentList a, b: the block's
+    text with `positional` arguments, on the other machine (a new runspace, nothing shared).
+    """
     interp = Interpreter(machine, BufferConsole(""))
     output: list[object] = []
     compiled = compile_script(text, name)
@@ -75,6 +85,7 @@ def run_file(machine: Machine, text: str, arguments: dict[str, object] | None = 
         bound: list[NamedArgument | PositionalArgument] = [
             NamedArgument(key, value, True, f"-{key}") for key, value in (arguments or {}).items()
         ]
+        bound.extend(PositionalArgument(value) for value in positional or [])
         interp.invoke_script_block(compiled.block, bound, output.append, name=name, kind="script")
     except ExitSignal as signal:
         exit_code = signal.code
