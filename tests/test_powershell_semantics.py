@@ -392,3 +392,23 @@ def test_a_construct_the_interpreter_does_not_model_at_run_time_fails_loudly() -
     result = TestMachine().run("Get-ChildItem -Path 'Cert:\\LocalMachine\\My'")
     assert result.terminating is None
     assert [e.message for e in result.errors] == ["The simulated Windows PowerShell does not model the Cert: drive."]
+
+
+# --- the machine's hooks -------------------------------------------------------------------------
+
+
+def test_start_sleep_and_get_date_go_through_the_machine() -> None:
+    machine = TestMachine()
+    script = "$t = Get-Date\nStart-Sleep -Milliseconds 500\nStart-Sleep 2\n((Get-Date) - $t).TotalSeconds"
+    assert outputs(machine, script) == ["2.5"]
+    assert machine.slept == [0.5, 2.0]
+
+
+def test_a_script_block_runs_in_a_new_runspace_with_positional_arguments() -> None:
+    # What Invoke-Command -ScriptBlock { param(...) } -ArgumentList a, b does on the other machine.
+    from simulator.powershell.engine import run_file
+
+    text = 'param([string]$Name, [bool]$Flag)\n"$Name/$Flag/$env:COMPUTERNAME"'
+    result = run_file(TestMachine("MSSNODE2"), text, positional=["ENTSSO", True])
+    assert result.terminating is None
+    assert [to_string(o) for o in result.output] == ["ENTSSO/True/MSSNODE2"]

@@ -31,10 +31,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from simulator.powershell import values as v
 from simulator.powershell.binder import BoundCall, CommandSignature
 from simulator.powershell.errors import ErrorRecord, NetException, PSTerminatingError, StopUpstream, make_record
-from simulator.powershell.types import enumerate_items, to_string
+from simulator.powershell.types import enumerate_items
 
 if TYPE_CHECKING:
     from simulator.powershell.interpreter import CommandContext, Interpreter
@@ -164,11 +163,10 @@ class Cmdlet:
 
     def should_process(self, target: str, action: str | None = None) -> bool:
         """-WhatIf: say what would happen and do nothing. -Confirm is not interactive here: it proceeds."""
-        if self.call.common.get("WhatIf") or (
-            "WhatIf" not in self.call.common
-            and v is not None
-            and bool(self.interp.get_variable("WhatIfPreference", strict=False))
-        ):
+        what_if = self.call.common.get("WhatIf")
+        if what_if is None:
+            what_if = bool(self.interp.get_variable("WhatIfPreference", strict=False))
+        if what_if:
             verb = action or self.call.signature.name
             self.write_host(f'What if: Performing the operation "{verb}" on target "{target}".')
             return False
@@ -192,12 +190,3 @@ class NotModelledCmdlet(Cmdlet):
             "NotImplemented",
         )
         self.throw_terminating_error(record)
-
-
-def qualifier_for(name: str, namespace: str) -> str:
-    """The implementing type's name by the usual convention: Get-ClusterResource -> GetClusterResourceCommand."""
-    return f"{namespace}.{name.replace('-', '')}Command"
-
-
-def text_of(value: object) -> str:
-    return to_string(value)

@@ -567,9 +567,6 @@ class _Compiler:
             block.param_block = ast.ParamBlock(self.pos(declaration), [], parameters)
         return ast.FunctionDefinition(self.pos(node), name, block)
 
-    def stmt_if(self, node: Ts) -> ast.If:  # pragma: no cover - alias
-        return self.stmt_if_statement(node)
-
     # --- commands --------------------------------------------------------------------------------
 
     def command(self, node: Ts) -> ast.Command:

@@ -1448,9 +1448,6 @@ class Interpreter:
             return
         self.streams.write(stream, message)
 
-    def resolve_path_text(self, path: str) -> str:
-        return path
-
 
 class WarningRecord(v.DotNetObject):
     TYPE_NAME = "System.Management.Automation.WarningRecord"
@@ -1492,10 +1489,6 @@ def _runtime(message: str, error_id: str, category: str = "InvalidOperation") ->
         make_record("System.Management.Automation.RuntimeException", message, error_id, category),
         statement_only=True,
     )
-
-
-def _unused_raise(error: Exception) -> Any:
-    raise error
 
 
 _EVAL: dict[type, Callable[[Interpreter, Any], Any]] = {

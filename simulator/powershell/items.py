@@ -24,7 +24,7 @@ from simulator.powershell.cmdlets import Cmdlet, CommandDefinition
 from simulator.powershell.errors import DotNetError, ErrorRecord
 from simulator.powershell.machine import FileEntry
 from simulator.powershell.memory import normalize, parent_of
-from simulator.powershell.types import enumerate_items, is_true, to_string
+from simulator.powershell.types import is_true, to_string
 
 MANAGEMENT = "Microsoft.PowerShell.Commands"
 _HIVES = {
@@ -1058,8 +1058,3 @@ ITEM_CMDLETS: tuple[type[Cmdlet], ...] = (
 
 def definitions() -> list[CommandDefinition]:
     return [CommandDefinition(cmdlet.SIGNATURE, cmdlet, "Microsoft.PowerShell.Management") for cmdlet in ITEM_CMDLETS]
-
-
-def values_of(items: object) -> list[object]:
-    found = enumerate_items(items)
-    return [items] if found is None else list(found)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from simulator.powershell import ast
 from simulator.powershell import values as v
@@ -543,7 +543,3 @@ def run_command(
         processor.process_without_input()
     processor.finish()
     return output
-
-
-def any_value(value: Any) -> Any:
-    return value
