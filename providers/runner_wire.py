@@ -12,6 +12,7 @@ from pathlib import Path
 from xml.sax.saxutils import unescape
 
 BOOTSTRAP_PATH = Path(__file__).with_name("bootstrap.ps1")
+LIBRARY_PATH = Path(__file__).with_name("library.ps1")
 POWERSHELL = "powershell.exe"
 RESULT_MARKER = "##ENTSSO-RESULT## "
 CMD_LINE_LIMIT = 8191
@@ -30,8 +31,20 @@ def bootstrap_command_line() -> str:
     return " ".join([POWERSHELL, *bootstrap_arguments()])
 
 
-def envelope(operation: str, script: str, parameters: Mapping[str, object]) -> bytes:
-    """stdin of the bootstrap: base64 of the UTF-8 JSON envelope, then CRLF."""
+@functools.lru_cache(maxsize=1)
+def library() -> str:
+    """providers/library.ps1: the helpers every operation script may call, loaded before it."""
+    return LIBRARY_PATH.read_text(encoding="utf-8")
+
+
+def envelope(
+    operation: str, script: str, parameters: Mapping[str, object], library_text: str | None = None
+) -> bytes:
+    """stdin of the bootstrap: base64 of the UTF-8 JSON envelope, then CRLF.
+
+    The envelope carries the script library (providers/library.ps1 unless `library_text` is given),
+    which the bootstrap dot-sources before it runs the script.
+    """
     seen: dict[str, str] = {}
     for key in parameters:
         if not isinstance(key, str) or not key:
@@ -39,7 +52,13 @@ def envelope(operation: str, script: str, parameters: Mapping[str, object]) -> b
         if key.lower() in seen:
             raise ValueError(f"parameters {seen[key.lower()]!r} and {key!r} differ only in case")
         seen[key.lower()] = key
-    document = {"v": 1, "operation": operation, "script": script, "parameters": dict(parameters)}
+    document = {
+        "v": 1,
+        "operation": operation,
+        "library": library() if library_text is None else library_text,
+        "script": script,
+        "parameters": dict(parameters),
+    }
     try:
         text = json.dumps(document, ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError) as problem:

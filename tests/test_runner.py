@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import gc
 import hashlib
+import json
 import logging
 import pickle
 import shutil
@@ -26,8 +27,8 @@ from providers import runner as runner_module
 from providers import runner_wire
 from providers.runner import NodeConnection, RemoteOperationError, RunnerConfig, WinRmRunner, load_script
 from providers.runner_transport import build_protocol
+from simulator.powershell.syntax import check
 from simulator.shell import SimulatedShell, StandInHost
-from simulator.shell.syntax import parse
 from simulator.wsman import Directive, TlsMaterial, WsManServer
 from simulator.wsman.backend import PreparedCommand, Session
 
@@ -133,11 +134,19 @@ def counting(built: list[Protocol]) -> Callable[[NodeConnection, RunnerConfig], 
 # --- the wire --------------------------------------------------------------------------------------
 
 
-def test_bootstrap_parses_and_its_command_line_fits_cmd_exe() -> None:
+def test_bootstrap_parses_and_its_command_line_fits_cmd_exe_with_room_to_spare() -> None:
     bootstrap = runner_wire.BOOTSTRAP_PATH.read_text(encoding="utf-8")
-    assert not parse(bootstrap).root_node.has_error
-    assert bootstrap.splitlines()[0] == "# entsso-bootstrap v1"
-    assert len(runner_wire.bootstrap_command_line()) < 8191
+    assert check(bootstrap) is None
+    assert bootstrap.splitlines()[0] == "# entsso-bootstrap v2"
+    # cmd.exe's 8,191 characters, with room left for the bootstrap to grow (issue 12, finding 23).
+    assert len(runner_wire.bootstrap_command_line()) <= 8191 - 1500
+
+
+def test_the_envelope_carries_the_script_library() -> None:
+    document = json.loads(base64.b64decode(runner_wire.envelope("echo", "param()", {})).decode("utf-8"))
+    assert list(document) == ["v", "operation", "library", "script", "parameters"]
+    assert document["library"] == runner_wire.LIBRARY_PATH.read_text(encoding="utf-8")
+    assert "function Invoke-Delegated" in document["library"]
 
 
 def test_the_envelope_is_base64_json_and_refuses_names_that_differ_only_in_case() -> None:

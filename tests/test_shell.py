@@ -583,7 +583,7 @@ def test_a_malformed_envelope_fails_like_the_bootstrap(stdin: bytes) -> None:
         0,
     )
     assert result.message.startswith("The ENTSSO envelope on stdin is malformed")
-    assert result.message in BOOTSTRAP.replace("' +\n    '", "")  # the same words as bootstrap.ps1
+    assert result.message in BOOTSTRAP.replace("'+\n'", "")  # the same words as bootstrap.ps1
     assert host.invocations == []
 
 

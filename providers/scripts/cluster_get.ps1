@@ -10,16 +10,7 @@ if (-not $cluster) {
 }
 $core = Get-ClusterResource | Where-Object { $_.OwnerGroup.Name -eq 'Cluster Group' -and $_.ResourceType.Name -like '*Network Name' } |
     Select-Object -First 1
-$witness = Get-ClusterResource | Where-Object { $_.ResourceType.Name -eq 'Cloud Witness' } | Select-Object -First 1
-$quorum = [ordered]@{ type = 'NodeMajority'; witnessAccountName = ''; witnessEndpoint = '' }
-if ($witness) {
-    $parameters = $witness | Get-ClusterParameter -Name 'AccountName', 'EndpointInfo'
-    $quorum = [ordered]@{
-        type               = 'NodeAndCloudWitness'
-        witnessAccountName = [string]($parameters | Where-Object Name -eq 'AccountName').Value
-        witnessEndpoint    = [string]($parameters | Where-Object Name -eq 'EndpointInfo').Value
-    }
-}
+$quorum = Get-Quorum
 [ordered]@{
     exists                     = $true
     name                       = $cluster.Name

@@ -10,17 +10,6 @@ param(
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
 
-function Get-Quorum {
-    $witness = Get-ClusterResource | Where-Object { $_.ResourceType.Name -eq 'Cloud Witness' } | Select-Object -First 1
-    if (-not $witness) { return [ordered]@{ type = 'NodeMajority'; witnessAccountName = ''; witnessEndpoint = '' } }
-    $parameters = $witness | Get-ClusterParameter -Name 'AccountName', 'EndpointInfo'
-    [ordered]@{
-        type               = 'NodeAndCloudWitness'
-        witnessAccountName = [string]($parameters | Where-Object Name -eq 'AccountName').Value
-        witnessEndpoint    = [string]($parameters | Where-Object Name -eq 'EndpointInfo').Value
-    }
-}
-
 $cluster = Get-Cluster
 $actions = @()
 $quorum = Get-Quorum

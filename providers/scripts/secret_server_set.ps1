@@ -12,18 +12,8 @@ Set-StrictMode -Version Latest
 
 $ssoDir = Join-Path $env:CommonProgramW6432 'Enterprise Single Sign-On'
 Add-Type -Path (Join-Path $ssoDir 'Microsoft.EnterpriseSingleSignOn.Interop.dll')
-function Get-SecretServer {
-    $config = New-Object -TypeName 'Microsoft.EnterpriseSingleSignOn.Interop.SSOConfigOM'
-    $flags = [Reflection.BindingFlags]::InvokeMethod -bor [Reflection.BindingFlags]::Instance
-    $info = [object[]]@($SqlServer, $Database, $false, $false, $false, '', '', '')
-    [Microsoft.EnterpriseSingleSignOn.Interop.ISSOConfigDB].InvokeMember('GetDBInfo', $flags, $null, $config, $info) | Out-Null
-    [ordered]@{
-        sqlServer = $SqlServer; database = $Database; exists = [bool]$info[2]; secretServer = [string]$info[5]
-        adminGroup = [string]$info[6]; affiliateAdminGroup = [string]$info[7]
-    }
-}
 
-$state = Get-SecretServer
+$state = Get-SecretServer -SqlServer $SqlServer -Database $Database
 if (-not $state.exists) { throw "The SSO database '$Database' does not exist on '$SqlServer'." }
 if ($state.secretServer -eq $SecretServer) {
     $state.actions = @()
@@ -47,7 +37,7 @@ try {
 } finally {
     Remove-Item -LiteralPath $file -Force -ErrorAction SilentlyContinue
 }
-$state = Get-SecretServer
+$state = Get-SecretServer -SqlServer $SqlServer -Database $Database
 if ($state.secretServer -ne $SecretServer) {
     throw ('ssomanage -updatedb did not change the secret server name to {0}: {1}' -f $SecretServer, (@($output) -join ' '))
 }

@@ -7,21 +7,6 @@ param(
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
 
-function Get-SsoState {
-    $service = Get-CimInstance -ClassName Win32_Service -Filter "Name='ENTSSO'"
-    $sql = Get-ItemProperty -LiteralPath 'HKLM:\SOFTWARE\Microsoft\ENTSSO\SQL' -ErrorAction SilentlyContinue
-    [ordered]@{
-        computerName = $env:COMPUTERNAME
-        installed    = [bool]$service
-        configured   = [bool]($sql -and $sql.Server)
-        sqlServer    = if ($sql) { [string]$sql.Server } else { '' }
-        database     = if ($sql) { [string]$sql.Database } else { '' }
-        service      = if ($service) {
-            [ordered]@{ name = 'ENTSSO'; state = [string]$service.State; startMode = [string]$service.StartMode; account = [string]$service.StartName }
-        } else { $null }
-    }
-}
-
 $actions = @()
 if (-not (Get-Service -Name 'ENTSSO' -ErrorAction SilentlyContinue)) {
     if (-not (Test-Path -LiteralPath $InstallerPath -PathType Leaf)) { throw "Cannot find path '$InstallerPath' because it does not exist." }

@@ -3,13 +3,14 @@
 from simulator.shell.backend import SimulatedCommand, SimulatedShell
 from simulator.shell.bootstrap import BOOTSTRAP_MARKER, RESULT_MARKER
 from simulator.shell.errors import PowerShellError
-from simulator.shell.host import OperationHost, ScriptHost
+from simulator.shell.host import MachineHost, OperationHost, ScriptHost
 from simulator.shell.parameters import ScriptParameter, ScriptParseError, script_parameters
 from simulator.shell.standin import StandInHost
 
 __all__ = [
     "BOOTSTRAP_MARKER",
     "RESULT_MARKER",
+    "MachineHost",
     "OperationHost",
     "PowerShellError",
     "ScriptHost",

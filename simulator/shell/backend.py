@@ -6,7 +6,9 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from simulator.shell import bootstrap, cmdline, powershell, syntax
+from simulator.powershell import syntax
+from simulator.powershell.machine import Machine
+from simulator.shell import bootstrap, cmdline, interpreted, powershell
 from simulator.shell.host import OperationHost
 from simulator.wsman.backend import Directive, Outcome, Session
 
@@ -75,10 +77,27 @@ class SimulatedShell:
         script = (
             stdin.decode("cp437") if invocation.from_stdin or invocation.script is None else invocation.script
         )
+        machine = interpreted.interpreter_machine(self.host, session)
+        if machine is not None:
+            return self._interpreted(session, invocation, script, stdin, machine)
         if bootstrap.is_bootstrap(script) and not invocation.from_stdin:
             return self._bootstrap(session, invocation, script, stdin)
         return SimulatedCommand(
             Directive(), None, lambda: powershell.run_script(invocation, script, session, self.host)
+        )
+
+    def _interpreted(
+        self, session: Session, invocation: powershell.Invocation, script: str, stdin: bytes, machine: Machine
+    ) -> SimulatedCommand:
+        """The node runs the script itself: the real bootstrap, then the envelope's library and script."""
+        operation = None
+        if bootstrap.is_bootstrap(script) and not invocation.from_stdin:
+            envelope = bootstrap.read_envelope(stdin)
+            operation = envelope.operation if envelope is not None else None
+        directive = self.host.directive(session, operation) if operation is not None else Directive()
+        standard_input = b"" if invocation.from_stdin else stdin
+        return SimulatedCommand(
+            directive, operation, lambda: interpreted.run(machine, script, standard_input, invocation.clixml)
         )
 
     def _bootstrap(

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from simulator.shell import syntax
+from simulator.powershell import syntax
 from simulator.shell.binding import SecureText, bind
 from simulator.shell.errors import PowerShellError
 from simulator.shell.parameters import signature
@@ -23,7 +23,7 @@ from simulator.wsman.backend import Outcome
 
 log = logging.getLogger(__name__)
 
-BOOTSTRAP_MARKER = "# entsso-bootstrap v1"
+BOOTSTRAP_MARKER = "# entsso-bootstrap v2"
 RESULT_MARKER = "##ENTSSO-RESULT## "
 JSON_DEPTH = 10  # ConvertTo-Json -Depth 10
 

@@ -5,6 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from simulator.powershell.syntax import Position
+
+__all__ = ["ErrorView", "Position", "PowerShellError", "clixml_stderr", "plain_stderr"]
+
 
 class PowerShellError(Exception):
     """A terminating error of a script: what `$_` holds in the bootstrap's catch block.
@@ -13,9 +17,7 @@ class PowerShellError(Exception):
     FullyQualifiedErrorId, `line` the script line the error arose on (0: outside the script).
     """
 
-    def __init__(
-        self, message: str, category: str = "NotSpecified", error_id: str = "", line: int = 0
-    ) -> None:
+    def __init__(self, message: str, category: str = "NotSpecified", error_id: str = "", line: int = 0) -> None:
         super().__init__(message)
         self.message = message
         self.category = category
@@ -30,20 +32,6 @@ class PowerShellError(Exception):
             "errorId": self.error_id,
             "line": self.line,
         }
-
-
-@dataclass(frozen=True)
-class Position:
-    """Where an error points in a script, as PowerShell's PositionMessage shows it."""
-
-    line: int  # 1-based
-    column: int  # 1-based, in characters
-    width: int  # characters underlined on that line; 0 for a point between two characters
-    line_text: str
-
-    def message(self) -> str:
-        underline = " " * (self.column - 1) + "~" * max(1, self.width)
-        return f"At line:{self.line} char:{self.column}\n+ {self.line_text}\n+ {underline}"
 
 
 @dataclass(frozen=True)
@@ -98,10 +86,6 @@ def clixml_stderr(views: list[ErrorView]) -> bytes:
     One `<S S="Error">` per line, each ending in an encoded CRLF, which is the shape pywinrm's
     `Session._clean_error_msg` turns back into text.
     """
-    parts = [
-        f'<S S="Error">{_clixml_escape(line + chr(13) + chr(10))}</S>'
-        for view in views
-        for line in view.lines()
-    ]
+    parts = [f'<S S="Error">{_clixml_escape(line + chr(13) + chr(10))}</S>' for view in views for line in view.lines()]
     body = '<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04">' + "".join(parts)
     return ("#< CLIXML\r\n" + body + "</Objs>").encode("utf-8")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from simulator.wsman.backend import Directive, Session
+
+if TYPE_CHECKING:
+    from simulator.powershell.machine import Machine
 
 
 class OperationHost(Protocol):
@@ -24,4 +27,19 @@ class ScriptHost(Protocol):
 
         Raises simulator.shell.PowerShellError for an error the script ends with.
         """
+        ...
+
+
+@runtime_checkable
+class MachineHost(Protocol):
+    """Optional: a host whose nodes run scripts in the PowerShell interpreter (simulator/powershell).
+
+    A host that has `machine` is switched over: powershell.exe on its nodes runs the real
+    providers/bootstrap.ps1, which runs the envelope's library and script, against the `Machine`
+    of the session's node. A host without it keeps the step-for-step emulation of the bootstrap
+    (simulator/shell/bootstrap.py) and answers operations through `invoke`.
+    """
+
+    def machine(self, session: Session) -> Machine:
+        """The node the session is connected to, as the interpreter sees it (its identity is the session's)."""
         ...

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import tree_sitter
 
-from simulator.shell import syntax
+from simulator.powershell import syntax
 
 # Type names as written -> the name the simulator models them by ("string[]" for [System.String[]]).
 _TYPE_ALIASES = {

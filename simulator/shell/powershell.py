@@ -14,7 +14,7 @@ import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from simulator.shell import syntax
+from simulator.powershell import syntax
 from simulator.shell.errors import ErrorView, Position, PowerShellError, clixml_stderr, plain_stderr
 from simulator.shell.host import OperationHost, ScriptHost
 from simulator.shell.parameters import ScriptParameter, script_parameters

@@ -1,0 +1,62 @@
+"""powershell.exe on a node whose host is a `MachineHost`: every script runs in the interpreter.
+
+`interpreter_machine` is the seam: it decides, per command, whether the node runs PowerShell for
+real (simulator/powershell) or keeps the emulation of the bootstrap that dispatches operations to
+the host's `invoke`. The world switches its nodes over by giving `WorldHost` a `machine(session)`.
+"""
+
+from __future__ import annotations
+
+from simulator.powershell.engine import ProcessResult, run_process
+from simulator.powershell.errors import ErrorRecord
+from simulator.powershell.machine import Machine
+from simulator.shell.errors import ErrorView, Position, clixml_stderr, plain_stderr
+from simulator.shell.host import MachineHost, OperationHost
+from simulator.wsman.backend import Outcome, Session
+
+
+def interpreter_machine(host: OperationHost, session: Session) -> Machine | None:
+    """The machine to run scripts on, or None while the host still answers operations by name."""
+    if isinstance(host, MachineHost):
+        return host.machine(session)
+    return None
+
+
+def run(machine: Machine, script: str, stdin: bytes, clixml: bool) -> Outcome:
+    """powershell.exe running `script` (the bootstrap, or any other text) with `stdin` on `machine`."""
+    result = run_process(machine, script, stdin.decode("cp437"))
+    return outcome(result, script, clixml)
+
+
+def outcome(result: ProcessResult, script: str, clixml: bool) -> Outcome:
+    views = [_view(record, script) for record in result.errors]
+    if result.terminating is not None:
+        views.append(_view(result.terminating, script))
+    stderr = b""
+    if views:
+        stderr = clixml_stderr(views) if clixml else plain_stderr(views)
+    stdout = result.stdout.encode("cp437", errors="replace")
+    return Outcome(stdout=stdout, stderr=stderr, exit_code=result.exit_code)
+
+
+def _view(record: ErrorRecord, script: str) -> ErrorView:
+    info = record.invocation_info
+    position = None
+    if info.script_line_number:
+        lines = script.split("\n")
+        text = lines[info.script_line_number - 1].rstrip("\r") if info.script_line_number <= len(lines) else info.line
+        position = Position(info.script_line_number, max(1, info.offset_in_line), 1, text)
+    category = record.category_info
+    parse_error = category.category == "ParserError"
+    return ErrorView(
+        record.message,
+        category.category,
+        record.error_id,
+        position=position,
+        command=info.command_name,
+        target=category.target_name,
+        target_type=category.target_type,
+        activity=category.activity,
+        reason="ParentContainsErrorRecordException" if parse_error else category.reason or "RuntimeException",
+        position_first=parse_error,
+    )
