@@ -177,6 +177,12 @@ class Node:
     # key path -> value name -> data; holds the master secret, so never in a repr
     registry: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
     files: dict[str, bytes] = field(default_factory=dict, repr=False)  # normalised path -> content
+    # Directories made explicitly (normalised path -> spelling); a file's parents exist implicitly.
+    directories: dict[str, str] = field(default_factory=dict)
+    # Explicit ACLs (normalised path -> {"protected": bool, "rules": [...]}), as Set-Acl left them.
+    acls: dict[str, dict[str, object]] = field(default_factory=dict)
+    # The machine's DPAPI master key (LSA secret on Windows): seals LocalMachine-scope blobs. Generated once.
+    dpapi_key: bytes = field(default=b"", repr=False)
     events: list[EventEntry] = field(default_factory=list)
     # Names the ENTSSO "SSOSecretServer" RPC endpoint answers for while the service runs.
     endpoint_names: list[str] = field(default_factory=list)

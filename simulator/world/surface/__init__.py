@@ -1,0 +1,156 @@
+"""What a simulated node offers a script beyond the language: modules of cmdlets, executables, COM classes.
+
+Windows reaches a script only through what it can call: cmdlets (FailoverClusters, ServerManager,
+ScheduledTasks, ...), executables on disk (`ssomanage.exe`, `setup.exe`), COM classes registered by an
+installed product (`SSOConfigOM`), assemblies a script loads with `Add-Type -Path`. Each module of this
+package models one part of Windows and registers its pieces here at import time; the node's
+`NodeMachine` (simulator/world/machine.py) offers a piece only where it is installed on that node, so a
+cmdlet of a module the node lacks is "not recognized", and `ssomanage.exe` exists only after SSO setup.
+
+Every behaviour a piece models names the fact it implements in docs/windows-facts.md (`# implements F-...`).
+
+A module registers:
+
+    surface.module("FailoverClusters", installed=lambda node: has_feature(node, "RSAT-Clustering-PowerShell"))
+    surface.command(GetCluster, module="FailoverClusters")       # a simulator.powershell Cmdlet subclass
+
+    @surface.executable(r"C:\\Program Files\\Common Files\\Enterprise Single Sign-On\\ssomanage.exe",
+                        installed=lambda node: "SSOServer" in node.products)
+    def ssomanage(machine: NodeMachine) -> Executable: ...
+
+    @surface.com_class("SSO.SSOConfigOM", installed=...)        # ProgID
+    def sso_config_om(machine: NodeMachine) -> DotNetObject: ...
+
+Modules are discovered (every submodule of this package is imported on first use), so adding a
+part of Windows never edits a shared list.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from simulator.powershell.cmdlets import Cmdlet, CommandDefinition
+
+if TYPE_CHECKING:
+    from simulator.powershell.machine import Executable
+    from simulator.powershell.types import PSType
+    from simulator.powershell.values import DotNetObject
+    from simulator.world.machine import NodeMachine
+    from simulator.world.model import Node
+
+Installed = Callable[["Node"], bool]
+Factory = TypeVar("Factory", bound=Callable[..., Any])
+
+
+def always(_node: Node) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class ModuleOffer:
+    name: str
+    installed: Installed
+
+
+@dataclass(frozen=True)
+class CommandOffer:
+    definition: CommandDefinition
+    module: str  # "" for a command every node has (core modules)
+
+
+@dataclass(frozen=True)
+class ExecutableOffer:
+    path: str  # where it lives once installed, e.g. C:\\Windows\\System32\\sc.exe
+    on_path: bool  # found by its bare name (its directory is on PATH)
+    installed: Installed
+    factory: Callable[[NodeMachine], Executable]
+
+    @property
+    def leaf(self) -> str:
+        return self.path.rsplit("\\", 1)[-1]
+
+
+@dataclass(frozen=True)
+class ComOffer:
+    progid: str
+    installed: Installed
+    factory: Callable[[NodeMachine], DotNetObject]
+
+
+@dataclass(frozen=True)
+class AssemblyOffer:
+    path: str
+    installed: Installed
+    factory: Callable[[NodeMachine], Iterable[PSType]]
+
+
+class _Registry:
+    def __init__(self) -> None:
+        self.modules: dict[str, ModuleOffer] = {}
+        self.commands: dict[str, CommandOffer] = {}
+        self.executables: list[ExecutableOffer] = []
+        self.com: dict[str, ComOffer] = {}
+        self.assemblies: dict[str, AssemblyOffer] = {}
+
+
+_REGISTRY = _Registry()
+_LOADED = False
+_LOCK = threading.Lock()
+
+
+def module(name: str, installed: Installed) -> None:
+    """A PowerShell module whose cmdlets exist on a node only where `installed(node)` is true."""
+    _REGISTRY.modules[name.lower()] = ModuleOffer(name, installed)
+
+
+def command(implementation: type[Cmdlet] | CommandDefinition, module: str = "") -> None:
+    """A cmdlet (a Cmdlet subclass with its SIGNATURE, or a catalogue definition) of `module`."""
+    if isinstance(implementation, CommandDefinition):
+        definition = implementation
+    else:
+        definition = CommandDefinition(implementation.SIGNATURE, implementation, module)
+    name = definition.name.lower()
+    if name in _REGISTRY.commands:
+        raise ValueError(f"{definition.name} is registered twice")
+    _REGISTRY.commands[name] = CommandOffer(definition, module)
+
+
+def executable(path: str, installed: Installed = always, on_path: bool = False) -> Callable[[Factory], Factory]:
+    def register(factory: Factory) -> Factory:
+        _REGISTRY.executables.append(ExecutableOffer(path, on_path, installed, factory))
+        return factory
+
+    return register
+
+
+def com_class(progid: str, installed: Installed = always) -> Callable[[Factory], Factory]:
+    def register(factory: Factory) -> Factory:
+        _REGISTRY.com[progid.lower()] = ComOffer(progid, installed, factory)
+        return factory
+
+    return register
+
+
+def assembly(path: str, installed: Installed = always) -> Callable[[Factory], Factory]:
+    def register(factory: Factory) -> Factory:
+        _REGISTRY.assemblies[path.lower()] = AssemblyOffer(path, installed, factory)
+        return factory
+
+    return register
+
+
+def registry() -> _Registry:
+    """Every offer, after importing every module of this package once."""
+    global _LOADED
+    if not _LOADED:
+        with _LOCK:
+            if not _LOADED:
+                for info in pkgutil.iter_modules(__path__):
+                    importlib.import_module(f"{__name__}.{info.name}")
+                _LOADED = True
+    return _REGISTRY

@@ -1,0 +1,69 @@
+"""The node machine: a simulated node's disk, registry, identity and DPAPI as a script sees them."""
+
+from __future__ import annotations
+
+from simulator.world.machine import run_script
+from simulator.world.model import World
+from simulator.wsman.backend import Session
+from tests.test_world import INSTALL, N1, N2, OUTSIDER, new_world
+
+
+def as_install(node: str = N1, delegated: bool = False) -> Session:
+    return Session(node=node, user=INSTALL, auth="ntlm", encrypted=True, delegated=delegated)
+
+
+def test_a_script_sees_the_nodes_disk_and_name() -> None:
+    world = new_world()
+    result = run_script(
+        world,
+        N1,
+        "$env:COMPUTERNAME; Test-Path 'C:\\Install\\BizTalk\\Setup.exe'; Test-Path 'C:\\Nope'",
+        as_install(),
+    )
+    assert result.terminating is None, result.terminating
+    assert result.output == [N1, True, False]
+
+
+def test_files_written_by_a_script_persist_on_that_node_only() -> None:
+    world: World = new_world()
+    script = (
+        "New-Item -ItemType Directory -Path C:\\Data | Out-Null; Set-Content -LiteralPath C:\\Data\\a.txt -Value 'hi'"
+    )
+    assert run_script(world, N1, script, as_install()).terminating is None
+    assert run_script(world, N1, "Get-Content -LiteralPath C:\\Data\\a.txt", as_install()).output == ["hi"]
+    other = run_script(world, N2, "Test-Path C:\\Data\\a.txt", as_install(N2))
+    assert other.output == [False]
+
+
+def test_registry_reads_go_to_the_nodes_registry() -> None:
+    world = new_world()
+    node = world.node(N1)
+    assert node is not None
+    node.registry["HKLM\\SOFTWARE\\CONTOSO"] = {"Answer": "42"}
+    result = run_script(world, N1, "(Get-ItemProperty -Path 'HKLM:\\SOFTWARE\\Contoso').Answer", as_install())
+    assert result.output == ["42"]
+
+
+def test_dpapi_local_machine_blobs_open_on_their_own_node_only() -> None:
+    world = new_world()
+    seal = (
+        "Add-Type -AssemblyName System.Security; $s = [Security.Cryptography.DataProtectionScope]::LocalMachine; "
+        "[Convert]::ToBase64String([Security.Cryptography.ProtectedData]::Protect([byte[]](1,2,3), $null, $s))"
+    )
+    blob = run_script(world, N1, seal, as_install()).output[0]
+    unseal = (
+        "Add-Type -AssemblyName System.Security; $s = [Security.Cryptography.DataProtectionScope]::LocalMachine; "
+        f"[Security.Cryptography.ProtectedData]::Unprotect([Convert]::FromBase64String('{blob}'), $null, $s) -join ','"
+    )
+    assert run_script(world, N1, unseal, as_install()).output == ["1,2,3"]
+    elsewhere = run_script(world, N2, unseal, as_install(N2))
+    assert elsewhere.output == []
+    assert "Key not valid for use in specified state." in elsewhere.errors[0].message
+
+
+def test_identity_follows_the_session() -> None:
+    world = new_world()
+    admin = run_script(world, N1, "[Security.Principal.WindowsIdentity]::GetCurrent().Name", as_install())
+    assert admin.output == [INSTALL]
+    outsider = Session(node=N1, user=OUTSIDER, auth="ntlm", encrypted=True, delegated=False)
+    assert run_script(world, N1, "$env:USERNAME", outsider).output == ["jdoe"]
