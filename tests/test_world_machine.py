@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from simulator.world.machine import run_script
 from simulator.world.model import World
 from simulator.wsman.backend import Session
@@ -67,3 +69,14 @@ def test_identity_follows_the_session() -> None:
     assert admin.output == [INSTALL]
     outsider = Session(node=N1, user=OUTSIDER, auth="ntlm", encrypted=True, delegated=False)
     assert run_script(world, N1, "$env:USERNAME", outsider).output == ["jdoe"]
+
+
+def test_an_operation_runs_through_the_real_bootstrap_and_library() -> None:
+    from tests.world_support import ScriptFailed, invoke, session
+
+    world = new_world()
+    result = invoke(world, session(N1, INSTALL), "file_get", Path="C:\\Install\\BizTalk\\Setup.exe")
+    assert result["exists"] is True
+    with pytest.raises(ScriptFailed) as failed:
+        invoke(world, session(N1, INSTALL), "file_get")
+    assert "Path" in failed.value.message and failed.value.line == 0
