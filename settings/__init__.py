@@ -15,8 +15,8 @@ from settings.stack import SettingsError, StackSettings, validate_stack
 
 __all__ = [
     "PROJECT",
-    "LabMachine",
     "SECRET_KEYS",
+    "LabMachine",
     "Node",
     "SettingsError",
     "StackSettings",
