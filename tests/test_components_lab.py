@@ -556,3 +556,43 @@ def test_the_runbook_lists_dc_sql_accounts_media_and_cluster_steps_in_order() ->
     assert text.count("azure-native:compute:VirtualMachine`") == 4
     assert graph.STAND_IN_SECRET not in text
     assert guest.encoded(graph.STAND_IN_SECRET) not in text
+
+
+# ---------------------------------------------------------------------------------------------
+# docs/lab.md: what each script asks of Windows (the simulated Windows' specification) is complete
+
+EVERY_SCRIPT = {"Set-StrictMode", "Write-Output", "ConvertTo-Json"}
+ACCELERATORS = {"[int]", "[string]", "[bool]", "[ordered]", "[scriptblock]", "[guid]", "[Convert]", "[Text.Encoding]"}
+
+
+def calls_of(text: str) -> tuple[set[str], set[str]]:
+    """(commands, .NET type literals) a script uses, without the functions it defines itself."""
+    root = PARSER.parse(text.encode("utf-8")).root_node
+    commands: set[str] = set()
+    types: set[str] = set()
+    functions: set[str] = set()
+
+    def walk(node: tree_sitter.Node) -> None:
+        if node.type == "command_name":
+            commands.add((node.text or b"").decode("utf-8"))
+        elif node.type == "type_literal":
+            types.add((node.text or b"").decode("utf-8"))
+        elif node.type == "function_statement":
+            name = next(c for c in node.children if c.type == "function_name")
+            functions.add((name.text or b"").decode("utf-8"))
+        for child in node.children:
+            walk(child)
+
+    walk(root)
+    return commands - functions, types - ACCELERATORS
+
+
+@pytest.mark.parametrize("name", [n for n in LAB_SCRIPTS if n != "enable_winrm_https"])
+def test_docs_name_every_call_each_script_makes(name: str) -> None:
+    doc = (ROOT / "docs" / "lab.md").read_text(encoding="utf-8")
+    section = doc.split(f"### {name}.ps1", 1)[1].split("\n### ", 1)[0].split("\n## ", 1)[0]
+    commands, types = calls_of((SCRIPTS / f"{name}.ps1").read_text(encoding="utf-8"))
+    missing = [c for c in sorted(commands - EVERY_SCRIPT) if f"`{c}`" not in section and f"`{c} " not in section]
+    assert not missing, f"docs/lab.md, {name}.ps1 does not name {missing}"
+    missing_types = [t for t in sorted(types) if t.strip("[]").split("]")[0] not in section]
+    assert not missing_types, f"docs/lab.md, {name}.ps1 does not name {missing_types}"
