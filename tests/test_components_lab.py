@@ -596,3 +596,52 @@ def test_docs_name_every_call_each_script_makes(name: str) -> None:
     assert not missing, f"docs/lab.md, {name}.ps1 does not name {missing}"
     missing_types = [t for t in sorted(types) if t.strip("[]").split("]")[0] not in section]
     assert not missing_types, f"docs/lab.md, {name}.ps1 does not name {missing_types}"
+
+
+def first_use(text: str, command: str) -> int:
+    """The offset of a command's first call (a command_name node, so comments do not count)."""
+    found: list[int] = []
+
+    def walk(node: tree_sitter.Node) -> None:
+        if node.type == "command_name" and (node.text or b"").decode("utf-8") == command:
+            found.append(node.start_byte)
+        for child in node.children:
+            walk(child)
+
+    data = text.encode("utf-8")
+    walk(PARSER.parse(data).root_node)
+    return len(data[: min(found)].decode("utf-8"))
+
+
+# The everyday cmdlets every script leans on are cited once, in the script's header comment.
+BASICS = {
+    "Set-StrictMode",
+    "Write-Output",
+    "ConvertTo-Json",
+    "Where-Object",
+    "ForEach-Object",
+    "Select-Object",
+    "Sort-Object",
+    "Out-Null",
+    "Get-Date",
+    "Start-Sleep",
+    "Join-Path",
+}
+
+
+@pytest.mark.parametrize("name", [n for n in LAB_SCRIPTS if n != "enable_winrm_https"])
+def test_each_cmdlet_is_cited_at_its_first_use(name: str) -> None:
+    """A Microsoft Learn page names each cmdlet and executable, in a comment above its first use."""
+    text = (SCRIPTS / f"{name}.ps1").read_text(encoding="utf-8")
+    commands, _ = calls_of(text)
+    header = text.split("#>", 1)[0]
+    for command in sorted(commands):
+        page = command.lower().removesuffix(".exe")
+        if command in BASICS:
+            assert re.search(rf"[/,]\s*{re.escape(page)}\b", header), f"{name}: {command} is not cited in the header"
+            continue
+        before = text[: first_use(text, command)]
+        cited = [line for line in before.splitlines() if line.lstrip().startswith("#") and "learn.microsoft.com" in line]
+        assert any(re.search(rf"[/ ,]{re.escape(page)}\b", line) for line in cited), (
+            f"{name}: {command} has no Microsoft Learn citation above its first use"
+        )

@@ -16,6 +16,9 @@
   Idempotent: it only adds what is missing and lists what it added. An account that exists keeps its password:
   a lab's accounts get theirs when they are created (README: rotate by rebuilding the lab, or by hand).
   Strings arrive base64-encoded (UTF-8), see directory_wait.ps1. The last line of output is one JSON object.
+  Everyday cmdlets, at learn.microsoft.com/powershell/module/: microsoft.powershell.core/set-strictmode, where-object,
+  foreach-object, out-null; microsoft.powershell.utility/write-output, convertto-json, select-object, sort-object,
+  get-date, start-sleep; microsoft.powershell.management/join-path.
 #>
 [CmdletBinding()]
 param(
@@ -66,7 +69,7 @@ $groups = [ordered]@{
 }
 
 # The AD cmdlets talk to Active Directory Web Services, which starts a little after the directory itself.
-# learn.microsoft.com/powershell/module/activedirectory/get-addomain
+# learn.microsoft.com/powershell/module/activedirectory/get-addomain; microsoft.powershell.core/import-module
 Import-Module ActiveDirectory
 $deadline = (Get-Date).AddSeconds($TimeoutSeconds)
 $domain = $null
@@ -104,6 +107,7 @@ foreach ($key in $users.Keys) {
     # learn.microsoft.com/powershell/module/activedirectory/get-aduser
     $existing = Find-Directory { Get-ADUser -Identity $name }
     if ($null -eq $existing) {
+        # learn.microsoft.com/powershell/module/microsoft.powershell.security/convertto-securestring
         $password = ConvertTo-SecureString -AsPlainText -Force `
             -String ([Text.Encoding]::UTF8.GetString([Convert]::FromBase64String([string]$user.Password)))
         # learn.microsoft.com/powershell/module/activedirectory/new-aduser

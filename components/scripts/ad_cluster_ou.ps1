@@ -15,6 +15,9 @@
   deletion: the lab is torn down whole.
   Idempotent: it adds only the OU, CNO and access rules that are missing, and lists them.
   Strings arrive base64-encoded (UTF-8), see directory_wait.ps1. The last line of output is one JSON object.
+  Everyday cmdlets, at learn.microsoft.com/powershell/module/: microsoft.powershell.core/set-strictmode, where-object,
+  foreach-object, out-null; microsoft.powershell.utility/write-output, convertto-json, select-object, sort-object,
+  get-date, start-sleep; microsoft.powershell.management/join-path.
 #>
 [CmdletBinding()]
 param(
@@ -40,6 +43,7 @@ $joinName = ([Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($JoinAc
 # (learn.microsoft.com/windows/win32/adschema/c-computer, Schema-Id-Guid).
 $computerClass = [guid]'bf967a86-0de6-11d0-a285-00aa003049e2'
 
+# learn.microsoft.com/powershell/module/microsoft.powershell.core/import-module
 Import-Module ActiveDirectory
 $deadline = (Get-Date).AddSeconds($TimeoutSeconds)
 $domain = $null
@@ -86,6 +90,7 @@ if ($null -eq $cno) {
     $cno = Get-ADComputer -Identity ($clusterName + '$')
     $changes += ('prestaged the cluster name object {0}, disabled' -f $clusterName)
 }
+# learn.microsoft.com/powershell/module/activedirectory/get-aduser
 $installSid = (Get-ADUser -Identity $installName).SID
 $joinSid = (Get-ADUser -Identity $joinName).SID
 $cnoSid = $cno.SID
@@ -111,6 +116,7 @@ function Grant-DirectoryRight {
             $_.InheritanceType -eq [System.DirectoryServices.ActiveDirectorySecurityInheritance]::All
         })
     if ($present.Count -gt 0) { return $null }
+    # learn.microsoft.com/powershell/module/microsoft.powershell.utility/new-object
     $rule = New-Object -TypeName System.DirectoryServices.ActiveDirectoryAccessRule -ArgumentList @(
         $Sid, $Rights, [System.Security.AccessControl.AccessControlType]::Allow, $ObjectType,
         [System.DirectoryServices.ActiveDirectorySecurityInheritance]::All)

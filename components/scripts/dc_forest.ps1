@@ -10,6 +10,9 @@
   Idempotent: on the forest's DC it does nothing and says so; promoted but not yet restarted, it makes sure
   a restart is scheduled; a DC of another forest, or a domain member, is an error.
   Strings arrive base64-encoded (UTF-8), see directory_wait.ps1. The last line of output is one JSON object.
+  Everyday cmdlets, at learn.microsoft.com/powershell/module/: microsoft.powershell.core/set-strictmode, where-object,
+  foreach-object, out-null; microsoft.powershell.utility/write-output, convertto-json, select-object, sort-object,
+  get-date, start-sleep; microsoft.powershell.management/join-path.
 #>
 [CmdletBinding()]
 param(
@@ -109,6 +112,7 @@ $dsrm = ConvertTo-SecureString -String ([Text.Encoding]::UTF8.GetString([Convert
     -AsPlainText -Force
 # learn.microsoft.com/powershell/module/addsdeployment/install-addsforest: WinThreshold is the Windows Server
 # 2016 functional level, the highest Windows Server 2022 offers.
+# learn.microsoft.com/powershell/module/microsoft.powershell.core/import-module
 Import-Module ADDSDeployment
 $promotion = Install-ADDSForest -DomainName $domainName -DomainNetbiosName $netbiosName `
     -SafeModeAdministratorPassword $dsrm -InstallDns -CreateDnsDelegation:$false `

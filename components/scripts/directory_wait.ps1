@@ -15,6 +15,9 @@
   (learn.microsoft.com/azure/virtual-machines/windows/run-command-managed), so any character a name holds
   must survive whatever quoting that line gets.
   The last line of output is one JSON object.
+  Everyday cmdlets, at learn.microsoft.com/powershell/module/: microsoft.powershell.core/set-strictmode, where-object,
+  foreach-object, out-null; microsoft.powershell.utility/write-output, convertto-json, select-object, sort-object,
+  get-date, start-sleep; microsoft.powershell.management/join-path.
 #>
 [CmdletBinding()]
 param(
@@ -72,8 +75,8 @@ while ($true) {
     if ($ldapAnswered) {
         # learn.microsoft.com/powershell/module/dnsclient/clear-dnsclientcache
         Clear-DnsClientCache
-        # learn.microsoft.com/previous-versions/windows/it-pro/windows-server-2012-r2-and-2012/cc731935(v=ws.11)
-        # (nltest /dsgetdc: /force forces a fresh DC discovery). Its stdout is not redirected from stderr on
+        # nltest, learn.microsoft.com/previous-versions/windows/it-pro/windows-server-2012-r2-and-2012/cc731935(v=ws.11)
+        # (/dsgetdc: /force forces a fresh DC discovery). Its stdout is not redirected from stderr on
         # purpose: Windows PowerShell 5.1 turns redirected stderr into errors under 'Stop' (F-PS-07).
         $located = @(& nltest.exe ('/dsgetdc:{0}' -f $domainName) '/force')
         $exitCode = $LASTEXITCODE

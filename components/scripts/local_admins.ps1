@@ -8,6 +8,9 @@
   Right after the join the node may not resolve the domain group yet: adding retries until TimeoutSeconds.
   Idempotent: a member already there is left alone and the result says so.
   Strings arrive base64-encoded (UTF-8), see directory_wait.ps1. The last line of output is one JSON object.
+  Everyday cmdlets, at learn.microsoft.com/powershell/module/: microsoft.powershell.core/set-strictmode, where-object,
+  foreach-object, out-null; microsoft.powershell.utility/write-output, convertto-json, select-object, sort-object,
+  get-date, start-sleep; microsoft.powershell.management/join-path.
 #>
 [CmdletBinding()]
 param(

@@ -12,6 +12,9 @@
   (.entsso-media.json: the blob and its SHA-256) is written last, so an interrupted run leaves no marker and the
   next run starts over; a run whose marker matches and whose installer is there does nothing and says so.
   Strings arrive base64-encoded (UTF-8), see directory_wait.ps1. The last line of output is one JSON object.
+  Everyday cmdlets, at learn.microsoft.com/powershell/module/: microsoft.powershell.core/set-strictmode, where-object,
+  foreach-object, out-null; microsoft.powershell.utility/write-output, convertto-json, select-object, sort-object,
+  get-date, start-sleep; microsoft.powershell.management/join-path.
 #>
 [CmdletBinding()]
 param(
@@ -136,6 +139,7 @@ if ($kind -eq '.zip') {
     Copy-Item -LiteralPath $download -Destination (Join-Path $staging $leaf) -Force
 }
 if (-not (Test-Path -LiteralPath $installer -PathType Leaf)) {
+    # learn.microsoft.com/powershell/module/microsoft.powershell.management/get-childitem
     $top = @(Get-ChildItem -LiteralPath $staging | Select-Object -First 12 | ForEach-Object { $_.Name }) -join ', '
     throw ('{0} is staged in {1}, but sso.installer {2} is not in it (it holds: {3})' -f $blobName, $staging, $installer, $top)
 }

@@ -19,6 +19,9 @@
   "Cannot Connect to SQL instance"); SYSTEM is not a sysadmin.
   Idempotent: it changes only what differs and lists it.
   Strings arrive base64-encoded (UTF-8), see directory_wait.ps1. The last line of output is one JSON object.
+  Everyday cmdlets, at learn.microsoft.com/powershell/module/: microsoft.powershell.core/set-strictmode, where-object,
+  foreach-object, out-null; microsoft.powershell.utility/write-output, convertto-json, select-object, sort-object,
+  get-date, start-sleep; microsoft.powershell.management/join-path.
 #>
 [CmdletBinding()]
 param(
@@ -45,7 +48,7 @@ $changes = @()
 
 # The SQL Server WMI provider's namespace is root\Microsoft\SqlServer\ComputerManagement<version>; the newest is
 # the installed SQL Server's (learn.microsoft.com/sql/relational-databases/wmi-provider-configuration/
-# using-wmi-provider-for-configuration-management).
+# using-wmi-provider-for-configuration-management), read with learn.microsoft.com/powershell/module/cimcmdlets/get-ciminstance.
 $namespaces = @(Get-CimInstance -Namespace 'root/Microsoft/SqlServer' -ClassName '__NAMESPACE' |
     Where-Object { [string]$_.Name -match '^ComputerManagement(\d+)$' } |
     Sort-Object -Property { [int]($_.Name -replace '^ComputerManagement', '') } -Descending)
@@ -90,7 +93,8 @@ if ($restart) {
     foreach ($dependent in $dependents) { Start-Service -Name $dependent.Name }
 }
 
-# Windows Firewall: the nodes reach SQL Server on its port (learn.microsoft.com/powershell/module/netsecurity/new-netfirewallrule).
+# Windows Firewall: the nodes reach SQL Server on its port.
+# learn.microsoft.com/powershell/module/netsecurity/get-netfirewallrule, new-netfirewallrule
 $ruleName = 'entsso-SQL-In'
 $rule = Get-NetFirewallRule -Name $ruleName -ErrorAction SilentlyContinue
 if ($null -eq $rule) {
@@ -98,6 +102,8 @@ if ($null -eq $rule) {
         -Protocol TCP -LocalPort $Port -RemoteAddress $ClientCidr -Action Allow -Profile Any | Out-Null
     $changes += ('opened TCP {0} to {1}' -f $Port, $ClientCidr)
 } else {
+    # learn.microsoft.com/powershell/module/netsecurity/get-netfirewalladdressfilter, get-netfirewallportfilter,
+    # set-netfirewallrule
     $filter = $rule | Get-NetFirewallAddressFilter
     $ports = $rule | Get-NetFirewallPortFilter
     if (@($filter.RemoteAddress) -notcontains $ClientCidr -or [string]$ports.LocalPort -ne [string]$Port) {
