@@ -136,6 +136,7 @@ $connectionString = 'Data Source=localhost;Initial Catalog=master;Integrated Sec
 $deadline = (Get-Date).AddSeconds($TimeoutSeconds)
 $connection = $null
 while ($null -eq $connection) {
+    # learn.microsoft.com/powershell/module/microsoft.powershell.utility/new-object
     $candidate = New-Object -TypeName System.Data.SqlClient.SqlConnection -ArgumentList $connectionString
     try {
         $candidate.Open()
