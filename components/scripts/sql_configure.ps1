@@ -78,6 +78,7 @@ if ([string]$service[0].StartName -ne $serviceAccount) {
     $password = [Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($SqlServicePasswordBase64))
     $set = Invoke-CimMethod -InputObject $service[0] -MethodName SetServiceAccount `
         -Arguments @{ ServiceStartName = $serviceAccount; ServiceStartPassword = $password }
+    # learn.microsoft.com/powershell/module/microsoft.powershell.utility/remove-variable
     Remove-Variable -Name password
     if ([int]$set.ReturnValue -ne 0) {
         throw ('SqlService.SetServiceAccount to {0} returned {1}' -f $serviceAccount, $set.ReturnValue)
@@ -102,8 +103,8 @@ if ($null -eq $rule) {
         -Protocol TCP -LocalPort $Port -RemoteAddress $ClientCidr -Action Allow -Profile Any | Out-Null
     $changes += ('opened TCP {0} to {1}' -f $Port, $ClientCidr)
 } else {
-    # learn.microsoft.com/powershell/module/netsecurity/get-netfirewalladdressfilter, get-netfirewallportfilter,
-    # set-netfirewallrule
+    # learn.microsoft.com/powershell/module/netsecurity/get-netfirewalladdressfilter, get-netfirewallportfilter
+    # learn.microsoft.com/powershell/module/netsecurity/set-netfirewallrule
     $filter = $rule | Get-NetFirewallAddressFilter
     $ports = $rule | Get-NetFirewallPortFilter
     if (@($filter.RemoteAddress) -notcontains $ClientCidr -or [string]$ports.LocalPort -ne [string]$Port) {
