@@ -157,7 +157,9 @@ try {
     $command.CommandText = @'
 SET NOCOUNT ON;
 IF ISNULL(IS_SRVROLEMEMBER(N'sysadmin'), 0) <> 1
-    THROW 50001, N'the account running this script is not a sysadmin on this SQL Server', 1;
+BEGIN
+    ;THROW 50001, N'the account running this script is not a sysadmin on this SQL Server', 1;
+END;
 DECLARE @created bit = 0, @granted bit = 0, @statement nvarchar(max);
 IF SUSER_ID(@login) IS NULL
 BEGIN
