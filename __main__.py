@@ -16,6 +16,9 @@ if config.target is settings.Target.AZURE:
 
     foundation = azure_foundation(config)
     nodes, witness, escrow = foundation.nodes, foundation.witness, foundation.escrow
+    if foundation.directory is not None and foundation.sql is not None:  # directory.source create
+        lab = {"domainController": foundation.directory.dc_name, "dnsServer": foundation.directory.dc_ip}
+        pulumi.export("labDirectory", {**lab, "sqlServer": foundation.sql.name, "ou": foundation.directory.ou_path})
 else:
     nodes, witness, escrow = simulated_nodes(config), simulated_witness(config), None
 

@@ -3,10 +3,12 @@
     foundation = azure_foundation(config)
     SsoMasterSecretCluster("mss", config, foundation.nodes, foundation.witness, foundation.escrow)
 
-Order: network (VNet, hub peering, privatelink zones) -> the lab's operator entry -> cluster
-infrastructure (witness, internal load balancer, shared disk) -> the nodes, whose NICs join the load
-balancer's backend pool (and the entry's NAT rules) and whose VMs attach the shared disk -> escrow
-vault. docs/network.md shows the traffic this builds.
+Order: network (VNet, hub peering, privatelink zones; a self-contained lab's snet-infra) -> in a
+self-contained lab (directory.source create) its domain controller and forest, its SQL Server, the
+accounts and the cluster OU -> the lab's operator entry -> cluster infrastructure (witness, internal load
+balancer, shared disk) -> the nodes, whose NICs join the load balancer's backend pool (and the entry's NAT
+rules), whose VMs attach the shared disk, and which in a self-contained lab join only once the forest
+answers -> escrow vault. docs/network.md shows the traffic this builds; `ops runbook` lists the steps.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 import pulumi
 
 from components.access import Escrow, NodeAccess, WitnessAccess
+from components.directory import JoinGate, LabDirectory
 from components.entry import OperatorEntry
 from components.escrow import KeyVaultEscrow
 from components.failover_cluster import (
@@ -26,8 +29,9 @@ from components.failover_cluster import (
     ClusterInfrastructure,
 )
 from components.network import Network
+from components.sql import LabSqlServer
 from components.windows_node import WindowsNode, WindowsNodeArgs, availability_set
-from settings import PROJECT, StackSettings, Target
+from settings import PROJECT, StackSettings, Target, reach
 
 
 def stack_tags(stack: str, config: StackSettings) -> dict[str, str]:
@@ -56,6 +60,8 @@ class AzureFoundation:
     cluster: ClusterInfrastructure
     node_components: list[WindowsNode]
     escrow_vault: KeyVaultEscrow | None
+    directory: LabDirectory | None = None  # self-contained lab: the DC, the forest, the accounts, the cluster OU
+    sql: LabSqlServer | None = None  # self-contained lab: SQL Server 2022 Developer for SSODB
 
 
 def azure_foundation(
@@ -72,6 +78,7 @@ def azure_foundation(
     tag_map = dict(tags) if tags is not None else stack_tags(stack, config)
 
     net = Network("network", config, tag_map, opts=opts)
+    directory, sql, gate = _self_contained_lab(config, net, tag_map, opts)
     entry = None
     if azure.winrm_access == "publicLoadBalancer":
         entry = OperatorEntry("entry", config, resource_group_name=net.resource_group_name, tags=tag_map, opts=opts)
@@ -117,6 +124,7 @@ def azure_foundation(
                     zone=zone,
                     shared_disk_id=infra.shared_disk_id,
                     entry=entry,
+                    directory=gate,
                 ),
                 opts=opts,
             )
@@ -161,4 +169,52 @@ def azure_foundation(
         cluster=infra,
         node_components=nodes,
         escrow_vault=vault,
+        directory=directory,
+        sql=sql,
     )
+
+
+def _self_contained_lab(
+    config: StackSettings,
+    net: Network,
+    tags: Mapping[str, str],
+    opts: pulumi.ResourceOptions | None,
+) -> tuple[LabDirectory | None, LabSqlServer | None, JoinGate | None]:
+    """directory.source create: the DC and its forest, SQL Server, then the accounts and the OU, in that order.
+
+    The DC's next step after its promotion waits for SQL Server's WaitForDirectory (the forest answers only
+    after the DC's restart), and SQL Server joins only once the accounts exist: see components/directory.py.
+    """
+    if not reach.creates_directory(config):
+        return None, None, None
+    directory_settings = config.directory
+    if net.infra_subnet_id is None or directory_settings is None or directory_settings.node_admin_group is None:
+        raise ValueError("a self-contained lab needs its snet-infra and directory.nodeAdminGroup")
+    directory = LabDirectory(
+        "directory",
+        config,
+        resource_group_name=net.resource_group_name,
+        subnet_id=net.infra_subnet_id,
+        tags=tags,
+        opts=opts,
+    )
+    sql = LabSqlServer(
+        "sql",
+        config,
+        resource_group_name=net.resource_group_name,
+        subnet_id=net.infra_subnet_id,
+        dc_address=directory.dc_ip,
+        forest=directory.forest,
+        tags=tags,
+        opts=opts,
+    )
+    directory.populate(answered=sql.directory_answers)
+    sql.configure(accounts=directory.accounts)
+    gate = JoinGate(
+        dc_address=directory.dc_ip,
+        forest=directory.forest,
+        joinable=[directory.cluster_ou],
+        ready=[sql.configured],
+        node_admin_group=directory_settings.node_admin_group,
+    )
+    return directory, sql, gate

@@ -33,6 +33,15 @@ CLUSTER_UDP_PORTS = ["3343"]
 # ENTSSO and MSDTC clients reach the client access points over RPC: the endpoint mapper, then a
 # dynamic port.
 RPC_CLIENT_PORTS = ["135", "49152-65535"]
+# The self-contained lab's DC, as every domain member reaches it (learn.microsoft.com/troubleshoot/windows-server/
+# active-directory/config-firewall-for-ad-domains-and-trusts, "Windows Server 2008 and later versions"): DNS 53,
+# Kerberos 88, the RPC endpoint mapper 135, LDAP 389, SMB 445, Kerberos password change 464, LDAPS 636, the
+# global catalog 3268-3269, the dynamic RPC range; over UDP DNS, Kerberos, NTP 123, the LDAP ping 389, 464.
+DC_TCP_PORTS = ["53", "88", "135", "389", "445", "464", "636", "3268-3269", "49152-65535"]
+DC_UDP_PORTS = ["53", "88", "123", "389", "464"]
+# ... and its SQL Server: TDS 1433, and MSDTC (the endpoint mapper and dynamic RPC) between SQL and the nodes.
+SQL_TCP_PORTS = ["1433", "135", "49152-65535"]
+INFRA_SUBNET_NAME = "snet-infra"
 # privatelink zones by endpoint kind (learn.microsoft.com/azure/private-link/private-endpoint-dns,
 # "Storage: blob" and "Key Vault: vault").
 PRIVATE_DNS_ZONES = {"blob": "privatelink.blob.core.windows.net", "vault": "privatelink.vaultcore.azure.net"}
@@ -142,6 +151,7 @@ def security_rules(config: StackSettings, bastion_source: str | None) -> list[ne
             destination_address_prefixes=[f"{ip}/32" for ip in access_point_ips(config)],
             destination_port_ranges=RPC_CLIENT_PORTS,
         ),
+        *_lab_sql_to_nodes(config),
         network.SecurityRuleArgs(
             name="DenyAllInbound",
             description="everything not allowed above, including Azure's default AllowVnetInBound",
@@ -155,6 +165,90 @@ def security_rules(config: StackSettings, bastion_source: str | None) -> list[ne
             destination_port_range="*",
         ),
     ]
+    return rules
+
+
+def _lab_sql_to_nodes(config: StackSettings) -> list[network.SecurityRuleArgs]:
+    """A self-contained lab's SQL Server answers the nodes' distributed transactions over RPC (MSDTC)."""
+    directory = config.directory
+    if not reach.creates_directory(config) or directory is None or directory.sql_server is None:
+        return []
+    return [
+        network.SecurityRuleArgs(
+            name="AllowMsdtcFromLabSql",
+            description="MSDTC from the lab's SQL Server back to the nodes (RPC endpoint mapper, dynamic RPC)",
+            priority=141,
+            direction="Inbound",
+            access="Allow",
+            protocol="Tcp",
+            source_address_prefix=f"{directory.sql_server.ip}/32",
+            source_port_range="*",
+            destination_address_prefix=str(config.network.node_subnet_cidr),
+            destination_port_ranges=["135", "49152-65535"],
+        )
+    ]
+
+
+def infra_security_rules(config: StackSettings, bastion_source: str | None) -> list[network.SecurityRuleArgs]:
+    """The self-contained lab's snet-infra: the DC to every machine of the VNet, SQL Server to the nodes, no more."""
+    directory = config.directory
+    assert directory is not None and directory.domain_controller is not None and directory.sql_server is not None
+    infra = reach.infra_subnet_cidr(config)
+    assert infra is not None
+    members = [str(config.network.node_subnet_cidr), str(infra)]
+    dc = f"{directory.domain_controller.ip}/32"
+    sql = f"{directory.sql_server.ip}/32"
+
+    def allow(
+        name: str, description: str, priority: int, protocol: str, sources: list[str], target: str, ports: list[str]
+    ) -> network.SecurityRuleArgs:
+        return network.SecurityRuleArgs(
+            name=name,
+            description=description,
+            priority=priority,
+            direction="Inbound",
+            access="Allow",
+            protocol=protocol,
+            source_address_prefixes=sources,
+            source_port_range="*",
+            destination_address_prefix=target,
+            destination_port_ranges=ports,
+        )
+
+    rules = [
+        allow("AllowDirectoryTcp", "the domain members reach the lab DC", 100, "Tcp", members, dc, DC_TCP_PORTS),
+        allow("AllowDirectoryUdp", "the domain members reach the lab DC", 101, "Udp", members, dc, DC_UDP_PORTS),
+        allow("AllowSqlFromNodes", "the nodes reach SSODB's SQL Server", 110, "Tcp", [members[0]], sql, SQL_TCP_PORTS),
+        allow(
+            "AllowIcmpWithinVnet",
+            "Test-NetConnection pings before it connects",
+            120,
+            "Icmp",
+            members,
+            str(infra),
+            ["*"],
+        ),
+    ]
+    if bastion_source is not None:
+        rules.append(
+            allow(
+                "AllowRdpFromBastion", "RDP from Azure Bastion only", 130, "Tcp", [bastion_source], str(infra), ["3389"]
+            )
+        )
+    rules.append(
+        network.SecurityRuleArgs(
+            name="DenyAllInbound",
+            description="everything not allowed above, including Azure's default AllowVnetInBound",
+            priority=DENY_ALL_PRIORITY,
+            direction="Inbound",
+            access="Deny",
+            protocol="*",
+            source_address_prefix="*",
+            source_port_range="*",
+            destination_address_prefix="*",
+            destination_port_range="*",
+        )
+    )
     return rules
 
 
@@ -214,6 +308,8 @@ class Network(pulumi.ComponentResource):
     private_dns: PrivateDns | None  # production: the privatelink zones the endpoints register in
     nat_public_ip_id: pulumi.Output[str] | None
     nat_public_ip_address: pulumi.Output[str] | None  # the nodes' outbound address (lab witness firewall)
+    infra_subnet_id: pulumi.Output[str] | None  # the self-contained lab's snet-infra (its DC and SQL Server)
+    infra_nsg_id: pulumi.Output[str] | None
     bastion_id: pulumi.Output[str] | None
     peering_ids: list[pulumi.Output[str]]
 
@@ -234,7 +330,7 @@ class Network(pulumi.ComponentResource):
         tag_map = dict(tags)
         existing_subnet = config.network.existing_subnet_id
         hub = config.network.hub
-        dns_servers = [str(ip) for ip in config.directory.dns_servers] if config.directory else []
+        dns_servers = [str(ip) for ip in reach.dns_servers(config)]
 
         if azure.resource_group.create:
             group = resources.ResourceGroup(
@@ -284,6 +380,8 @@ class Network(pulumi.ComponentResource):
         self.vnet_id = None
         self.nic_security_group_id = None
         self.endpoint_subnet_id = None
+        self.infra_subnet_id = None
+        self.infra_nsg_id = None
         self.peering_ids = []
         bastion_subnet: network.Subnet | None = None
         if existing_subnet is None:
@@ -321,7 +419,9 @@ class Network(pulumi.ComponentResource):
                 resource_group_name=rg,
                 location=location,
                 address_space=network.AddressSpaceArgs(address_prefixes=[str(reach.vnet_ranges(config)[0])]),
-                # The domain controllers, reached through the hub peering (settings refuse any other).
+                # The domain controllers: reached through the hub peering, or the lab's own DC in snet-infra
+                # (settings refuse any other). A self-contained lab's VNet names its DC from the start: see
+                # components/directory.py for why nothing needs that DNS server before the forest answers.
                 dhcp_options=network.DhcpOptionsArgs(dns_servers=dns_servers),
                 tags=tag_map,
                 # No inline `subnets`: they are separate Subnet resources, and mixing both fights.
@@ -342,6 +442,32 @@ class Network(pulumi.ComponentResource):
             self.subnet_id = subnet.id
             vnet_ref: pulumi.Output[str] = vnet.id
             last_subnet: network.Subnet = subnet
+            infra_cidr = reach.infra_subnet_cidr(config)
+            if infra_cidr is not None:
+                infra_nsg = network.NetworkSecurityGroup(
+                    f"{name}-infra-nsg",
+                    network_security_group_name=f"nsg-{base}-infra",
+                    resource_group_name=rg,
+                    location=location,
+                    security_rules=infra_security_rules(config, bastion_source),
+                    tags=tag_map,
+                    opts=child,
+                )
+                self.infra_nsg_id = infra_nsg.id
+                infra = network.Subnet(
+                    f"{name}-infra",
+                    subnet_name=INFRA_SUBNET_NAME,
+                    resource_group_name=rg,
+                    virtual_network_name=vnet.name,
+                    address_prefix=str(infra_cidr),
+                    network_security_group=network.NetworkSecurityGroupArgs(id=infra_nsg.id),
+                    # Windows activation, updates and the forest's root hints leave through the NAT gateway.
+                    nat_gateway=network.SubResourceArgs(id=nat.id),
+                    default_outbound_access=False,
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[last_subnet]),
+                )
+                self.infra_subnet_id = infra.id
+                last_subnet = infra
             if bastion_cidr is not None:
                 bastion_subnet = network.Subnet(
                     f"{name}-bastion-subnet",
@@ -437,6 +563,7 @@ class Network(pulumi.ComponentResource):
                 "vnetId": self.vnet_id,
                 "endpointSubnetId": self.endpoint_subnet_id,
                 "natPublicIpId": self.nat_public_ip_id,
+                "infraSubnetId": self.infra_subnet_id,
                 "bastionId": self.bastion_id,
                 "peeringIds": self.peering_ids,
             }

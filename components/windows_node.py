@@ -20,15 +20,19 @@ from typing import Any, cast
 import pulumi
 from pulumi_azure_native import compute, network
 
+from components import guest, lab_plan
 from components.access import NodeAccess
+from components.directory import JoinGate
 from components.entry import OperatorEntry
 from components.failover_cluster import SHARED_DISK_LUN, client_access_points
+from components.media import media_reader, stage_media
+from components.sql import wait_for_directory
 from settings import Node, StackSettings, Tier, reach
 
 IMAGE_PUBLISHER = "MicrosoftWindowsServer"
 IMAGE_OFFER = "WindowsServer"
 IMAGE_SKU = "2022-datacenter-azure-edition"
-RUN_COMMAND_NAME = "EnableWinRmHttps"
+RUN_COMMAND_NAME = lab_plan.ENABLE_WINRM
 WINRM_SCRIPT = Path(__file__).resolve().parent / "scripts" / "enable_winrm_https.ps1"
 _THUMBPRINT = re.compile(r"^[0-9A-F]{40}$")
 
@@ -86,6 +90,7 @@ class WindowsNodeArgs:
     zone: str | None = None  # production: this node's zone
     shared_disk_id: pulumi.Input[str] | None = None  # clustered DTC: attached at LUN 0
     entry: OperatorEntry | None = None  # lab: the public load balancer that forwards one port to this node
+    directory: JoinGate | None = None  # self-contained lab: join only once the lab's forest answers
 
 
 def availability_set(
@@ -160,7 +165,7 @@ class WindowsNode(pulumi.ComponentResource):
             # The domain controllers (settings checked that the nodes reach them); on an existing subnet
             # this is the only place the stack can say so.
             dns_settings=network.NetworkInterfaceDnsSettingsArgs(
-                dns_servers=[str(ip) for ip in config.directory.dns_servers] if config.directory else []
+                dns_servers=[str(ip) for ip in reach.dns_servers(config)]
             ),
             network_security_group=(
                 network.NetworkSecurityGroupArgs(id=args.nic_security_group_id)
@@ -245,28 +250,33 @@ class WindowsNode(pulumi.ComponentResource):
         self.vm_id = vm.id
         self.principal_id = vm.identity.apply(lambda identity: identity.principal_id if identity else "")
 
-        join_settings: dict[str, str] = {
-            "Name": config.domain.fqdn,
-            "User": azure.domain_join_account,
-            "Restart": "true",
-            "Options": "3",  # join the domain and create the computer account
-        }
-        if azure.domain_join_ou:
-            join_settings["OUPath"] = azure.domain_join_ou
-        join = compute.VirtualMachineExtension(
+        join_after: list[pulumi.Resource] = []
+        gate = args.directory
+        if gate is not None:
+            # Error 1355 ("domain not found") when a join runs before the forest answers: wait for it first.
+            wait = wait_for_directory(
+                f"{name}-wait-directory",
+                config,
+                vm_name=vm.name,
+                resource_group_name=args.resource_group_name,
+                dc_address=gate.dc_address,
+                tags=tag_map,
+                parent=self,
+                after=[gate.forest],
+            )
+            join_after = [wait, *gate.joinable]
+        join = guest.domain_join(
             f"{name}-join",
-            vm_extension_name="JoinDomain",
             vm_name=vm.name,
             resource_group_name=args.resource_group_name,
             location=azure.location,
-            publisher="Microsoft.Compute",
-            type="JsonADDomainExtension",
-            type_handler_version="1.3",
-            auto_upgrade_minor_version=True,
-            settings=join_settings,
-            protected_settings=pulumi.Output.secret({"Password": config.secret("domainJoinPassword")}),
+            domain_fqdn=config.domain.fqdn,
+            account=azure.domain_join_account,
+            password=config.secret("domainJoinPassword"),
+            ou_path=azure.domain_join_ou,
             tags=tag_map,
-            opts=child,
+            parent=self,
+            depends_on=join_after,
         )
 
         # Names and addresses reach the script as parameters, never spliced into its text.
@@ -293,13 +303,52 @@ class WindowsNode(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[join]),
         )
 
+        # Run Commands on one VM run at the same time unless ordered: each step waits for the one before.
+        last: pulumi.Resource = run_command
+        if gate is not None:
+            last = guest.run_command(
+                f"{name}-administrators",
+                command=guest.NODE_ADMINISTRATORS,
+                vm_name=vm.name,
+                resource_group_name=args.resource_group_name,
+                location=azure.location,
+                parameters={"MemberBase64": guest.encoded(gate.node_admin_group)},
+                tags=tag_map,
+                parent=self,
+                depends_on=[last],
+            )
+        self.media_reader_id: pulumi.Output[str] | None = None
+        if config.sso.media is not None:
+            reader = media_reader(
+                f"{name}-media-reader",
+                config.sso.media,
+                principal_id=self.principal_id,
+                node_name=node.name,
+                parent=self,
+            )
+            self.media_reader_id = reader.id
+            last = stage_media(
+                f"{name}-media",
+                config,
+                vm_name=vm.name,
+                resource_group_name=args.resource_group_name,
+                tags=tag_map,
+                parent=self,
+                after=[last, reader],
+            )
+        self.ready = last
+
         self.thumbprint = _thumbprint(run_command, args.resource_group_name, node.name)
-        # The endpoint waits for the Run Command, so whatever talks WinRM waits for the listener.
+        # The endpoint waits for the node's last step (and, in a self-contained lab, for SQL Server), so whatever
+        # talks WinRM waits for the listener, the administrators, the media and SSODB's server.
+        waits = [cast("pulumi.CustomResource", last).id]
+        waits += [cast("pulumi.CustomResource", r).id for r in (gate.ready if gate is not None else [])]
+        ready = pulumi.Output.all(*waits).apply(lambda ids: str(ids[0]))
         if args.entry is not None:
-            self.endpoint = args.entry.endpoint(node.name, run_command.id)
+            self.endpoint = args.entry.endpoint(node.name, ready)
         else:
             url = f"https://{self.private_ip}:{config.winrm.port}/wsman"
-            self.endpoint = run_command.id.apply(lambda _: url)
+            self.endpoint = ready.apply(lambda _: url)
         self.access = NodeAccess(
             name=node.name,
             ip=self.private_ip,

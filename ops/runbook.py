@@ -46,6 +46,52 @@ def network_section(config: settings.StackSettings) -> list[str]:
     return [*lines, ""]
 
 
+def lab_section(config: settings.StackSettings, resources: list[graph.Node]) -> list[str]:
+    """A self-contained lab (issue 14): the DC, SQL Server, accounts, media and node steps before the procedure.
+
+    The steps and their order come from `components.lab_plan`; the resources and what each waits for come from
+    the program's graph, so a step the program does not declare shows up as missing.
+    """
+    from components import lab_plan
+
+    steps = lab_plan.lab_steps(config)
+    if not steps:
+        return []
+    by_name = {n.name: n for n in resources}
+    by_urn = {n.urn: n for n in resources}
+    lines = [
+        "## Self-contained lab: from an empty subscription (directory.source create)",
+        "",
+        "| # | phase | what | resources | runs on | what runs | waits for |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for number, step in enumerate(steps, 1):
+        found = [by_name[name] for name in step.resources if name in by_name]
+        missing = [name for name in step.resources if name not in by_name]
+        names = ", ".join(f"`{name}`" for name in step.resources if name in by_name)
+        if missing:
+            names += f" (missing from the program: {', '.join(missing)})"
+        waits = sorted(
+            {
+                by_urn[urn].name
+                for node in found
+                for urn in node.dependencies
+                if urn in by_urn and by_urn[urn].custom and by_urn[urn].name not in step.resources
+            }
+        )
+        lines.append(
+            f"| {number} | {step.phase} | {_cell(step.what)} | {names} | {_cell(step.runs_on)} | {_cell(step.runs)} | "
+            f"{', '.join(waits) or '-'} |"
+        )
+    lines += [
+        "",
+        "Then the documented steps below run on the nodes. `pulumi destroy` removes all of it in reverse order;",
+        "the media container and its blob are yours and stay (README \"Tearing the lab down\").",
+        "",
+    ]
+    return lines
+
+
 def render(project_dir: Path, stack: str) -> str:
     config = settings.load_stack_file(settings.stack_file(project_dir, stack), stack)
     nodes = graph.capture(project_dir, stack)
@@ -82,6 +128,7 @@ def render(project_dir: Path, stack: str) -> str:
         lines += [f"| {i} | `{n.type}` | {n.name} | {'yes' if n.protect else ''} |" for i, n in enumerate(azure, 1)]
         lines.append("")
     lines += network_section(config)
+    lines += lab_section(config, resources)
     lines += [
         "## Documented steps (Microsoft: How to Cluster the Master Secret Server)",
         "",

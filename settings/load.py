@@ -26,7 +26,7 @@ def load_stack_file(path: Path, stack: str | None = None) -> StackSettings:
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise SettingsError([f"{path}: no such stack file; the stacks here are sim, lab and prod"]) from None
+        raise SettingsError([f"{path}: no such stack file; the stacks here are sim, lab, lab-hub and prod"]) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""

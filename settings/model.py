@@ -260,6 +260,64 @@ class Cluster(_Model):
     witness: Literal["cloud", "none"] = "cloud"
 
 
+_SHA256 = re.compile(r"^[0-9A-Fa-f]{64}$")
+_STORAGE_ACCOUNT_ID = re.compile(
+    r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Storage/storageAccounts/[a-z0-9]{3,24}$",
+    re.IGNORECASE,
+)
+# Blob container names: 3-63 lower-case letters, digits and single hyphens, starting with a letter or digit
+# (learn.microsoft.com/rest/api/storageservices/naming-and-referencing-containers--blobs--and-metadata).
+_CONTAINER = re.compile(r"^(?=.{3,63}$)[a-z0-9]+(?:-[a-z0-9]+)*$")
+MEDIA_KINDS = (".iso", ".zip", ".exe", ".msi")
+
+
+class Media(_Model):
+    """The BizTalk or HIS install media, uploaded once by the user to a blob container they own."""
+
+    storage_account_id: str = Field(description="the storage account holding the container (resource id)")
+    container: str = Field(description="the blob container, e.g. entsso-media")
+    blob: str = Field(min_length=5, max_length=1024, description="the uploaded file: .iso, .zip, .exe or .msi")
+    sha256: str = Field(description="the file's SHA-256, as Get-FileHash or sha256sum prints it")
+    staging_directory: str = Field(
+        default=r"C:\Install\BizTalk", pattern=r"^[A-Za-z]:\\[^<>\"|?*]+$", description="where each node keeps it"
+    )
+
+    @field_validator("storage_account_id")
+    @classmethod
+    def _account_id(cls, value: str) -> str:
+        if not _STORAGE_ACCOUNT_ID.match(value):
+            raise ValueError(
+                f"'{value}' is not a storage account resource id "
+                "(/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Storage/storageAccounts/<name>)"
+            )
+        return value
+
+    @field_validator("container")
+    @classmethod
+    def _container(cls, value: str) -> str:
+        if not _CONTAINER.match(value):
+            raise ValueError(
+                f"'{value}' is not a blob container name: 3-63 lower-case letters, digits and single hyphens"
+            )
+        return value
+
+    @field_validator("blob")
+    @classmethod
+    def _blob(cls, value: str) -> str:
+        if not value.lower().endswith(MEDIA_KINDS):
+            raise ValueError(f"'{value}' is not an .iso, .zip, .exe or .msi file; upload the media as one of those")
+        if "\\" in value or value.startswith("/") or any(ord(ch) < 32 for ch in value):
+            raise ValueError(f"'{value}' is not a blob name; use the name shown in the container, e.g. btsdev.iso")
+        return value
+
+    @field_validator("sha256")
+    @classmethod
+    def _sha256(cls, value: str) -> str:
+        if not _SHA256.match(value):
+            raise ValueError("is not a SHA-256: 64 hexadecimal characters (Get-FileHash -Algorithm SHA256, sha256sum)")
+        return value.upper()
+
+
 class Sso(_Model):
     network_name: HostName = Field(description="the client access point of the ENTSSO role; SSODB's secret server")
     ip: ipaddress.IPv4Address
@@ -268,6 +326,9 @@ class Sso(_Model):
     product: Literal["biztalk", "his"] = "biztalk"
     backup_directory: str = Field(default=r"C:\ProgramData\EntssoCluster", pattern=r"^[A-Za-z]:\\")
     backup_reminder: str = Field(min_length=1, max_length=512)
+    media: Media | None = Field(
+        default=None, description="fetch the install media from a storage container onto every node (Azure)"
+    )
 
 
 class Dtc(_Model):
@@ -323,15 +384,48 @@ class ResourceGroup(_Model):
     create: bool = True
 
 
-class Directory(_Model):
-    """Where the domain (and its DNS) comes from. Issue 14 adds `source: create`: a DC inside the VNet."""
+class LabMachine(_Model):
+    """A VM the self-contained lab builds beside the nodes (directory.source create)."""
 
-    source: Literal["existing"] = Field(
-        default="existing", description="existing: AD DS the nodes reach through the hub or their own spoke"
+    name: HostName
+    ip: ipaddress.IPv4Address
+    vm_size: str = Field(default="Standard_B2ms", pattern=r"^Standard_[A-Za-z0-9_]+$")
+
+
+class DomainController(LabMachine):
+    vm_size: str = Field(
+        default="Standard_B2s", pattern=r"^Standard_[A-Za-z0-9_]+$", description="a lab DC: 2 vCPU, 4 GiB"
     )
-    dns_servers: list[ipaddress.IPv4Address] = Field(
-        min_length=1, description="the domain controllers that serve DNS to the nodes"
+
+
+class Directory(_Model):
+    """Where the domain (and its DNS) comes from.
+
+    existing: AD DS the nodes reach through the hub or their own spoke (`dnsServers` names its DCs).
+    create (a lab only): the stack builds a domain controller for a new forest (`domain.fqdn`,
+    `domain.netbios`), a SQL Server 2022 Developer VM for SSODB, the accounts, groups and the cluster
+    OU, all in `subnetCidr` inside the lab's own VNet, whose DNS is then the DC.
+    """
+
+    source: Literal["existing", "create"] = Field(
+        default="existing",
+        description="existing: your AD DS and SQL Server; create: the lab builds a forest, SQL Server and accounts",
     )
+    dns_servers: list[ipaddress.IPv4Address] | None = Field(
+        default=None, description="existing: the domain controllers that serve DNS to the nodes"
+    )
+    subnet_cidr: Cidr | None = Field(default=None, description="create: the subnet of the lab's DC and SQL Server")
+    domain_controller: DomainController | None = None
+    sql_server: LabMachine | None = None
+    node_admin_group: str | None = Field(
+        default=None, description="create: the domain group made a local Administrator on every node"
+    )
+    sql_service_account: str | None = Field(default=None, description="create: runs the lab's SQL Server service")
+
+    @field_validator("node_admin_group", "sql_service_account")
+    @classmethod
+    def _account(cls, value: str | None) -> str | None:
+        return None if value is None else check_account(value)
 
 
 class Azure(_Model):
@@ -394,6 +488,8 @@ class Secrets(_Model):
     backup_password: SecretStr | None = None
     vm_admin_password: SecretStr | None = None
     domain_join_password: SecretStr | None = None
+    dsrm_password: SecretStr | None = None  # directory.source create: the new forest's Directory Services Restore Mode
+    sql_service_password: SecretStr | None = None  # directory.source create: the lab SQL Server's service account
 
     @field_validator("backup_password")
     @classmethod
@@ -408,6 +504,31 @@ class Secrets(_Model):
 
 
 SECRET_KEYS = tuple(to_camel(name) for name in Secrets.model_fields)
+
+
+def windows_password_problem(password: str, account: str | None = None) -> str | None:
+    """Why Windows' password complexity rule would refuse `password` for a new account, or None.
+
+    The default domain policy requires complexity: at least three of upper-case letters, lower-case
+    letters, digits and other characters, and not the account name (learn.microsoft.com/windows/
+    security/threat-protection/security-policy-settings/password-must-meet-complexity-requirements);
+    we also require 8 to 127 characters.
+    """
+    if len(password) < 8:
+        return "is shorter than 8 characters; Windows accounts the lab creates need 8 to 127"
+    if len(password) > 127:
+        return "is longer than 127 characters; Windows accounts the lab creates need 8 to 127"
+    classes = [
+        any(ch.isupper() for ch in password),
+        any(ch.islower() for ch in password),
+        any(ch.isdigit() for ch in password),
+        any(not ch.isalnum() for ch in password),
+    ]
+    if sum(classes) < 3:
+        return "needs three of: upper-case letters, lower-case letters, digits, symbols (Windows complexity rule)"
+    if account and len(account) >= 3 and account.lower() in password.lower():
+        return f"contains the account name '{account}', which Windows' complexity rule refuses"
+    return None
 
 
 def backup_password_problem(password: str) -> str | None:

@@ -87,6 +87,31 @@ def builds_vnet(s: StackSettings) -> bool:
     return s.network.existing_subnet_id is None
 
 
+def creates_directory(s: StackSettings) -> bool:
+    """A self-contained lab: the stack builds the forest's DC, SQL Server and the accounts (issue 14)."""
+    return s.directory is not None and s.directory.source == "create"
+
+
+def dns_servers(s: StackSettings) -> list[ipaddress.IPv4Address]:
+    """The DNS servers of the nodes' VNet and NICs: the lab's own DC, or the existing directory's DCs."""
+    directory = s.directory
+    if directory is None:
+        return []
+    if directory.source == "create":
+        return [directory.domain_controller.ip] if directory.domain_controller is not None else []
+    return list(directory.dns_servers or [])
+
+
+def infra_subnet_cidr(s: StackSettings) -> ipaddress.IPv4Network | None:
+    """The self-contained lab's infrastructure subnet (its DC and SQL Server), None otherwise."""
+    return s.directory.subnet_cidr if creates_directory(s) and s.directory is not None else None
+
+
+def media_account_name(storage_account_id: str) -> str:
+    """The storage account's name: the last segment of its resource id."""
+    return storage_account_id.rstrip("/").rsplit("/", 1)[-1]
+
+
 def private_endpoints(s: StackSettings) -> bool:
     """Production reaches the witness and the vault over private endpoints, never a public endpoint."""
     return is_azure(s) and s.tier is Tier.PRODUCTION
@@ -139,6 +164,9 @@ def free_subnet(
 
 def _taken(s: StackSettings) -> list[ipaddress.IPv4Network]:
     taken = [s.network.node_subnet_cidr]
+    infra = infra_subnet_cidr(s)
+    if infra is not None:
+        taken.append(infra)
     admin = ipaddress.ip_network(s.network.admin_cidr, strict=False)
     if isinstance(admin, ipaddress.IPv4Network):
         taken.append(admin)
@@ -184,13 +212,38 @@ def network_paths(s: StackSettings) -> list[tuple[str, str, str]]:
             )
         paths.append((f"operator ({admin})", node.name, how))
     nodes = "every node"
-    for server in s.directory.dns_servers if s.directory else []:
+    infra = infra_subnet_cidr(s)
+    for server in dns_servers(s):
         route = route_to(s, server)
-        paths.append(
-            (nodes, f"AD/DNS {server}", f"{route.via if route else 'no route'} (DNS 53, Kerberos 88, LDAP 389)")
-        )
+        if infra is not None:
+            how = (
+                f"the lab's own DC in snet-infra ({infra}), inside the VNet; NSG nsg-*-infra admits the AD ports "
+                "from the VNet (DNS 53, Kerberos 88, RPC 135, LDAP 389/636, SMB 445, GC 3268-3269, dynamic RPC)"
+            )
+        else:
+            how = f"{route.via if route else 'no route'} (DNS 53, Kerberos 88, LDAP 389)"
+        paths.append((nodes, f"AD/DNS {server}", how))
     ranges = ", ".join(str(r.cidr) for r in reachable(s))
-    paths.append((nodes, f"SQL Server {s.sql.server}", f"by name through the DCs' DNS, then TCP 1433 inside {ranges}"))
+    if infra is not None and s.directory is not None and s.directory.sql_server is not None:
+        sql_how = (
+            f"by name through the lab DC's DNS to {s.directory.sql_server.ip} in snet-infra, TCP 1433 "
+            "(and RPC 135 + dynamic for MSDTC), admitted from the node subnet only"
+        )
+    else:
+        sql_how = f"by name through the DCs' DNS, then TCP 1433 inside {ranges}"
+    paths.append((nodes, f"SQL Server {s.sql.server}", sql_how))
+    media = s.sso.media
+    if media is not None:
+        account = media_account_name(media.storage_account_id)
+        way = "NAT gateway" if builds_vnet(s) else "the existing spoke's outbound path"
+        paths.append(
+            (
+                nodes,
+                "install media",
+                f"{way} -> {account}.blob.core.windows.net:443, container {media.container}, as the node's "
+                "managed identity (Storage Blob Data Reader on that container; no key, no SAS)",
+            )
+        )
     if s.cluster.witness == "cloud":
         if private_endpoints(s):
             where = f"{endpoint_subnet_cidr(s)} (snet-endpoints)" if builds_vnet(s) else "the existing subnet"

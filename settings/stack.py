@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -30,6 +31,7 @@ from settings.model import (
     WinRm,
     _Model,
     is_rfc1918,
+    windows_password_problem,
 )
 
 
@@ -141,6 +143,8 @@ def _cross_section_problems(s: StackSettings, stack: str | None) -> Iterable[str
     host_names += [(_key("cluster", "name"), s.cluster.name), (_key("sso", "networkName"), s.sso.network_name)]
     if s.dtc.enabled:
         host_names.append((_key("dtc", "networkName"), s.dtc.network_name))
+    for key, machine in _lab_machines(s):
+        host_names.append((f"{key[:-1]}.name", machine.name))
     for key, name in host_names:
         if name.upper() in names:
             yield f"{key}: '{name}' is already used by {names[name.upper()]}; every node and network name must differ"
@@ -185,7 +189,23 @@ def _cross_section_problems(s: StackSettings, stack: str | None) -> Iterable[str
                 "(up to 512 GiB: 3, up to 4096 GiB: 5, up to 32767 GiB: 10)"
             )
 
+    media = s.sso.media
+    if media is not None:
+        staging = media.staging_directory.rstrip("\\")
+        if not s.sso.installer.upper().startswith(staging.upper() + "\\"):
+            yield (
+                f"{_key('sso', 'installer')}: {s.sso.installer} is not inside sso.media.stagingDirectory "
+                f"{media.staging_directory}, where the nodes stage the media; write it as "
+                f"{staging}\\<path in the media>"
+            )
     if s.target is Target.SIMULATOR:
+        if reach.creates_directory(s):
+            yield (
+                f"{_key('directory', 'source')}: create builds a domain controller and SQL Server on Azure; the "
+                "simulator's machines come with their domain and SQL Server (use target azure)"
+            )
+        if s.sso.media is not None:
+            yield f"{_key('sso', 'media')}: the simulator's nodes have their media; only Azure stacks stage it"
         if s.azure is not None:
             yield f"{_key('azure')}: the simulator target builds nothing on Azure; remove it or set target: azure"
         if s.simulator is None:
@@ -204,6 +224,7 @@ def _cross_section_problems(s: StackSettings, stack: str | None) -> Iterable[str
                 yield f"{_key(key)}: is required for target azure; set it with `pulumi config set --secret {_key(key)}`"
         if s.azure is not None:
             yield from _network_problems(s)
+            yield from _directory_problems(s)
     for key in ("installPassword", "serviceAccountPassword", "backupPassword"):
         if getattr(s.secrets, _snake(key)) is None:
             yield f"{_key(key)}: is required; set it with `pulumi config set --secret {_key(key)}`"
@@ -214,6 +235,11 @@ def _cross_section_problems(s: StackSettings, stack: str | None) -> Iterable[str
     if production:
         if s.target is not Target.AZURE:
             yield f"{_key('target')}: a production stack runs on azure"
+        if reach.creates_directory(s):
+            yield (
+                f"{_key('directory', 'source')}: create builds a throwaway forest, SQL Server and accounts for a lab; "
+                "production joins your existing directory: set source existing and dnsServers"
+            )
         if s.azure is not None:
             if s.azure.placement != "zones":
                 yield f"{_key('azure', 'placement')}: production needs availability zones; set placement: zones"
@@ -237,6 +263,177 @@ def _cross_section_problems(s: StackSettings, stack: str | None) -> Iterable[str
             yield f"{_key('winrm', 'skipUnreachableOnDelete')}: production never skips a node on delete; set false"
         if not s.protect:
             yield f"{_key('protect')}: production protects the SSO resources from deletion; set protect: true"
+
+
+def _lab_machines(s: StackSettings) -> list[tuple[str, Any]]:
+    """(key path ending in '.', machine) of the VMs a self-contained lab builds beside the nodes."""
+    directory = s.directory
+    if directory is None or directory.source != "create":
+        return []
+    found: list[tuple[str, Any]] = []
+    if directory.domain_controller is not None:
+        found.append((_key("directory", "domainController") + ".", directory.domain_controller))
+    if directory.sql_server is not None:
+        found.append((_key("directory", "sqlServer") + ".", directory.sql_server))
+    return found
+
+
+_EXISTING_ONLY = ("dns_servers",)
+_CREATE_ONLY = ("subnet_cidr", "domain_controller", "sql_server", "node_admin_group", "sql_service_account")
+_CREATE_WHAT = {
+    "subnet_cidr": "the subnet of the lab's DC and SQL Server inside network.vnetCidr, e.g. 10.20.2.0/24",
+    "domain_controller": "the DC that creates the forest, e.g. {name: MSSLABDC1, ip: 10.20.2.4}",
+    "sql_server": "the SQL Server 2022 Developer VM for SSODB, e.g. {name: MSSLABSQL1, ip: 10.20.2.5}",
+    "node_admin_group": "the domain group made local Administrator on the nodes, e.g. CORP\\MSS Node Admins",
+    "sql_service_account": "the domain account SQL Server runs as, e.g. CORP\\svc-sql",
+}
+# sAMAccountName: "must be 20 characters or less to support earlier clients" for users
+# (learn.microsoft.com/windows/win32/adschema/a-samaccountname); a group's name is its cn, at most 64.
+_USER_NAME_LIMIT = 20
+_GROUP_NAME_LIMIT = 64
+_OU_NAME = re.compile(r'^[^,=+<>#;\\"/]{1,64}$')
+
+
+def _domain_dn(fqdn: str) -> str:
+    return ",".join(f"DC={label}" for label in fqdn.split("."))
+
+
+def lab_ou_name(s: StackSettings) -> str | None:
+    """The cluster OU a self-contained lab creates: the one-level `azure.domainJoinOu`, or None if it is not one."""
+    azure = s.azure
+    if azure is None or azure.domain_join_ou is None:
+        return None
+    head, separator, rest = azure.domain_join_ou.partition(",")
+    if not separator or not head.upper().startswith("OU=") or rest.upper() != _domain_dn(s.domain.fqdn).upper():
+        return None
+    name = head[3:]
+    return name if _OU_NAME.match(name) else None
+
+
+def _directory_problems(s: StackSettings) -> Iterable[str]:
+    """directory.source: what each mode needs, and a self-contained lab that can be built."""
+    directory = s.directory
+    if directory is None:
+        return
+    create = directory.source == "create"
+    for field in _CREATE_ONLY if not create else _EXISTING_ONLY:
+        if getattr(directory, field) is not None:
+            yield (
+                f"{_key('directory', to_camel(field))}: only directory.source "
+                f"{'create' if not create else 'existing'} uses this key; remove it"
+            )
+    if not create:
+        if not directory.dns_servers:
+            yield (
+                f"{_key('directory', 'dnsServers')}: is required with source existing: the domain controllers that "
+                "serve DNS to the nodes, e.g. [10.0.0.4]"
+            )
+        return
+    for field, what in _CREATE_WHAT.items():
+        if getattr(directory, field) is None:
+            yield f"{_key('directory', to_camel(field))}: is required with source create: {what}"
+    azure = s.azure
+    assert azure is not None
+    if s.network.existing_subnet_id is not None:
+        yield (
+            f"{_key('directory', 'source')}: create builds its DC and SQL Server in a subnet of the VNet this stack "
+            "creates, but network.existingSubnetId puts the nodes in a network it does not own; remove "
+            "existingSubnetId, or use source existing"
+        )
+    subnet = directory.subnet_cidr
+    vnet = reach.vnet_ranges(s)[0]
+    if subnet is not None:
+        key = _key("directory", "subnetCidr")
+        if s.network.vnet_cidr is None or not subnet.subnet_of(vnet):
+            yield f"{key}: {subnet} is not inside network.vnetCidr {s.network.vnet_cidr}; pick a subnet of it"
+        elif subnet.overlaps(s.network.node_subnet_cidr):
+            yield f"{key}: {subnet} overlaps the node subnet {s.network.node_subnet_cidr}; pick another"
+        elif subnet.prefixlen > 29:
+            yield f"{key}: {subnet} is too small for a DC and SQL Server; use a /29 or larger"
+        reserved = _reserved_in_subnet(subnet)
+        seen: dict[ipaddress.IPv4Address, str] = {}
+        for prefix, machine in _lab_machines(s):
+            ip_key = f"{prefix}ip"
+            if machine.ip not in subnet:
+                yield f"{ip_key}: {machine.ip} is outside directory.subnetCidr {subnet}; pick an address inside it"
+            elif machine.ip in reserved:
+                yield f"{ip_key}: {machine.ip} is one of the addresses Azure reserves in {subnet}; pick another"
+            elif machine.ip in seen:
+                yield f"{ip_key}: {machine.ip} is already used by {seen[machine.ip]}; each VM needs its own"
+            else:
+                seen[machine.ip] = ip_key
+    sql_vm = directory.sql_server
+    if sql_vm is not None:
+        wanted = {sql_vm.name.upper(), f"{sql_vm.name}.{s.domain.fqdn}".upper()}
+        if s.sql.server.upper() not in wanted:
+            yield (
+                f"{_key('sql', 'server')}: '{s.sql.server}' is not the lab's SQL Server; with directory.source create "
+                f"set it to {sql_vm.name}.{s.domain.fqdn}"
+            )
+    if lab_ou_name(s) is None:
+        yield (
+            f"{_key('azure', 'domainJoinOu')}: the lab creates the cluster's OU at the top of the domain: write it "
+            f"as OU=<name>,{_domain_dn(s.domain.fqdn)} (a name without , = + < > # ; \\ \" /)"
+        )
+    netbios = s.domain.netbios.upper()
+    users = {
+        _key("domain", "installAccount"): s.domain.install_account,
+        _key("domain", "serviceAccount"): s.domain.service_account,
+        _key("azure", "domainJoinAccount"): azure.domain_join_account,
+    }
+    if directory.sql_service_account is not None:
+        users[_key("directory", "sqlServiceAccount")] = directory.sql_service_account
+    groups = {
+        _key("domain", "ssoAdminGroup"): s.domain.sso_admin_group,
+        _key("domain", "ssoAffiliateAdminGroup"): s.domain.sso_affiliate_admin_group,
+    }
+    if directory.node_admin_group is not None:
+        groups[_key("directory", "nodeAdminGroup")] = directory.node_admin_group
+    names: dict[str, str] = {}
+    for kind, entries, limit in (("account", users, _USER_NAME_LIMIT), ("group", groups, _GROUP_NAME_LIMIT)):
+        for key, account in entries.items():
+            domain, _, name = account.partition("\\")
+            if domain.upper() != netbios:
+                yield f"{key}: '{account}' is not in domain {netbios}; the lab creates it there: {netbios}\\{name}"
+            elif len(name) > limit:
+                yield f"{key}: '{name}' is {len(name)} characters; a {kind} the lab creates may have {limit}"
+            elif name.upper() in names:
+                yield (
+                    f"{key}: '{account}' is also {names[name.upper()]}; each account and group the lab creates needs "
+                    "its own name (each account gets its own password)"
+                )
+            else:
+                names[name.upper()] = key
+    for key in ("dsrmPassword", "sqlServicePassword"):
+        if getattr(s.secrets, _snake(key)) is None:
+            yield (
+                f"{_key(key)}: is required with directory.source create; "
+                f"set it with `pulumi config set --secret {_key(key)}`"
+            )
+
+
+# The passwords a self-contained lab sets on the accounts it creates, and the account each belongs to.
+def _created_accounts(s: StackSettings) -> dict[str, str | None]:
+    return {
+        "installPassword": s.domain.install_account,
+        "serviceAccountPassword": s.domain.service_account,
+        "domainJoinPassword": s.azure.domain_join_account if s.azure else None,
+        "sqlServicePassword": s.directory.sql_service_account if s.directory else None,
+        "dsrmPassword": None,
+    }
+
+
+def _created_password_problems(s: StackSettings, encrypted: set[str]) -> Iterable[str]:
+    """A self-contained lab sets these passwords on new accounts: Windows' complexity rule must accept them."""
+    if not reach.creates_directory(s):
+        return
+    for key, account in _created_accounts(s).items():
+        value = getattr(s.secrets, _snake(key))
+        if value is None or key in encrypted:
+            continue
+        problem = windows_password_problem(value.get_secret_value(), account.split("\\")[-1] if account else None)
+        if problem:
+            yield f"{_key(key)}: {problem}"
 
 
 def _network_problems(s: StackSettings) -> Iterable[str]:
@@ -264,11 +461,11 @@ def _network_problems(s: StackSettings) -> Iterable[str]:
     if s.directory is None:
         yield (
             f"{_key('directory')}: is required for target azure: the domain controllers that serve DNS, "
-            "e.g. directory: {source: existing, dnsServers: [10.0.0.4]}"
+            "e.g. directory: {source: existing, dnsServers: [10.0.0.4]}, or directory: {source: create} in a lab"
         )
-    else:
+    elif s.directory.source == "existing":
         node_ips = {n.ip for n in s.nodes} | {s.sso.ip} | ({s.dtc.ip} if s.dtc.ip else set())
-        for index, server in enumerate(s.directory.dns_servers):
+        for index, server in enumerate(s.directory.dns_servers or []):
             key = _key("directory", "dnsServers", index)
             route = reach.route_to(s, server)
             if server in node_ips:
@@ -282,7 +479,7 @@ def _network_problems(s: StackSettings) -> Iterable[str]:
             elif server in vnet and not existing:
                 yield (
                     f"{key}: {server} is inside the VNet this stack builds, where nothing serves DNS; point at "
-                    "domain controllers in the hub (a DC inside the VNet will be directory.source create)"
+                    f"domain controllers in the hub, or let a lab build its own ({_key('directory', 'source')}: create)"
                 )
 
     # The operator's way to WinRM.
@@ -322,7 +519,7 @@ def _network_problems(s: StackSettings) -> Iterable[str]:
 
     # Private endpoints must resolve: the zones have to be where the nodes' DNS servers look.
     if reach.private_endpoints(s) and s.directory is not None:
-        outside = [d for d in s.directory.dns_servers if d not in vnet]
+        outside = [d for d in reach.dns_servers(s) if d not in vnet]
         zones = network.private_dns_zone_ids
         linked = hub is not None and hub.vnet_id is not None
         if outside and not linked and (zones is None or zones.blob is None or zones.vault is None):
@@ -391,6 +588,7 @@ def validate_stack(
     except ValidationError as error:
         raise SettingsError(lines + _pydantic_lines(error, set(SECRET_KEYS))) from None
     lines += list(_cross_section_problems(settings, stack))
+    lines += list(_created_password_problems(settings, encrypted_keys))
     if lines:
         raise SettingsError(lines)
     return settings

@@ -1,4 +1,6 @@
-"""The Azure side of the program under Pulumi's mock runtime: the lab and prod resource graphs.
+"""The Azure side of the program under Pulumi's mock runtime: the lab-hub and prod resource graphs.
+
+(The self-contained lab, Pulumi.lab.yaml, is tests/test_components_lab.py.)
 
 Each test runs the real components against a recording mock engine fed with the real stack files
 (secrets replaced by test values and marked secret), then checks what Azure would be asked to build.
@@ -38,6 +40,8 @@ TEST_SECRETS = {
     "backupPassword": "Backup-Pa55!word",
     "vmAdminPassword": "VmAdmin-Pa55!word",
     "domainJoinPassword": "DomainJoin-Pa55!word",
+    "dsrmPassword": "Dsrm-Pa55!word",
+    "sqlServicePassword": "Sql-Engine-Pa55!word",
 }
 TENANT_ID = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 
@@ -356,7 +360,7 @@ def entry_endpoints(built: Built) -> list[str]:
     return [f"https://{address}:{port}/wsman" for port in ports]
 
 
-@pytest.mark.parametrize(("stack", "expected"), [("lab", LAB_TYPES), ("prod", PROD_TYPES)])
+@pytest.mark.parametrize(("stack", "expected"), [("lab-hub", LAB_TYPES), ("prod", PROD_TYPES)])
 def test_stack_builds_the_expected_resource_graph(
     build: Callable[..., Built], stack: str, expected: dict[str, int]
 ) -> None:
@@ -366,7 +370,7 @@ def test_stack_builds_the_expected_resource_graph(
     for resource in built.mocks.resources:
         if resource.custom and resource.typ != "azure-native:compute:AvailabilitySet":
             assert resource.parent in components, f"{resource.name} is not inside a component"
-    if stack == "lab":  # through the public entry, one port per node
+    if stack == "lab-hub":  # through the public entry, one port per node
         assert built.resolved["endpoints"] == entry_endpoints(built)
         assert built.resolved["endpoints"] == [f"https://{public_ip_of('entry-pip')}:{p}/wsman" for p in (50001, 50002)]
     else:  # straight to the private addresses, through the hub peering
@@ -374,7 +378,7 @@ def test_stack_builds_the_expected_resource_graph(
     assert [n.name for n in built.foundation.nodes] == [n.name for n in built.config.nodes]
 
 
-@pytest.mark.parametrize("stack", ["lab", "prod"])
+@pytest.mark.parametrize("stack", ["lab-hub", "prod"])
 def test_every_azure_resource_carries_the_stack_tags(build: Callable[..., Built], stack: str) -> None:
     built = build(stack)
     tier = "production" if stack == "prod" else "lab"
@@ -419,13 +423,13 @@ def test_prod_has_no_public_ip_on_any_node(build: Callable[..., Built]) -> None:
 def test_lab_has_no_bastion_by_default_and_developer_needs_no_public_ip_where_it_is_offered(
     build: Callable[..., Built],
 ) -> None:
-    assert build("lab").of_type("network:BastionHost") == []
+    assert build("lab-hub").of_type("network:BastionHost") == []
 
     def developer(values: dict[str, Any]) -> None:
         values["azure"]["bastion"] = "Developer"
         values["azure"]["location"] = "northeurope"  # a region Microsoft lists for the Developer SKU
 
-    built = build("lab", change=developer)
+    built = build("lab-hub", change=developer)
     bastion = built.one("network:BastionHost")
     assert bastion.inputs["sku"] == {"name": "Developer"}
     assert "ipConfigurations" not in bastion.inputs
@@ -452,7 +456,7 @@ def _covers(ports: list[str], port: int) -> bool:
     return False
 
 
-@pytest.mark.parametrize("stack", ["lab", "prod"])
+@pytest.mark.parametrize("stack", ["lab-hub", "prod"])
 def test_winrm_is_reachable_only_from_the_admin_cidr_and_everything_else_is_denied(
     build: Callable[..., Built], stack: str
 ) -> None:
@@ -492,7 +496,7 @@ def test_a_different_admin_cidr_moves_the_winrm_rule_with_it(build: Callable[...
     def narrow(values: dict[str, Any]) -> None:
         values["network"]["adminCidr"] = "52.174.10.0/29"
 
-    built = build("lab", change=narrow)
+    built = build("lab-hub", change=narrow)
     rules = built.one("network:NetworkSecurityGroup").inputs["securityRules"]
     winrm = [r for r in rules if _allows_tcp(r, 5986)]
     assert [r["sourceAddressPrefix"] for r in winrm] == ["52.174.10.0/29"]
@@ -524,7 +528,7 @@ def test_prod_nodes_land_in_different_zones(build: Callable[..., Built]) -> None
 
 
 def test_lab_nodes_share_one_availability_set(build: Callable[..., Built]) -> None:
-    built = build("lab")
+    built = build("lab-hub")
     avset = built.one("compute:AvailabilitySet")
     assert avset.inputs["platformFaultDomainCount"] == 2
     assert avset.inputs["sku"] == {"name": "Aligned"}
@@ -534,7 +538,7 @@ def test_lab_nodes_share_one_availability_set(build: Callable[..., Built]) -> No
     assert all("zones" not in vm.inputs for vm in vms)
 
 
-@pytest.mark.parametrize(("stack", "patch_mode"), [("lab", "AutomaticByPlatform"), ("prod", "Manual")])
+@pytest.mark.parametrize(("stack", "patch_mode"), [("lab-hub", "AutomaticByPlatform"), ("prod", "Manual")])
 def test_every_vm_is_trusted_launch_azure_edition(build: Callable[..., Built], stack: str, patch_mode: str) -> None:
     built = build(stack)
     vms = built.vms_by_name()
@@ -558,7 +562,7 @@ def test_every_vm_is_trusted_launch_azure_edition(build: Callable[..., Built], s
         assert windows["enableAutomaticUpdates"] is (patch_mode != "Manual")
 
 
-@pytest.mark.parametrize("stack", ["lab", "prod"])
+@pytest.mark.parametrize("stack", ["lab-hub", "prod"])
 def test_every_secret_reaches_azure_as_a_secret(build: Callable[..., Built], stack: str) -> None:
     built = build(stack)
     for vm in built.of_type("compute:VirtualMachine"):
@@ -594,7 +598,7 @@ def test_every_secret_reaches_azure_as_a_secret(build: Callable[..., Built], sta
 # Load balancer, witness, shared disk
 
 
-@pytest.mark.parametrize("stack", ["lab", "prod"])
+@pytest.mark.parametrize("stack", ["lab-hub", "prod"])
 def test_load_balancer_is_ha_ports_with_floating_ip_and_the_settings_probe_port(
     build: Callable[..., Built], stack: str
 ) -> None:
@@ -672,7 +676,7 @@ def test_prod_shared_disk_is_attached_to_both_nodes_at_lun_0(build: Callable[...
 
 
 def test_lab_without_dtc_has_no_shared_disk_and_no_dtc_frontend(build: Callable[..., Built]) -> None:
-    built = build("lab")
+    built = build("lab-hub")
     assert built.of_type("compute:Disk") == []
     assert all("dataDisks" not in vm.inputs["storageProfile"] for vm in built.of_type("compute:VirtualMachine"))
     assert built.foundation.dtc_access_point is None
@@ -704,7 +708,7 @@ def test_prod_key_vault_has_purge_protection_and_irreplaceable_pieces_are_protec
 
 
 def test_lab_key_vault_stays_purgeable_and_nothing_is_protected(build: Callable[..., Built]) -> None:
-    built = build("lab")
+    built = build("lab-hub")
     properties = built.one("keyvault:Vault").inputs["properties"]
     assert "enablePurgeProtection" not in properties
     assert properties["softDeleteRetentionInDays"] == 7
@@ -719,7 +723,7 @@ def test_lab_key_vault_lets_a_public_admin_cidr_through_its_firewall(build: Call
     def public_admin(values: dict[str, Any]) -> None:
         values["network"]["adminCidr"] = "52.174.10.0/28"
 
-    built = build("lab", change=public_admin)
+    built = build("lab-hub", change=public_admin)
     acls = built.one("keyvault:Vault").inputs["properties"]["networkAcls"]
     assert acls["ipRules"] == [{"value": "52.174.10.0/28"}]
 
@@ -749,7 +753,7 @@ def test_run_command_follows_the_domain_join_and_passes_names_as_parameters(
 
 
 def test_node_access_pins_the_thumbprint_the_run_command_printed(build: Callable[..., Built]) -> None:
-    built = build("lab")
+    built = build("lab-hub")
     assert built.resolved["thumbprints"] == [fake_thumbprint(n.name) for n in built.config.nodes]
     assert not [c for c in built.mocks.calls if "RunCommand" in c.token]
 
@@ -757,7 +761,7 @@ def test_node_access_pins_the_thumbprint_the_run_command_printed(build: Callable
 def test_thumbprint_is_read_back_when_the_create_response_has_no_instance_view(
     build: Callable[..., Built],
 ) -> None:
-    built = build("lab", mocks=RecordingMocks(instance_view_on_create=False, instance_view_on_read=True))
+    built = build("lab-hub", mocks=RecordingMocks(instance_view_on_create=False, instance_view_on_read=True))
     assert built.resolved["thumbprints"] == [fake_thumbprint(n.name) for n in built.config.nodes]
     reads = [c for c in built.mocks.calls if c.token.endswith("getVirtualMachineRunCommandByVirtualMachine")]
     assert sorted(c.args["vmName"] for c in reads) == sorted(n.name for n in built.config.nodes)
@@ -765,7 +769,7 @@ def test_thumbprint_is_read_back_when_the_create_response_has_no_instance_view(
 
 
 def test_thumbprint_is_none_when_no_instance_view_is_available(build: Callable[..., Built]) -> None:
-    built = build("lab", mocks=RecordingMocks(instance_view_on_create=False))
+    built = build("lab-hub", mocks=RecordingMocks(instance_view_on_create=False))
     assert built.resolved["thumbprints"] == [None, None]
 
 
@@ -818,7 +822,7 @@ def test_existing_resource_group_and_subnet_are_used_not_created(build: Callable
         values["azure"]["bastion"] = "Developer"
         values["azure"]["location"] = "northeurope"
 
-    built = build("lab", change=existing)
+    built = build("lab-hub", change=existing)
     created = Counter(r.typ.rsplit(":", 1)[-1] for r in built.mocks.resources)
     for absent in ("ResourceGroup", "VirtualNetwork", "Subnet", "NatGateway", "VirtualNetworkPeering"):
         assert created[absent] == 0, absent
@@ -894,7 +898,7 @@ def test_witness_and_vault_names_are_legal_and_stable(cluster_name: str) -> None
 HUB_ID = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-hub/providers/Microsoft.Network/virtualNetworks/vnet-hub"
 
 
-@pytest.mark.parametrize("stack", ["lab", "prod"])
+@pytest.mark.parametrize("stack", ["lab-hub", "prod"])
 def test_dns_points_at_domain_controllers_the_peering_reaches(build: Callable[..., Built], stack: str) -> None:
     built = build(stack)
     config = built.config
@@ -916,7 +920,7 @@ def test_dns_points_at_domain_controllers_the_peering_reaches(build: Callable[..
     assert spoke.inputs["virtualNetworkName"] == vnet.inputs["virtualNetworkName"]
     assert spoke.inputs["remoteVirtualNetwork"] == {"id": HUB_ID}
     assert (spoke.inputs["allowVirtualNetworkAccess"], spoke.inputs["allowForwardedTraffic"]) == (True, True)
-    if stack == "lab":  # createHubSide: the hub's side too, in the hub's own group, through its subscription's provider
+    if stack == "lab-hub":  # createHubSide: the hub's side too, in the hub's own group, through its subscription's provider
         hub_side = peerings["network-from-hub"]
         assert (hub_side.inputs["resourceGroupName"], hub_side.inputs["virtualNetworkName"]) == ("rg-hub", "vnet-hub")
         assert hub_side.inputs["remoteVirtualNetwork"] == {"id": "network-vnet_id"}
@@ -930,7 +934,7 @@ def test_dns_points_at_domain_controllers_the_peering_reaches(build: Callable[..
 def test_lab_entry_forwards_one_port_per_node_to_winrm_and_admits_only_the_admin_cidr(
     build: Callable[..., Built],
 ) -> None:
-    built = build("lab")
+    built = build("lab-hub")
     config = built.config
     entry = next(b for b in built.of_type("network:LoadBalancer") if b.name == "entry-lb")
     assert entry.inputs["sku"]["name"] == "Standard"
@@ -989,7 +993,7 @@ def test_probe_ports_are_opened_in_the_guest_from_the_azure_platform_address_onl
     assert {r["destinationPortRange"] for r in rules if r["sourceAddressPrefix"] == "AzureLoadBalancer"} == probes
 
 
-@pytest.mark.parametrize("stack", ["lab", "prod"])
+@pytest.mark.parametrize("stack", ["lab-hub", "prod"])
 def test_the_nodes_reach_each_other_on_the_cluster_ports_and_nothing_else_inside_the_subnet(
     build: Callable[..., Built], stack: str
 ) -> None:
@@ -1023,11 +1027,11 @@ def test_shared_disk_is_a_p4_shared_by_the_nodes_and_zone_redundant_across_zones
     def avset_with_dtc(values: dict[str, Any]) -> None:
         values["dtc"] = {"enabled": True, "networkName": "MSSLABDTC", "ip": "10.20.1.51", "diskSizeGb": 64}
 
-    lrs = build("lab", change=avset_with_dtc).one("compute:Disk").inputs
+    lrs = build("lab-hub", change=avset_with_dtc).one("compute:Disk").inputs
     assert (lrs["diskSizeGB"], lrs["maxShares"], lrs["sku"]) == (64, 2, {"name": "Premium_LRS"})
 
 
-@pytest.mark.parametrize(("stack", "disk_type"), [("lab", "StandardSSD_LRS"), ("prod", "Premium_LRS")])
+@pytest.mark.parametrize(("stack", "disk_type"), [("lab-hub", "StandardSSD_LRS"), ("prod", "Premium_LRS")])
 def test_os_disks_are_standard_ssd_in_the_lab(build: Callable[..., Built], stack: str, disk_type: str) -> None:
     for vm in build(stack).of_type("compute:VirtualMachine"):
         assert vm.inputs["storageProfile"]["osDisk"]["managedDisk"] == {"storageAccountType": disk_type}
@@ -1075,7 +1079,7 @@ def test_prod_witness_is_reached_through_a_blob_private_endpoint_and_closed_to_t
 
 
 def test_lab_witness_admits_only_the_nodes_outbound_address(build: Callable[..., Built]) -> None:
-    built = build("lab")
+    built = build("lab-hub")
     account = built.one("storage:StorageAccount").inputs
     assert account["publicNetworkAccess"] == "Enabled"
     assert account["networkRuleSet"] == {
@@ -1108,7 +1112,7 @@ def test_prod_vault_has_a_private_endpoint_and_the_break_glass_group_may_read_it
 
 
 def test_a_lab_vault_gets_a_new_name_per_deployment(build: Callable[..., Built]) -> None:
-    vault = build("lab").one("keyvault:Vault")
+    vault = build("lab-hub").one("keyvault:Vault")
     # No physical name: Pulumi auto-names it (logical name + random suffix, kept in state), so a rebuilt
     # lab never asks for the name its soft-deleted predecessor still holds.
     assert "vaultName" not in vault.inputs

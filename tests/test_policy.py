@@ -56,6 +56,8 @@ STAND_IN_SECRETS = {
     "backupPassword": "Backup-Pa55!word",
     "vmAdminPassword": "VmAdmin-Pa55!word",
     "domainJoinPassword": "DomainJoin-Pa55!word",
+    "dsrmPassword": "Dsrm-Pa55!word",
+    "sqlServicePassword": "Sql-Engine-Pa55!word",
 }
 POLICY_NAMES = [
     "node-no-public-ip",
@@ -200,7 +202,7 @@ def build_graph(stack: str) -> Graph:
 @pytest.fixture(scope="module")
 def built() -> Iterator[dict[str, Graph]]:
     """Both graphs, each built once under its own mocks (about 2 s apiece); tests get copies."""
-    yield {stack: build_graph(stack) for stack in ("lab", "prod")}
+    yield {stack: build_graph(stack) for stack in ("lab-hub", "prod")}
     pulumi.runtime.set_all_config({}, [])
 
 
@@ -211,7 +213,7 @@ def prod(built: dict[str, Graph]) -> Graph:
 
 @pytest.fixture
 def lab(built: dict[str, Graph]) -> Graph:
-    return copy.deepcopy(built["lab"])
+    return copy.deepcopy(built["lab-hub"])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -473,6 +475,23 @@ def test_lab_graph_fails_purge_protection_and_protect_and_is_spared_zones(
     }
     vault = next(f for f in verdict.findings if f.policy == "key-vault-purge-protection")
     assert "enablePurgeProtection is None" in vault.message
+
+
+def test_self_contained_lab_graph_fails_only_what_any_lab_fails(run_pack: Callable[..., Verdict]) -> None:
+    """The DC and SQL Server of directory.source create are Trusted Launch VMs with no public IP and no WinRM."""
+    graph = build_graph("lab")
+    assert len(graph.of_type(policies.VIRTUAL_MACHINE)) == 4
+    verdict = run_pack(graph)
+    assert verdict.pairs() == {("key-vault-purge-protection", "escrow-vault")} | {
+        ("sso-resources-protected", name) for name in LAB_SSO_RESOURCES
+    }
+    assert verdict.not_applicable == {
+        ("node-in-one-zone", name) for name in ("node-msslab1-vm", "node-msslab2-vm", "directory-dc-vm", "sql-vm")
+    } | {
+        ("nodes-in-different-zones", ""),
+        ("witness-closed-in-production", "cluster-witness"),
+        ("private-paths-in-production", ""),
+    }
 
 
 def test_lab_graph_without_stack_config_also_fails_zones(lab: Graph, run_pack: Callable[..., Verdict]) -> None:

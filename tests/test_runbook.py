@@ -37,7 +37,7 @@ def test_sim_runbook_lists_every_step_once_with_resource_and_node() -> None:
 
 
 def test_azure_runbook_lists_the_azure_resources_and_notes_what_lab_leaves_out() -> None:
-    text = runbook.render(ROOT, "lab")
+    text = runbook.render(ROOT, "lab-hub")
     azure = re.findall(r"^\| \d+ \| `(azure-native:[^`]+)`", text, flags=re.MULTILINE)
     assert "azure-native:compute:VirtualMachine" in azure and azure.count("azure-native:compute:VirtualMachine") == 2
     assert "azure-native:network:LoadBalancer" in azure

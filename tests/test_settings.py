@@ -37,7 +37,7 @@ def problems(config: dict[str, Any], stack: str = "sim", encrypted: list[str] | 
     return caught.value.lines
 
 
-@pytest.mark.parametrize("stack", ["sim", "lab", "prod"])
+@pytest.mark.parametrize("stack", ["sim", "lab", "lab-hub", "prod"])
 def test_sample_stacks_are_valid(stack: str) -> None:
     loaded = load_stack_file(ROOT / f"Pulumi.{stack}.yaml")
     assert len(loaded.nodes) == 2
@@ -204,7 +204,8 @@ def test_missing_stack_file_is_a_clear_error() -> None:
 
 
 def lab() -> dict[str, Any]:
-    return copy.deepcopy(stack_config("lab")[0])
+    """The lab joined to an existing directory through a hub (issue 13's network model)."""
+    return copy.deepcopy(stack_config("lab-hub")[0])
 
 
 def lab_problems(config: dict[str, Any], stack: str = "lab") -> list[str]:
@@ -322,7 +323,7 @@ def test_an_existing_peered_spoke_validates_with_the_ranges_its_peering_reaches(
 def test_validate_prints_one_line_per_reach_problem_and_exits_2(tmp_path: Path) -> None:
     import shutil
 
-    broken = (ROOT / "Pulumi.lab.yaml").read_text()
+    broken = (ROOT / "Pulumi.lab-hub.yaml").read_text()
     broken = broken.replace("dnsServers: [10.0.0.4, 10.0.0.5]", "dnsServers: [192.168.50.4, 10.0.0.5]")
     broken = broken.replace("adminCidr: 198.51.100.16/28", "adminCidr: 198.51.0.0/16")
     (tmp_path / "Pulumi.broken.yaml").write_text(broken)
@@ -340,7 +341,7 @@ def test_validate_prints_one_line_per_reach_problem_and_exits_2(tmp_path: Path) 
     assert [line.split(":", 2)[1] for line in lines] == ["network.adminCidr", "directory.dnsServers[0]"], lines
 
 
-@pytest.mark.parametrize("stack", ["lab", "prod"])
+@pytest.mark.parametrize("stack", ["lab-hub", "prod"])
 def test_runbook_paths_reach_every_node_and_every_dependency(stack: str) -> None:
     from settings import reach
 
@@ -350,7 +351,7 @@ def test_runbook_paths_reach_every_node_and_every_dependency(stack: str) -> None
     assert [p[1] for p in operator] == [n.name for n in config.nodes]
     for (_, node, path), item in zip(operator, config.nodes, strict=True):
         assert f"{item.ip}:5986" in path and config.network.admin_cidr in path
-        assert ("public entry load balancer" in path) is (stack == "lab"), node
+        assert ("public entry load balancer" in path) is (stack == "lab-hub"), node
     targets = [p[1] for p in paths if p[0] == "every node"]
     assert targets == ["AD/DNS 10.0.0.4", "AD/DNS 10.0.0.5", f"SQL Server {config.sql.server}", "cloud witness"]
     assert all("no route" not in p[2] for p in paths)
