@@ -58,7 +58,7 @@ class SecretServerNameProvider(EntssoProvider):
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         inputs = SecretServerNameInputs.model_validate(_inputs(props))
         with self.node(target_named(inputs.nodes, inputs.master), "read SecretServerName") as remote:
-            state = remote.call("secret_server_get", SqlServer=inputs.sql_server, Database=inputs.database)
+            state = remote.call("secret_server_get", **_sso(inputs), **self.delegation())
         if not state["exists"]:
             return ReadResult(None, {})
         return ReadResult(id_, {**props, "secret_server": state["secretServer"]})
@@ -66,20 +66,20 @@ class SecretServerNameProvider(EntssoProvider):
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         inputs = SecretServerNameInputs.model_validate(_inputs(props))
         original = props.get("previous_secret_server") or inputs.master
+        master = target_named(inputs.nodes, inputs.master)
         try:
-            with self.node(target_named(inputs.nodes, inputs.master), "delete SecretServerName") as remote:
-                state = remote.call("secret_server_get", SqlServer=inputs.sql_server, Database=inputs.database)
+            with self.node(master, "delete SecretServerName") as remote:
+                # ENTSSO runs locally again, as before clustering; -updatedb needs it running (F-SSO-13).
+                remote.call("sso_service_set", State="Running", StartupType="Automatic")
+                state = remote.call("secret_server_get", **_sso(inputs), **self.delegation())
                 if state["exists"] and str(state["secretServer"]).upper() != str(original).upper():
-                    remote.call(
-                        "secret_server_set",
-                        SecretServer=original,
-                        SqlServer=inputs.sql_server,
-                        Database=inputs.database,
-                    )
+                    remote.call("secret_server_set", SecretServer=original, **_sso(inputs), **self.delegation())
         except RemoteOperationError as error:
             if not self.skip_unreachable(error):
                 raise
-        for node in inputs.nodes:  # undo step 9: ENTSSO runs locally again, as it did before clustering
+        for node in inputs.nodes:  # undo step 9 on the other nodes too
+            if node is master:
+                continue
             try:
                 with self.node(node, "delete SecretServerName: start ENTSSO") as remote:
                     remote.call("sso_service_set", State="Running", StartupType="Automatic")
@@ -91,23 +91,28 @@ class SecretServerNameProvider(EntssoProvider):
         """Get, test, set; returns the secret server SSODB named before (for delete to restore)."""
         master = target_named(inputs.nodes, inputs.master)
         with self.node(master, "SecretServerName") as remote:
-            state = remote.call("secret_server_get", SqlServer=inputs.sql_server, Database=inputs.database)
+            state = remote.call("secret_server_get", **_sso(inputs), **self.delegation())
         previous = str(state["secretServer"])
         if previous.upper() == inputs.secret_server.upper():
-            return inputs.master  # converged by an earlier run; the node it came from is the master
-        for node in inputs.nodes:  # step 9: net stop entsso, and keep it from starting locally again
-            with self.node(node, "SecretServerName: stop ENTSSO") as remote:
-                remote.call("sso_service_set", State="Stopped", StartupType="Manual")
+            # Converged by an earlier run; the node it came from is the master. The services are left alone:
+            # once the role exists ENTSSO runs on its owner, and EntssoService keeps the local ones stopped.
+            return inputs.master
         with self.node(master, "SecretServerName: updatedb") as remote:
+            # ssomanage works through the running local SSO service (F-SSO-13, C-11): running first.
+            remote.call("sso_service_set", State="Running", StartupType="Automatic")
             after = remote.call(
-                "secret_server_set",
-                SecretServer=inputs.secret_server,
-                SqlServer=inputs.sql_server,
-                Database=inputs.database,
+                "secret_server_set", SecretServer=inputs.secret_server, **_sso(inputs), **self.delegation()
             )
         if str(after["secretServer"]).upper() != inputs.secret_server.upper():
             raise RuntimeError(f"SSODB still names {after['secretServer']} as its secret server")
+        for node in inputs.nodes:  # step 9, after -updatedb: net stop entsso, and no local start again (F-SSO-21)
+            with self.node(node, "SecretServerName: ENTSSO to the cluster") as remote:
+                remote.call("sso_service_set", State="Stopped", StartupType="Manual")
         return previous
+
+
+def _sso(inputs: SecretServerNameInputs) -> dict[str, str]:
+    return {"SqlServer": inputs.sql_server, "Database": inputs.database}
 
 
 def _inputs(props: dict[str, Any]) -> dict[str, Any]:

@@ -76,6 +76,14 @@ class ExecutableOffer:
 
 
 @dataclass(frozen=True)
+class MediaOffer:
+    """A program that is a file on the node's disk wherever it was copied (setup media): recognised by content."""
+
+    prefix: bytes  # how the file's content starts
+    factory: Callable[[NodeMachine, str], Executable]  # (machine, the file's path)
+
+
+@dataclass(frozen=True)
 class ComOffer:
     progid: str
     installed: Installed
@@ -94,6 +102,7 @@ class _Registry:
         self.modules: dict[str, ModuleOffer] = {}
         self.commands: dict[str, CommandOffer] = {}
         self.executables: list[ExecutableOffer] = []
+        self.media: list[MediaOffer] = []
         self.com: dict[str, ComOffer] = {}
         self.assemblies: dict[str, AssemblyOffer] = {}
 
@@ -123,6 +132,16 @@ def command(implementation: type[Cmdlet] | CommandDefinition, module: str = "") 
 def executable(path: str, installed: Installed = always, on_path: bool = False) -> Callable[[Factory], Factory]:
     def register(factory: Factory) -> Factory:
         _REGISTRY.executables.append(ExecutableOffer(path, on_path, installed, factory))
+        return factory
+
+    return register
+
+
+def media(prefix: bytes) -> Callable[[Factory], Factory]:
+    """Setup media: a file whose content starts with `prefix` runs as `factory(machine, path)` from any path."""
+
+    def register(factory: Factory) -> Factory:
+        _REGISTRY.media.append(MediaOffer(prefix, factory))
         return factory
 
     return register
