@@ -133,7 +133,14 @@ class SSOConfigOM(v.DotNetObject):
     def ps_invoke_member(self, name: str, kind: str, arguments: list[object]) -> object:
         member = next((m for m in self.INTERFACES if m.lower() == name.lower()), None)
         if member is None or kind != "method":
-            raise DotNetError(NetException("System.MissingMethodException", f"Method '{NAMESPACE}.{name}' not found."))
+            # reflection's MissingMethodException (COR_E_MISSINGMETHOD); naming the class, not the interface, is assumed
+            raise DotNetError(
+                NetException(
+                    "System.MissingMethodException",
+                    f"Method '{self.TYPE_NAME}.{name}' not found.",
+                    hresult=-2146233069,
+                )
+            )
         handler = getattr(self, f"_{member}", None)
         if handler is None:
             raise DotNetError(

@@ -136,7 +136,11 @@ def install_sso(machine: NodeMachine, features: set[str], product: str) -> None:
     node.products = sorted({*node.products, *features}, key=str.lower)
     files = [INTEROP_DLL, SSOMANAGE, SSO_DIR + r"\ssoconfig.exe"]
     if "SSOSERVER" in {f.upper() for f in features}:
-        files += [SSO_DIR + r"\ENTSSO.exe", ESSO_CONFIGURATION]
+        files.append(SSO_DIR + r"\ENTSSO.exe")
+        if product == "BizTalk":
+            # BizTalk's ESSO has its own Configuration.exe (F-SSO-28); HIS configures with its wizard (assumed: no
+            # such copy with HIS, F-SSO-27).
+            files.append(ESSO_CONFIGURATION)
         if node.service(ENTSSO) is None:
             # F-SVC-07 (assumed): installed as a service that starts automatically, not yet configured.
             node.services[key(ENTSSO)] = Service(ENTSSO, "Enterprise Single Sign-On Service", start_mode="Auto")
@@ -183,6 +187,12 @@ class BizTalkSetup(Program):
 @surface.executable(MSIEXEC, on_path=True)
 def msiexec(machine: NodeMachine) -> Program:
     return MsiExec("msiexec.exe", machine)
+
+
+@surface.media(MSI_SIGNATURE)
+def msi_package(machine: NodeMachine, path: str) -> Program:
+    """Starting an .msi itself (Start-Process <package>): its file association runs `msiexec.exe /i "%1" %*`."""
+    return OpenedPackage(path.rsplit("\\", 1)[-1], machine, package=path)
 
 
 class MsiExec(Program):
@@ -234,6 +244,14 @@ class MsiExec(Program):
         self.note("Product: Microsoft Host Integration Server -- Installation completed successfully.")
         self.write_log(log)
         return NativeResult(0)
+
+
+@dataclass
+class OpenedPackage(Program):
+    package: str = ""
+
+    def run(self, arguments: list[str], stdin: str | None) -> NativeResult:
+        return MsiExec("msiexec.exe", self.machine).run(["/i", self.package, *arguments], stdin)
 
 
 # --------------------------------------------------------------------------------------------- configuration
