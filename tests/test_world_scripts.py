@@ -20,7 +20,7 @@ PARSER = tree_sitter.Parser(tree_sitter.Language(tree_sitter_powershell.language
 LIBRARY = Path(__file__).resolve().parent.parent / "providers" / "library.ps1"
 SHARED_FUNCTIONS = (
     "Invoke-Delegated", "Get-RoleState", "Get-SsoState", "Get-SecretState", "Get-DtcState", "Get-Quorum",
-    "Get-SecretServer",
+    "Get-SecretServer", "Get-SsoStartEvent", "Invoke-SsoComMember", "Set-PrivateDirectory",
 )
 
 

@@ -546,6 +546,8 @@ def test_finding_11_host_integration_server_installs_with_msiexec_and_configures
     # a feature it does not know (1603, assumed).
     refused = fails(world, N2, "sso_install", InstallerPath=media, Product="HIS", Features=["SSOServer"])
     assert refused.message.startswith("Setup exited with 1603; see C:\\Windows\\Temp\\entsso-setup-")
+    removed = op(world, N1, "sso_unconfigure", Product="HIS", **CREDSSP)
+    assert (removed["configured"], removed["actions"]) == (False, ["ConfigurationWizard.exe /u"])
 
 
 def test_finding_11_biztalk_switches_sent_to_the_his_package_are_refused_by_msiexec() -> None:
@@ -880,3 +882,48 @@ def test_finding_11_the_sso_server_provider_installs_his_with_msiexec() -> None:
     created = provider.create(props)
     assert created.outs["configured"] is True
     assert node.file(r"C:\Program Files\Microsoft Host Integration Server\ConfigurationWizard.exe") is not None
+
+
+def test_secret_restore_provider_restores_on_the_second_node_and_fails_back() -> None:
+    import base64
+
+    from providers.secret_restore import SecretRestoreProvider
+
+    world, backup = clustered()
+    provider = on_world(SecretRestoreProvider(), world)
+    props = {
+        "nodes": targets(),
+        "network_name": CAP,
+        "backup_content": backup["contentBase64"],
+        "backup_sha256": backup["sha256"],
+        "password": BACKUP_PASSWORD,
+        "restore_node": N2,
+        "fail_back_to": N1,
+        "admin_group": ADMINS,
+    }
+    assert base64.b64decode(backup["contentBase64"])
+    created = provider.create(props)
+    assert created.outs["restored_on"] == [N1, N2] and created.outs["owner_node"] == N1
+    assert created.outs["secret_id"] == backup["secretId"]
+    assert op(world, N2, "secret_get")["secretId"] == backup["secretId"]
+    assert op(world, N1, "sso_client_check", **SSO)["ok"] is True
+    CALLS.clear()
+    provider.update(created.id, created.outs, props)  # converged: secret_get ×2, role_get, sso_get, the check
+    assert [c[1] for c in CALLS] == ["secret_get", "secret_get", "role_get", "sso_get", "sso_client_check"]
+
+
+def test_unconfigure_leaves_ssodb_and_needs_delegated_credentials() -> None:
+    # implements F-SSO-30 for /U (inferred): the server leaves SSODB over the caller's own SQL connection.
+    world = installed_and_configured()
+    refused = fails(world, N2, "sso_unconfigure", delegated=False, **CREDSSP)
+    assert refused.message.startswith("Configuration.exe /u exited with 1; see C:\\Windows\\Temp\\entsso-unconfigure-")
+    done = op(world, N2, "sso_unconfigure", **CREDSSP)
+    assert (done["configured"], done["service"]["state"], done["actions"]) == (
+        False,
+        "Stopped",
+        ["Configuration.exe /u"],
+    )
+    assert world.sql.databases[key("SSODB")].servers == [N1]
+    assert op(world, N2, "sso_unconfigure", **CREDSSP)["actions"] == []
+    rejoined = op(world, N2, "sso_configure", Mode="Join", **CONFIGURE)
+    assert rejoined["configured"] is True
