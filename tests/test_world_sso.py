@@ -818,7 +818,9 @@ def test_finding_9_secret_server_name_starts_entsso_for_updatedb_then_hands_it_t
     assert created.outs["previous_secret_server"] == N1
     assert op(world, N1, "secret_server_get", **SSO, **CREDSSP)["secretServer"] == CAP
     assert [c for c in CALLS if c[1] != "secret_server_get"] == [
-        (N1, "sso_service_set"),  # Running: ssomanage needs the SSO service (F-SSO-13)
+        (N1, "sso_get"),  # ENTSSO stopped on the master,
+        (N2, "sso_get"),  # and not run by a cluster elsewhere:
+        (N1, "sso_service_set"),  # Running, since ssomanage needs the SSO service (F-SSO-13)
         (N1, "secret_server_set"),
         (N1, "sso_service_set"),  # then Stopped/Manual on every node (step 9)
         (N2, "sso_service_set"),
@@ -927,3 +929,21 @@ def test_unconfigure_leaves_ssodb_and_needs_delegated_credentials() -> None:
     assert op(world, N2, "sso_unconfigure", **CREDSSP)["actions"] == []
     rejoined = op(world, N2, "sso_configure", Mode="Join", **CONFIGURE)
     assert rejoined["configured"] is True
+
+
+def test_secret_server_name_repairs_the_name_through_the_clustered_entsso_and_leaves_the_services() -> None:
+    # Drift "point SSODB's secret server elsewhere" once the role exists: -updatedb runs where the cluster runs
+    # ENTSSO (the role's owner); no local ENTSSO is started (F-SSO-21) and the clustered one is not stopped.
+    from providers.secret_server_name import SecretServerNameProvider
+
+    world, backup = clustered()
+    twin(world, N1, "role_move", Name=CAP, Node=N2)
+    restore_on(world, N2, backup)
+    op(world, N2, "secret_server_set", SecretServer=N1, **SSO, **CREDSSP)  # the change made behind our back
+    CALLS.clear()
+    provider = on_world(SecretServerNameProvider(), world)
+    props = {"nodes": targets(), "master": N1, "secret_server": CAP, "sql_server": "SQL01", "database": "SSODB"}
+    provider.update("SQL01/SSODB/secretServer", {**props, "previous_secret_server": N1}, props)
+    assert op(world, N1, "secret_server_get", **SSO, **CREDSSP)["secretServer"] == CAP
+    assert (N2, "secret_server_set") in CALLS and not [c for c in CALLS if c[1] == "sso_service_set"]
+    assert [op(world, node, "sso_get")["service"]["state"] for node in (N1, N2)] == ["Stopped", "Running"]
