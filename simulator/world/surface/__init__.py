@@ -18,8 +18,14 @@ A module registers:
                         installed=lambda node: "SSOServer" in node.products)
     def ssomanage(machine: NodeMachine) -> Executable: ...
 
-    @surface.com_class("SSO.SSOConfigOM", installed=...)        # ProgID
-    def sso_config_om(machine: NodeMachine) -> DotNetObject: ...
+    @surface.com_class("Some.ProgID", installed=...)            # a COM class reached by its ProgID
+    def some_com_object(machine: NodeMachine) -> DotNetObject: ...
+
+    @surface.assembly(r"C:\\...\\Microsoft.EnterpriseSingleSignOn.Interop.dll", installed=...)   # Add-Type -Path
+    def interop_types(machine: NodeMachine) -> Iterable[PSType]: ...
+
+    @surface.media(b"MZ simulated BizTalk")                     # setup media, run from wherever it was copied
+    def biztalk_setup(machine: NodeMachine, path: str) -> Executable: ...
 
 Modules are discovered (every submodule of this package is imported on first use), so adding a
 part of Windows never edits a shared list.

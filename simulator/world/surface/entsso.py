@@ -47,7 +47,6 @@ from simulator.world.model import (
     EVENT_RESTORE_OK,
     Node,
     SsoDatabase,
-    World,
     key,
     path_key,
 )
@@ -493,7 +492,3 @@ surface.command(GetWinEvent)
 
 def tracking_id() -> str:
     return "{" + str(uuid.uuid4()).upper() + "}"
-
-
-def log(world: World, node: Node, event_id: int, level: str, text: str) -> None:
-    world.log(node, event_id, level, text)

@@ -35,7 +35,6 @@ from simulator.world.model import (
     EVENT_GENERATE_OK,
     EVENT_SECRET_SERVER_CHANGED,
     SQL_KEY,
-    Node,
     Service,
     SsoDatabase,
     World,
@@ -591,10 +590,3 @@ def _clustered_dtc_online(world: World) -> bool:
 
 
 surface.executable(SSOMANAGE, installed=installed_file(SSOMANAGE))(lambda machine: SsoManage("ssomanage.exe", machine))
-
-
-def uninstall(node: Node) -> None:
-    """For tests and tools: remove what install_sso left (no script path uninstalls SSO)."""
-    for path in (INTEROP_DLL, SSOMANAGE, ESSO_CONFIGURATION, BTS_CONFIGURATION, HIS_WIZARD):
-        node.files.pop(path_key(path), None)
-    node.services.pop(key(ENTSSO), None)
