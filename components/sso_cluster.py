@@ -101,6 +101,7 @@ class SsoMasterSecretCluster(pulumi.ComponentResource):
             backup_file=backup_file,
             password=backup_password,
             reminder=config.sso.backup_reminder,
+            admin_group=config.domain.sso_admin_group,
             opts=options(master, irreplaceable=True),
         )
         members = [sso_server(target, "member", master) for target in member_targets]
@@ -145,6 +146,7 @@ class SsoMasterSecretCluster(pulumi.ComponentResource):
             password=backup_password,
             restore_node=active_name,
             fail_back_to=master_name,
+            admin_group=config.domain.sso_admin_group,
             opts=options(service, backup),
         )
 

@@ -96,7 +96,7 @@ REALISTIC: dict[str, Duration] = {
     "role_remove": Duration(20, "Stop-ClusterGroup and Remove-ClusterGroup -RemoveResources"),
     "secret_restore": Duration(10, "ISSOConfigSS.RestoreSecret over COM, copy deleted, MSID read back"),
     "secret_get": Duration(2, "registry read and an event-log query for the latest secret event"),
-    "sso_client_check": Duration(5, "GetDBInfo, then BackupSecret over RPC to the network name"),
+    "sso_client_check": Duration(3, "ISSOConfigOM.GetServerStatus and two event-log queries: no backup is written"),
 }
 # One scale for every duration: a real minute becomes one second, so `up` runs in well under a minute.
 SCALE = 1 / 60

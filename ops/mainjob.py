@@ -37,6 +37,17 @@ def remote(config: settings.StackSettings, stack: simstack.SimulatedStack, node:
     return runner.run_script(provider_settings.connection(target), op, params)
 
 
+def delegation(config: settings.StackSettings) -> dict[str, Any]:
+    """How a step that needs network credentials gets them (GetDBInfo's own SQL connection): the stack's choice."""
+    if config.winrm.delegation == "CredSSP":
+        return {"DelegationMode": "CredSSP"}
+    return {
+        "DelegationMode": "ScheduledTask",
+        "TaskUser": config.domain.install_account,
+        "TaskPassword": config.secret("installPassword"),
+    }
+
+
 def client_check(config: settings.StackSettings, stack: simstack.SimulatedStack, out: Console) -> str:
     """Ask the role's owner, over WinRM, whether an SSO client gets the secret from the network name."""
     first = config.nodes[0].name
@@ -96,7 +107,15 @@ def _lifecycle(
     # What the stack built is gone; what it found (SSO installed and configured, SSODB) stays, with
     # the master secret server named as before the procedure: the first node.
     cluster = nodes.world.cluster
-    info = remote(config, nodes, first, "secret_server_get", SqlServer=config.sql.server, Database=config.sql.database)
+    info = remote(
+        config,
+        nodes,
+        first,
+        "secret_server_get",
+        SqlServer=config.sql.server,
+        Database=config.sql.database,
+        **delegation(config),
+    )
     out.print(f"  cluster left: {cluster.name if cluster else 'none'}; SSODB's secret server: {info['secretServer']}")
     if cluster is not None or str(info["secretServer"]).upper() != first.upper():
         raise CheckFailed("destroy did not return the world to where it started")

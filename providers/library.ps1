@@ -153,54 +153,152 @@ function Get-DtcState {
     }
 }
 
+function Get-RegistryValue {
+    # A registry value that may be absent: $null when the key or the value is not there, never an error under
+    # strict mode (F-PS-16, F-PS-02). ENTSSO's value names are not public (F-SSO-05, F-SSO-06), so every read of them
+    # goes through here.
+    param([string]$Path, [string]$Name)
+    $item = Get-ItemProperty -LiteralPath $Path -ErrorAction SilentlyContinue
+    if (-not $item) { return $null }
+    $property = $item.PSObject.Properties[$Name]
+    if ($property) { $property.Value } else { $null }
+}
+
 function Get-SsoState {
+    # ENTSSO keeps its SQL Server and SSODB names in the registry under names no public source confirms (F-SSO-06,
+    # assumed SQL\Server and SQL\Database): the node counts as configured only when the service exists and both
+    # names are there; either may be absent.
     $service = Get-CimInstance -ClassName Win32_Service -Filter "Name='ENTSSO'"
-    $sql = Get-ItemProperty -LiteralPath 'HKLM:\SOFTWARE\Microsoft\ENTSSO\SQL' -ErrorAction SilentlyContinue
+    $sqlKey = 'HKLM:\SOFTWARE\Microsoft\ENTSSO\SQL'
+    $sqlServer = [string](Get-RegistryValue -Path $sqlKey -Name 'Server')
+    $database = [string](Get-RegistryValue -Path $sqlKey -Name 'Database')
     [ordered]@{
         computerName = $env:COMPUTERNAME
         installed    = [bool]$service
-        configured   = [bool]($sql -and $sql.Server)
-        sqlServer    = if ($sql) { [string]$sql.Server } else { '' }
-        database     = if ($sql) { [string]$sql.Database } else { '' }
+        configured   = [bool]($service -and $sqlServer -and $database)
+        sqlServer    = $sqlServer
+        database     = $database
         service      = if ($service) {
             [ordered]@{ name = 'ENTSSO'; state = [string]$service.State; startMode = [string]$service.StartMode; account = [string]$service.StartName }
         } else { $null }
     }
 }
 
-function Get-SecretState {
-    $root = 'HKLM:\SOFTWARE\Microsoft\ENTSSO\SSOSS'
-    $current = ''
-    $previous = ''
-    if (Test-Path -LiteralPath $root) {
-        $current = [string](Get-ItemProperty -LiteralPath $root -ErrorAction SilentlyContinue).CurrentMSID
-        if ($current -and (Test-Path -LiteralPath (Join-Path $root $current))) {
-            $previous = [string](Get-ItemProperty -LiteralPath (Join-Path $root $current)).PreviousMSID
-        } else {
-            $current = ''
-        }
-    }
-    $loaded = $false
+function Get-SsoStartEvent {
+    # The newest ENTSSO event with one of $Id since the running service's process started, or $null (F-SSO-25).
+    param([int[]]$Id)
     $service = Get-CimInstance -ClassName Win32_Service -Filter "Name='ENTSSO'"
-    if ($current -and $service -and $service.State -eq 'Running') {
-        $started = (Get-Process -Id $service.ProcessId).StartTime
-        $filter = @{ LogName = 'Application'; ProviderName = 'ENTSSO'; Id = 10520, 10521, 10523, 10534, 10565; StartTime = $started }
-        $latest = Get-WinEvent -FilterHashtable $filter -MaxEvents 1 -ErrorAction SilentlyContinue
-        $loaded = [bool]($latest -and $latest.Id -in 10523, 10534)
-    }
-    [ordered]@{ computerName = $env:COMPUTERNAME; present = [bool]$current; secretId = $current; previousSecretId = $previous; loaded = $loaded }
+    if (-not $service -or $service.State -ne 'Running') { return $null }
+    $started = (Get-Process -Id $service.ProcessId).StartTime
+    $filter = @{ LogName = 'Application'; ProviderName = 'ENTSSO'; Id = $Id; StartTime = $started }
+    Get-WinEvent -FilterHashtable $filter -MaxEvents 1 -ErrorAction SilentlyContinue
 }
 
-# GetDBInfo(server, db, out exists, out isConfigured, out needsUpgrade, out secretServer, out admin, out affiliate):
-# reflection writes the out values back into the argument array. The caller loads the ENTSSO interop assembly.
-function Get-SecretServer {
-    param([string]$SqlServer, [string]$Database)
+function Get-SecretState {
+    # The master secret is stored per node under SSOSS, one subkey per secret named by its MSID (F-SSO-04). The
+    # value that says which subkey is current (CurrentMSID) and the previous MSID are assumed names (F-SSO-05) and
+    # may be absent (a fresh master has no previous secret): the current MSID is CurrentMSID when it names a
+    # subkey, else the only subkey there is. Loaded: the running service's latest secret event since it started
+    # is 10534 (it is the master and found the secret) or 10523 (restored), not 10520/10521/10565.
+    $root = 'HKLM:\SOFTWARE\Microsoft\ENTSSO\SSOSS'
+    $ids = @()
+    if (Test-Path -LiteralPath $root) { $ids = @(Get-ChildItem -LiteralPath $root | ForEach-Object { [string]$_.PSChildName }) }
+    $current = [string](Get-RegistryValue -Path $root -Name 'CurrentMSID')
+    if ($ids -notcontains $current) { $current = if ($ids.Count -eq 1) { $ids[0] } else { '' } }
+    $previous = ''
+    if ($current) { $previous = [string](Get-RegistryValue -Path (Join-Path $root $current) -Name 'PreviousMSID') }
+    $latest = $null
+    if ($current) { $latest = Get-SsoStartEvent -Id 10520, 10521, 10523, 10534, 10565 }
+    [ordered]@{
+        computerName = $env:COMPUTERNAME; present = [bool]$ids.Count; secretId = $current; previousSecretId = $previous
+        loaded = [bool]($latest -and $latest.Id -in 10523, 10534)
+    }
+}
+
+function Invoke-SsoComMember {
+    # One member of ENTSSO's configuration object (F-SSO-07) through Type.InvokeMember, which wraps the COM failure
+    # in TargetInvocationException (F-PS-12) inside PowerShell's MethodInvocationException (F-PS-11): the failure is
+    # reported as the innermost exception's text with its HRESULT (ErrorId "HRESULT 0x........"). Out parameters
+    # come back in the array (F-PS-13).
+    param([string]$Interface, [string]$Member, [object[]]$Arguments)
+    Add-Type -Path (Join-Path $env:CommonProgramW6432 'Enterprise Single Sign-On\Microsoft.EnterpriseSingleSignOn.Interop.dll')
     $config = New-Object -TypeName 'Microsoft.EnterpriseSingleSignOn.Interop.SSOConfigOM'
     $flags = [Reflection.BindingFlags]::InvokeMethod -bor [Reflection.BindingFlags]::Instance
-    $info = [object[]]@($SqlServer, $Database, $false, $false, $false, '', '', '')
-    [Microsoft.EnterpriseSingleSignOn.Interop.ISSOConfigDB].InvokeMember('GetDBInfo', $flags, $null, $config, $info) | Out-Null
-    [ordered]@{
-        sqlServer = $SqlServer; database = $Database; exists = [bool]$info[2]; secretServer = [string]$info[5]
-        adminGroup = [string]$info[6]; affiliateAdminGroup = [string]$info[7]
+    $type = switch ($Interface) {
+        'ISSOConfigSS' { [Microsoft.EnterpriseSingleSignOn.Interop.ISSOConfigSS] }
+        'ISSOConfigDB' { [Microsoft.EnterpriseSingleSignOn.Interop.ISSOConfigDB] }
+        'ISSOConfigOM' { [Microsoft.EnterpriseSingleSignOn.Interop.ISSOConfigOM] }
     }
+    try {
+        $type.InvokeMember($Member, $flags, $null, $config, $Arguments) | Out-Null
+    } catch {
+        $failure = $_.Exception
+        while ($failure.InnerException) { $failure = $failure.InnerException }
+        $code = '0x{0:X8}' -f $failure.HResult
+        Write-Error -Message ('{0}.{1} failed with {2}: {3}' -f $Interface, $Member, $code, $failure.Message) -ErrorId "HRESULT $code" -Category NotSpecified
+    }
+}
+
+function Get-SecretServer {
+    # SSODB's global information through ISSOConfigDB.GetDBInfo, which opens its own SQL connection as the caller
+    # (F-SSO-09): without delegated credentials SQL Server sees ANONYMOUS LOGON, so the read runs delegated. The
+    # work is self-contained (it runs in a scheduled task's own powershell.exe on that route) and reports a COM
+    # failure with its HRESULT, as Invoke-SsoComMember does.
+    param([string]$SqlServer, [string]$Database, [string]$DelegationMode, [string]$TaskUser, [string]$TaskPassword)
+    $read = {
+        param([string]$SqlServer, [string]$Database)
+        $ErrorActionPreference = 'Stop'
+        Add-Type -Path (Join-Path $env:CommonProgramW6432 'Enterprise Single Sign-On\Microsoft.EnterpriseSingleSignOn.Interop.dll')
+        $config = New-Object -TypeName 'Microsoft.EnterpriseSingleSignOn.Interop.SSOConfigOM'
+        $flags = [Reflection.BindingFlags]::InvokeMethod -bor [Reflection.BindingFlags]::Instance
+        $info = [object[]]@($SqlServer, $Database, $false, $false, $false, '', '', '')
+        try {
+            [Microsoft.EnterpriseSingleSignOn.Interop.ISSOConfigDB].InvokeMember('GetDBInfo', $flags, $null, $config, $info) | Out-Null
+        } catch {
+            $failure = $_.Exception
+            while ($failure.InnerException) { $failure = $failure.InnerException }
+            throw ('ISSOConfigDB.GetDBInfo failed with 0x{0:X8}: {1}' -f $failure.HResult, $failure.Message)
+        }
+        @{ exists = [bool]$info[2]; secretServer = [string]$info[5]; adminGroup = [string]$info[6]; affiliateAdminGroup = [string]$info[7] }
+    }
+    $info = Invoke-Delegated -Work $read -Arguments @{ SqlServer = $SqlServer; Database = $Database } -Mode $DelegationMode -User $TaskUser -Password $TaskPassword
+    [ordered]@{
+        sqlServer = $SqlServer; database = $Database; exists = [bool]$info.exists; secretServer = [string]$info.secretServer
+        adminGroup = [string]$info.adminGroup; affiliateAdminGroup = [string]$info.affiliateAdminGroup
+    }
+}
+
+function Set-PrivateDirectory {
+    # A folder that holds master-secret backups (F-FS-01, finding 21): created if missing, its ACL protected from
+    # inheritance (C:\ProgramData lets Users read what inherits from it) and reduced to SYSTEM, Administrators and
+    # the SSO administrators' group, which the ENTSSO service account that writes and reads the file belongs to
+    # (F-SSO-02). Read, test, set: returns the actions it took.
+    param([string]$Path, [string]$AdminGroup)
+    $root = (Split-Path -Path $Path -Qualifier) + '\'
+    $shared = @($root, $env:ProgramData, $env:SystemRoot, (Join-Path $env:SystemRoot 'Temp'), $env:CommonProgramW6432) |
+        ForEach-Object { ([string]$_).TrimEnd('\') }
+    if ($shared -contains $Path.TrimEnd('\')) {
+        throw "The backup file must be in a folder of its own, not in '$Path': that folder's access is restricted to the SSO administrators."
+    }
+    $actions = @()
+    if (-not (Test-Path -LiteralPath $Path -PathType Container)) {
+        New-Item -ItemType Directory -Path $Path -Force | Out-Null
+        $actions += "New-Item $Path"
+    }
+    $wanted = @('NT AUTHORITY\SYSTEM', 'BUILTIN\Administrators')
+    if ($AdminGroup) { $wanted += $AdminGroup }
+    $acl = Get-Acl -LiteralPath $Path
+    $rules = @($acl.Access | Where-Object { -not $_.IsInherited })
+    $have = @($rules | Where-Object { $_.AccessControlType -eq 'Allow' -and $_.FileSystemRights -eq 'FullControl' } |
+        ForEach-Object { [string]$_.IdentityReference })
+    $exact = $rules.Count -eq $wanted.Count -and @($wanted | Where-Object { $have -notcontains $_ }).Count -eq 0
+    if ($acl.AreAccessRulesProtected -and $exact) { return $actions }
+    $private = New-Object -TypeName Security.AccessControl.DirectorySecurity
+    $private.SetAccessRuleProtection($true, $false)
+    foreach ($who in $wanted) {
+        $private.AddAccessRule((New-Object -TypeName Security.AccessControl.FileSystemAccessRule -ArgumentList @(
+                    $who, 'FullControl', 'ContainerInherit,ObjectInherit', 'None', 'Allow')))
+    }
+    Set-Acl -LiteralPath $Path -AclObject $private
+    $actions + "Set-Acl $Path (SYSTEM, Administrators$(if ($AdminGroup) { ", $AdminGroup" }))"
 }

@@ -29,6 +29,10 @@ from settings.model import backup_password_problem
 logger = logging.getLogger("entsso.providers")
 
 OUTPUTS = ("sha256", "length", "content", "taken_at", "secret_id")
+# ENTSSO's HRESULTs that send the backup to the role's owner (F-SSO-10, F-SSO-13): no SSO service runs on this
+# node (ENTSSO_E_NO_SSO_SERVER), or the one that runs is not the master secret server (ENTSSO_E_NOT_SECRET_SERVER).
+# secret_backup reports the COM failure's HRESULT in its error id ("HRESULT 0x...") and message (finding 7).
+NOT_HERE = ("0xC0002A0F", "0xC0002A0E")
 
 
 class SecretBackupInputs(InputModel):
@@ -38,6 +42,8 @@ class SecretBackupInputs(InputModel):
     backup_file: str = Field(pattern=r"^[A-Za-z]:\\[^\\]")
     password: SecretStr
     reminder: str = Field(min_length=1, max_length=512)
+    # The SSO administrators' group: with SYSTEM and Administrators, the only ones who may open the backup's folder.
+    admin_group: str | None = None
 
     @field_validator("password")
     @classmethod
@@ -76,7 +82,8 @@ class SecretBackupProvider(EntssoProvider):
         inputs = SecretBackupInputs.from_props(news)
         with self.node(inputs.node, "SecretBackup") as remote:
             live = remote.call("file_get", Path=inputs.backup_file)
-        if _holds(live, olds) and not self.drift(olds, news):
+        same_folder_acl = str(olds.get("admin_group") or "").upper() == str(news.get("admin_group") or "").upper()
+        if _holds(live, olds) and not self.drift(olds, news) and same_folder_acl:
             return UpdateResult({**news, **{key: olds[key] for key in OUTPUTS}})
         return UpdateResult({**news, **self._back_up(inputs)})
 
@@ -108,6 +115,7 @@ class SecretBackupProvider(EntssoProvider):
                 BackupFile=inputs.backup_file,
                 BackupPassword=inputs.password.get_secret_value(),
                 BackupReminder=inputs.reminder,
+                AdminGroup=inputs.admin_group,
             )
             return taken, remote.call("file_get", Path=inputs.backup_file)
 
@@ -127,8 +135,8 @@ class SecretBackupProvider(EntssoProvider):
         try:
             taken, on_disk = self._take(serving, inputs)
         except RemoteOperationError as error:
-            unreachable_mss = "NO_SERVER" in error.error_id or "0xC0002A0F" in error.message
-            owner = self._owner(inputs) if error.kind == "script" and unreachable_mss else None
+            elsewhere = any(code in f"{error.error_id} {error.message}" for code in NOT_HERE)
+            owner = self._owner(inputs) if error.kind == "script" and elsewhere else None
             if owner is None:
                 raise
             serving = owner
@@ -139,7 +147,13 @@ class SecretBackupProvider(EntssoProvider):
             if problem:
                 raise RuntimeError(f"the backup on {serving['name']} does not verify: {problem}")
             with self.node(inputs.node, "SecretBackup: copy to its node") as remote:
-                remote.call("file_put", Path=inputs.backup_file, ContentBase64=content, Sha256=sha256)
+                remote.call(
+                    "file_put",
+                    Path=inputs.backup_file,
+                    ContentBase64=content,
+                    Sha256=sha256,
+                    AdminGroup=inputs.admin_group,
+                )
                 on_disk = remote.call("file_get", Path=inputs.backup_file)
             with self.node(serving, "SecretBackup: remove the owner's copy") as remote:
                 remote.call("file_remove", Path=inputs.backup_file)
@@ -204,9 +218,17 @@ class SecretBackup(Resource, module="entsso", name="SecretBackup"):
         backup_file: pulumi.Input[str],
         password: pulumi.Input[str],
         reminder: pulumi.Input[str],
+        admin_group: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        inputs = {"node": node, "nodes": nodes, "backup_file": backup_file, "password": password, "reminder": reminder}
+        inputs = {
+            "node": node,
+            "nodes": nodes,
+            "backup_file": backup_file,
+            "password": password,
+            "reminder": reminder,
+            "admin_group": admin_group,
+        }
         props: dict[str, Any] = {**inputs, **dict.fromkeys(OUTPUTS)}
         secrets = pulumi.ResourceOptions(additional_secret_outputs=list(SecretBackupProvider.secret_outputs))
         super().__init__(SecretBackupProvider(), resource_name, props, pulumi.ResourceOptions.merge(opts, secrets))

@@ -42,6 +42,8 @@ class SecretRestoreInputs(InputModel):
     password: SecretStr = Field(min_length=1)
     restore_node: str
     fail_back_to: str
+    # With SYSTEM and Administrators, the only ones who may open the folder of the backup's copy (finding 21).
+    admin_group: str | None = None
 
     @field_validator("backup_content")
     @classmethod
@@ -176,7 +178,9 @@ class SecretRestoreProvider(EntssoProvider):
         path = inputs.copy_path()
         try:
             content = inputs.backup_content.get_secret_value()
-            remote.call("file_put", Path=path, ContentBase64=content, Sha256=inputs.backup_sha256)
+            remote.call(
+                "file_put", Path=path, ContentBase64=content, Sha256=inputs.backup_sha256, AdminGroup=inputs.admin_group
+            )
             restored = remote.call(
                 "secret_restore",
                 BackupFile=path,
@@ -233,6 +237,7 @@ class SecretRestore(Resource, module="entsso", name="SecretRestore"):
         password: pulumi.Input[str],
         restore_node: pulumi.Input[str],
         fail_back_to: pulumi.Input[str],
+        admin_group: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         props = {
@@ -243,6 +248,7 @@ class SecretRestore(Resource, module="entsso", name="SecretRestore"):
             "password": password,
             "restore_node": restore_node,
             "fail_back_to": fail_back_to,
+            "admin_group": admin_group,
             **dict.fromkeys(("restored_on", "secret_id", "owner_node")),
         }
         secret = pulumi.ResourceOptions(additional_secret_outputs=list(SecretRestoreProvider.secret_outputs))

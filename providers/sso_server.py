@@ -23,9 +23,11 @@ from settings.model import backup_password_problem, check_account
 
 logger = logging.getLogger("entsso.providers")
 
-# BizTalk's setup takes the script's default list (WMI, BizTalk, AdditionalApps, SSOServer, SSOAdmin);
-# HIS's ESSO-only feature names are unconfirmed (esso.md 3.2 [U]).
-PRODUCT_FEATURES: dict[str, list[str] | None] = {"biztalk": None, "his": ["SSOServer", "SSOAdmin"]}
+# BizTalk's setup takes the script's default list (WMI, BizTalk, AdditionalApps, SSOServer, SSOAdmin). HIS installs
+# with msiexec (F-SSO-27) and its ESSO-only feature names are not documented: no ADDLOCAL, its default features.
+PRODUCT_FEATURES: dict[str, list[str] | None] = {"biztalk": None, "his": None}
+# The scripts' name for the product (sso_install, sso_configure, sso_unconfigure).
+PRODUCT_NAMES = {"biztalk": "BizTalk", "his": "HIS"}
 
 
 class SsoServerInputs(InputModel):
@@ -118,7 +120,7 @@ class SsoServerProvider(EntssoProvider):
             return
         try:
             with self.node(inputs.node, "delete SsoServer") as remote:
-                remote.call("sso_unconfigure", **self.delegation())
+                remote.call("sso_unconfigure", Product=PRODUCT_NAMES[inputs.product], **self.delegation())
         except RemoteOperationError as error:
             if not self.skip_unreachable(error):
                 raise
@@ -129,7 +131,12 @@ class SsoServerProvider(EntssoProvider):
             if state["configured"]:
                 return _verified(inputs, state)
             if not state["installed"]:
-                remote.call("sso_install", InstallerPath=inputs.installer, Features=PRODUCT_FEATURES[inputs.product])
+                remote.call(
+                    "sso_install",
+                    InstallerPath=inputs.installer,
+                    Features=PRODUCT_FEATURES[inputs.product],
+                    Product=PRODUCT_NAMES[inputs.product],
+                )
             remote.call("sso_configure", **_configuration(inputs), **self.delegation())
             return _verified(inputs, remote.call("sso_get"))
 
@@ -147,6 +154,7 @@ def _configuration(inputs: SsoServerInputs) -> dict[str, Any]:
         "BackupFile": inputs.backup_file if master else None,
         "BackupPassword": inputs.backup_password.get_secret_value() if master and inputs.backup_password else None,
         "BackupReminder": inputs.backup_reminder if master else None,
+        "Product": PRODUCT_NAMES[inputs.product],
     }
 
 

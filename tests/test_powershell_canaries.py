@@ -99,7 +99,7 @@ def test_reading_an_absent_registry_value_by_name_fails_as_the_registry_provider
     machine.registry.set_value("HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\ENTSSO\\SSOSS", "SomethingElse", "x")
     library = mutate(
         runner_wire.library(),
-        "[string](Get-ItemProperty -LiteralPath $root -ErrorAction SilentlyContinue).CurrentMSID",
+        "[string](Get-RegistryValue -Path $root -Name 'CurrentMSID')",
         "[string](Get-ItemProperty -LiteralPath $root -Name 'CurrentMSID').CurrentMSID",
     )
     outcome, _ = run_operation(machine, "secret_get", {}, library=library)
@@ -134,8 +134,8 @@ def test_reading_an_absent_registry_value_as_a_property_fails_under_strict_mode(
     assert outcome.result["database"] == "SSODB"
     mutated = mutate(
         runner_wire.library(),
-        "configured   = [bool]($sql -and $sql.Server)",
-        "configured   = [bool]($sql -and $sql.Servr)",
+        "$sqlServer = [string](Get-RegistryValue -Path $sqlKey -Name 'Server')",
+        "$sqlServer = [string](Get-ItemProperty -LiteralPath $sqlKey).Servr",
     )
     outcome, _ = run_operation(machine, "sso_get", {}, library=mutated)
     assert outcome is not None and not outcome.ok
@@ -143,4 +143,4 @@ def test_reading_an_absent_registry_value_as_a_property_fails_under_strict_mode(
         "The property 'Servr' cannot be found on this object. Verify that the property exists.",
         "PropertyNotFoundStrict",
     )
-    assert outcome.line == line_of(mutated, "$sql.Servr")
+    assert outcome.line == line_of(mutated, ").Servr")

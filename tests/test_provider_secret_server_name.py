@@ -39,7 +39,7 @@ def entsso(stack: simstack.SimulatedStack, node: str) -> tuple[str, str]:
     return service.state, service.start_mode
 
 
-def test_create_stops_entsso_everywhere_and_names_the_network_name(sim: simstack.SimulatedStack) -> None:
+def test_create_names_the_network_name_then_stops_entsso_everywhere(sim: simstack.SimulatedStack) -> None:
     bring_world_to(sim, "backup")
     assert secret_server(sim) == N1
     result = configured(SecretServerNameProvider).create(props(sim))
@@ -58,7 +58,8 @@ def test_create_after_a_failure_half_way_resumes(sim: simstack.SimulatedStack) -
         assert caught.value.operation == "secret_server_set" and caught.value.node == N1
     finally:
         failing.stop()
-    assert entsso(sim, N1)[0] == "Stopped" and secret_server(sim) == N1  # half way: services stopped only
+    # Half way: ENTSSO runs on the master (ssomanage needs it, F-SSO-13) and the name is not changed yet.
+    assert entsso(sim, N1)[0] == "Running" and secret_server(sim) == N1
     configured(SecretServerNameProvider).create(props(sim))
     assert secret_server(sim) == CAP
 

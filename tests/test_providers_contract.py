@@ -88,6 +88,7 @@ DIFF_TABLE: dict[str, dict[str, str]] = {
         "backup_file": "replace",
         "password": "replace",
         "reminder": "replace",
+        "admin_group": "update",  # the folder's ACL (finding 21): converged by an update
     },
     "SecretServerName": {
         "nodes": "update",
@@ -119,6 +120,7 @@ DIFF_TABLE: dict[str, dict[str, str]] = {
         "password": "update",
         "restore_node": "update",
         "fail_back_to": "update",
+        "admin_group": "update",
     },
 }
 

@@ -20,7 +20,7 @@ PARSER = tree_sitter.Parser(tree_sitter.Language(tree_sitter_powershell.language
 LIBRARY = Path(__file__).resolve().parent.parent / "providers" / "library.ps1"
 SHARED_FUNCTIONS = (
     "Invoke-Delegated", "Get-RoleState", "Get-SsoState", "Get-SecretState", "Get-DtcState", "Get-Quorum",
-    "Get-SecretServer",
+    "Get-SecretServer", "Get-SsoStartEvent", "Invoke-SsoComMember", "Set-PrivateDirectory",
 )
 
 
@@ -91,7 +91,8 @@ def test_shared_functions_exist_once_in_the_library_and_nowhere_else() -> None:
 def test_delegating_scripts_take_the_delegation_parameters() -> None:
     for name, found in registry().items():
         names = {p.name for p in found.params}
-        uses_helper = "Invoke-Delegated -Work" in script_text(name)
+        # Delegated directly, or through the library's Get-SecretServer (GetDBInfo's own SQL connection).
+        uses_helper = "Invoke-Delegated -Work" in script_text(name) or "Get-SecretServer" in script_text(name)
         assert uses_helper == ({"DelegationMode", "TaskUser", "TaskPassword"} <= names), name
 
 
@@ -114,9 +115,11 @@ def test_generic_service_script_sets_what_esso_md_requires() -> None:
 
 
 def test_backup_and_restore_use_the_com_api_not_ssoconfig() -> None:
-    for name in ("secret_backup", "secret_restore", "sso_client_check"):
+    library = LIBRARY.read_text(encoding="utf-8")
+    assert "$type.InvokeMember($Member, $flags, $null, $config, $Arguments)" in library  # Invoke-SsoComMember
+    for name, member in (("secret_backup", "BackupSecret"), ("secret_restore", "RestoreSecret")):
         text = script_text(name)
-        assert "ISSOConfigSS].InvokeMember(" in text
+        assert f"Invoke-SsoComMember -Interface 'ISSOConfigSS' -Member '{member}'" in text
         assert "ssoconfig.exe" not in text.lower()
         assert not re.search(r"^[^#\n]*\bssoconfig\s+-", text, re.I | re.M), "interactive ssoconfig prompts"
 

@@ -1,34 +1,33 @@
 # Step 5: back up the master secret through the COM API (ISSOConfigSS.BackupSecret, never the interactive
 # ssoconfig), then read the file back so the provider can escrow it: length, SHA-256 and the bytes (base64).
+# The backup's folder is private (finding 21): SYSTEM, Administrators and the SSO administrators' group only,
+# protected from inheritance. A COM failure reports ENTSSO's HRESULT: 0xC0002A0F when no SSO service runs here,
+# 0xC0002A0E when it runs but is not the master secret server (F-SSO-10).
 [CmdletBinding()]
 param(
     [Parameter(Mandatory = $true)][string]$BackupFile,
     [Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSAvoidUsingPlainTextForPassword', '')]
     [Parameter(Mandatory = $true)][string]$BackupPassword,
-    [Parameter(Mandatory = $true)][string]$BackupReminder
+    [Parameter(Mandatory = $true)][string]$BackupReminder,
+    [string]$AdminGroup
 )
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
 
-$directory = Split-Path -Parent $BackupFile
-if (-not (Test-Path -LiteralPath $directory)) { New-Item -ItemType Directory -Path $directory -Force | Out-Null }
-Add-Type -Path (Join-Path $env:CommonProgramW6432 'Enterprise Single Sign-On\Microsoft.EnterpriseSingleSignOn.Interop.dll')
-$config = New-Object -TypeName 'Microsoft.EnterpriseSingleSignOn.Interop.SSOConfigOM'
-$flags = [Reflection.BindingFlags]::InvokeMethod -bor [Reflection.BindingFlags]::Instance
-[Microsoft.EnterpriseSingleSignOn.Interop.ISSOConfigSS].InvokeMember(
-    'BackupSecret', $flags, $null, $config, [object[]]@($BackupFile, $BackupPassword, $BackupReminder)) | Out-Null
+$actions = @(Set-PrivateDirectory -Path (Split-Path -Parent $BackupFile) -AdminGroup $AdminGroup)
+Invoke-SsoComMember -Interface 'ISSOConfigSS' -Member 'BackupSecret' -Arguments @($BackupFile, $BackupPassword, $BackupReminder)
+$actions += 'ISSOConfigSS.BackupSecret'
 
 $bytes = [IO.File]::ReadAllBytes($BackupFile)
 $sha256 = [Security.Cryptography.SHA256]::Create()
 try { $hash = [BitConverter]::ToString($sha256.ComputeHash($bytes)).Replace('-', '') } finally { $sha256.Dispose() }
-# The GUID-named subkey under SSOSS is the secret's MSID (esso.md section 5).
-$current = (Get-ItemProperty -LiteralPath 'HKLM:\SOFTWARE\Microsoft\ENTSSO\SSOSS' -Name 'CurrentMSID' -ErrorAction SilentlyContinue)
 [ordered]@{
     computerName  = $env:COMPUTERNAME
     path          = $BackupFile
     exists        = $true
     length        = $bytes.Length
     sha256        = $hash
-    secretId      = if ($current) { [string]$current.CurrentMSID } else { '' }
+    secretId      = (Get-SecretState).secretId
     contentBase64 = [Convert]::ToBase64String($bytes)
+    actions       = $actions
 }

@@ -1,5 +1,7 @@
-# Steps 24-26: on the node that now owns the ENTSSO role (pitfall 4), restore the master secret from the local
-# copy of the backup through ISSOConfigSS.RestoreSecret, delete the copy whatever happens, and verify the MSID.
+# Steps 24-26: on the node that now owns the ENTSSO role (pitfall 4), restore the master secret from the local copy
+# of the backup through ISSOConfigSS.RestoreSecret, delete the copy whatever happens, and verify the MSID. The
+# restore needs the local ENTSSO running as the master secret server (F-SSO-11); a COM failure reports ENTSSO's
+# HRESULT (0xC0002A1B: a wrong password).
 [CmdletBinding()]
 param(
     [Parameter(Mandatory = $true)][string]$BackupFile,
@@ -14,15 +16,9 @@ $state = Get-SecretState
 $actions = @()
 $existed = Test-Path -LiteralPath $BackupFile -PathType Leaf
 try {
-    if ($ExpectedSecretId -and $state.present -and $state.secretId -eq $ExpectedSecretId) {
-        $actions = @()
-    } else {
-        if (-not $existed) { throw "ERROR: 0x80070002 : The system cannot find the file specified. ($BackupFile)" }
-        Add-Type -Path (Join-Path $env:CommonProgramW6432 'Enterprise Single Sign-On\Microsoft.EnterpriseSingleSignOn.Interop.dll')
-        $config = New-Object -TypeName 'Microsoft.EnterpriseSingleSignOn.Interop.SSOConfigOM'
-        $flags = [Reflection.BindingFlags]::InvokeMethod -bor [Reflection.BindingFlags]::Instance
-        [Microsoft.EnterpriseSingleSignOn.Interop.ISSOConfigSS].InvokeMember(
-            'RestoreSecret', $flags, $null, $config, [object[]]@($BackupFile, $BackupPassword)) | Out-Null
+    if (-not ($ExpectedSecretId -and $state.present -and $state.secretId -eq $ExpectedSecretId)) {
+        if (-not $existed) { throw "Cannot find the backup copy '$BackupFile' on $($env:COMPUTERNAME): copy it with file_put first." }
+        Invoke-SsoComMember -Interface 'ISSOConfigSS' -Member 'RestoreSecret' -Arguments @($BackupFile, $BackupPassword)
         $actions += 'ISSOConfigSS.RestoreSecret'
     }
 } finally {

@@ -1,7 +1,11 @@
 # Steps 2-4 (Create: the master secret server, which also backs the new secret up, S2 step 8) and step 7 (Join).
-# Configuration.exe /S reads a generated answer file; the file holds passwords, so it is written with an XmlWriter
-# (every character escaped) into a directory only SYSTEM, Administrators and the running account can open, and
-# deleted afterwards. Creating SSODB on the remote SQL Server needs network credentials: the work runs delegated.
+# BizTalk: Configuration.exe /S <answer file> /L <log> (F-SSO-28, F-SSO-29), found through the machine variable
+# BTSINSTALLPATH that BizTalk's setup sets, else the ESSO copy. Host Integration Server:
+# ConfigurationWizard.exe /APPLY <file> (F-SSO-27; that it reads the same answer format is assumed). The answer file
+# holds passwords, so it is written with an XmlWriter (every character escaped) into a directory only SYSTEM,
+# Administrators and the running account can open, and deleted afterwards. Creating SSODB on the remote SQL Server
+# needs network credentials: the work runs delegated (F-SSO-30). Exit code 0 is success; any other is a failure
+# whose reason is in the log (F-SSO-28: other codes are not documented).
 [CmdletBinding()]
 param(
     [Parameter(Mandatory = $true)][ValidateSet('Create', 'Join')][string]$Mode,
@@ -16,6 +20,7 @@ param(
     [Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSAvoidUsingPlainTextForPassword', '')]
     [string]$BackupPassword,
     [string]$BackupReminder,
+    [ValidateSet('BizTalk', 'HIS')][string]$Product = 'BizTalk',
     [Parameter(Mandatory = $true)][ValidateSet('CredSSP', 'ScheduledTask')][string]$DelegationMode,
     [string]$TaskUser,
     [Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSAvoidUsingPlainTextForPassword', '')]
@@ -109,13 +114,22 @@ $work = {
         } finally {
             $writer.Close()
         }
-        $installDir = [Environment]::GetEnvironmentVariable('BTSINSTALLPATH', 'Machine')
-        if (-not $installDir) { $installDir = Join-Path $env:CommonProgramW6432 'Enterprise Single Sign-On' }
         $log = Join-Path $directory 'configuration.log'
-        $run = Start-Process -FilePath (Join-Path $installDir 'Configuration.exe') -ArgumentList @('/noprogressbar', '/s', $file, '/l', $log) -Wait -PassThru
+        if ($Answers.Product -eq 'HIS') {
+            # HIS installs ConfigurationWizard.exe under Program Files\Microsoft Host Integration Server (assumed path).
+            $tool = Join-Path (Split-Path -Parent $env:CommonProgramW6432) 'Microsoft Host Integration Server\ConfigurationWizard.exe'
+            $arguments = @('/APPLY', $file)
+        } else {
+            $installDir = [Environment]::GetEnvironmentVariable('BTSINSTALLPATH', 'Machine')
+            if (-not $installDir) { $installDir = Join-Path $env:CommonProgramW6432 'Enterprise Single Sign-On' }
+            $tool = Join-Path $installDir 'Configuration.exe'
+            $arguments = @('/noprogressbar', '/s', $file, '/l', $log)
+        }
+        if (-not (Test-Path -LiteralPath $tool -PathType Leaf)) { throw "The configuration tool is not installed: $tool" }
+        $run = Start-Process -FilePath $tool -ArgumentList $arguments -Wait -PassThru
         if ($run.ExitCode -ne 0) {
             $reason = @(Select-String -LiteralPath $log -Pattern 'error' -SimpleMatch -ErrorAction SilentlyContinue | Select-Object -Last 3 | ForEach-Object { $_.Line })
-            throw ('Configuration.exe exited with {0}. {1}' -f $run.ExitCode, ($reason -join ' '))
+            throw ('{0} exited with {1}. {2}' -f (Split-Path -Leaf $tool), $run.ExitCode, ($reason -join ' '))
         }
     } finally {
         Remove-Item -LiteralPath $directory -Recurse -Force -ErrorAction SilentlyContinue
@@ -124,9 +138,9 @@ $work = {
 $answers = @{
     Mode = $Mode; SqlServer = $SqlServer; Database = $Database; ServiceAccount = $ServiceAccount
     ServiceAccountPassword = $ServiceAccountPassword; AdminGroup = $AdminGroup; AffiliateAdminGroup = $AffiliateAdminGroup
-    BackupFile = $BackupFile; BackupPassword = $BackupPassword; BackupReminder = $BackupReminder
+    BackupFile = $BackupFile; BackupPassword = $BackupPassword; BackupReminder = $BackupReminder; Product = $Product
 }
 Invoke-Delegated -Work $work -Arguments @{ Answers = $answers } -Mode $DelegationMode -User $TaskUser -Password $TaskPassword | Out-Null
 $state = Get-SsoState
-$state.actions = @("Configuration.exe /s ($Mode)")
+$state.actions = @(if ($Product -eq 'HIS') { "ConfigurationWizard.exe /APPLY ($Mode)" } else { "Configuration.exe /s ($Mode)" })
 $state

@@ -1,4 +1,6 @@
-# Step 9 (and pitfall 2 afterwards): the local ENTSSO service state and startup type on this node.
+# Step 9 (and pitfall 2 afterwards): the local ENTSSO service state and startup type on this node. Start-Service
+# waits for the service; ENTSSO may take about three minutes to start (F-SSO-03). The contract (parameters and
+# result) is stable: the EntssoService provider calls it on every node.
 [CmdletBinding()]
 param(
     [Parameter(Mandatory = $true)][ValidateSet('Running', 'Stopped')][string]$State,
@@ -7,10 +9,11 @@ param(
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
 
+# Win32_Service spells Automatic as Auto (F-SVC-01); Set-Service takes the ServiceStartMode name (F-SVC-02).
 $modes = @{ Automatic = 'Auto'; Manual = 'Manual'; Disabled = 'Disabled' }
 $actions = @()
+Get-Service -Name 'ENTSSO' | Out-Null  # a missing service ends here with Windows' NoServiceFoundForGivenName (F-SVC-03)
 $service = Get-CimInstance -ClassName Win32_Service -Filter "Name='ENTSSO'"
-if (-not $service) { throw "Cannot find any service with service name 'ENTSSO'." }
 if ($service.StartMode -ne $modes[$StartupType]) {
     Set-Service -Name 'ENTSSO' -StartupType $StartupType
     $actions += "Set-Service ENTSSO -StartupType $StartupType"

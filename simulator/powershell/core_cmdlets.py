@@ -1087,7 +1087,9 @@ class StartProcess(Cmdlet):
                 )
             )
             return
-        arguments = [to_string(a) for a in (self.get("ArgumentList") or [])]
+        # Start-Process joins ArgumentList into one command line with single spaces, and the program splits it
+        # again by the C runtime's rules: an element with a space splits unless the script quoted it.
+        arguments = split_command_line(" ".join(to_string(a) for a in (self.get("ArgumentList") or [])))
         for redirect in ("RedirectStandardInput",):
             if self.has(redirect):
                 self.throw_terminating_error(
@@ -1105,6 +1107,43 @@ class StartProcess(Cmdlet):
                 self.machine.filesystem.write_bytes(to_string(self.get(key)), data)
         if self.flag("PassThru"):
             self.write_object(ProcessInfo(executable.name, result.exit_code if self.flag("Wait") else None))
+
+
+def split_command_line(line: str) -> list[str]:
+    """A command line as a Windows program's C runtime splits it (CommandLineToArgvW's quoting rules)."""
+    words: list[str] = []
+    current: list[str] = []
+    quoted = started = False
+    index = 0
+    while index < len(line):
+        char = line[index]
+        if char == "\\":
+            run = len(line) - index - len(line[index:].lstrip("\\"))
+            if index + run < len(line) and line[index + run] == '"':
+                current.append("\\" * (run // 2))
+                index += run
+                if run % 2:
+                    current.append('"')
+                    index += 1
+                started = True
+                continue
+            current.append("\\" * run)
+            index += run
+            started = True
+            continue
+        if char == '"':
+            quoted, started = not quoted, True
+        elif char in " \t" and not quoted:
+            if started:
+                words.append("".join(current))
+                current, started = [], False
+        else:
+            current.append(char)
+            started = True
+        index += 1
+    if started:
+        words.append("".join(current))
+    return words
 
 
 class ProcessInfo(v.DotNetObject):

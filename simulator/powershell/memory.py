@@ -158,8 +158,11 @@ class MemoryFileSystem:
             self._acls[key] = acl
 
     def get_acl(self, path: str) -> object:
+        from simulator.powershell.dotnet import DirectorySecurity  # dotnet imports this module's helpers
+
         with self._lock:
-            return self._acls.get(self._key(path))
+            # Get-Acl always returns an ACL; one never set explicitly has no explicit rules (inherited only).
+            return self._acls.get(self._key(path)) or DirectorySecurity()
 
     def files(self) -> dict[str, bytes]:
         with self._lock:

@@ -583,7 +583,11 @@ class TypeRegistry:
         pstype = PSType(
             full,
             is_instance=is_instance,
-            convert=lambda value: to_array(value, None if element_name == "System.Object" else element, element_name),
+            # An array that already is of the type is itself, not a copy (LanguagePrimitives returns the same
+            # instance): a function's [object[]] parameter sees the caller's array, as InvokeMember's out values need.
+            convert=lambda value: value
+            if is_instance(value)
+            else to_array(value, None if element_name == "System.Object" else element, element_name),
             bases=("System.Array",),
         )
         return self.add(pstype)

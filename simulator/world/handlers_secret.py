@@ -44,6 +44,7 @@ def file_get(call: Call) -> dict[str, object]:
         Param("Path", mandatory=True),
         Param("ContentBase64", mandatory=True, secret=True),
         Param("Sha256", mandatory=True),
+        Param("AdminGroup"),
     ),
 )
 def file_put(call: Call) -> dict[str, object]:
@@ -106,6 +107,7 @@ def _as_master_secret_server(world: World, node: Node, failure_event: int) -> No
         Param("BackupFile", mandatory=True),
         Param("BackupPassword", mandatory=True, secret=True),
         Param("BackupReminder", mandatory=True),
+        Param("AdminGroup"),
     ),
 )
 def secret_backup(call: Call) -> dict[str, object]:

@@ -77,7 +77,11 @@ def sso_get(call: Call) -> dict[str, object]:
 
 @operation(
     "sso_install",
-    params=(Param("InstallerPath", mandatory=True), Param("Features", "string[]", default=DEFAULT_FEATURES)),
+    params=(
+        Param("InstallerPath", mandatory=True),
+        Param("Features", "string[]", default=DEFAULT_FEATURES),
+        Param("Product", default="BizTalk"),
+    ),
 )
 def sso_install(call: Call) -> dict[str, object]:
     node = call.node
@@ -121,6 +125,7 @@ def _group_exists(world: World, account: str) -> bool:
         Param("BackupFile"),
         Param("BackupPassword", secret=True),
         Param("BackupReminder"),
+        Param("Product", default="BizTalk"),
         *DELEGATION,
     ),
 )
@@ -208,7 +213,7 @@ def sso_configure(call: Call) -> dict[str, object]:
     return {**sso_state(node), "actions": [f"Configuration.exe /s ({mode})"]}
 
 
-@operation("sso_unconfigure", params=DELEGATION)
+@operation("sso_unconfigure", params=(Param("Product", default="BizTalk"), *DELEGATION))
 def sso_unconfigure(call: Call) -> dict[str, object]:
     world, node = call.world, call.node
     config = windows.sso_config(node)
@@ -259,7 +264,7 @@ def secret_server_state(world: World, node: Node, sql_server: str, database: str
 
 @operation(
     "secret_server_get",
-    params=(Param("SqlServer", mandatory=True), Param("Database", mandatory=True)),
+    params=(Param("SqlServer", mandatory=True), Param("Database", mandatory=True), *DELEGATION),
     reads_only=True,
 )
 def secret_server_get(call: Call) -> dict[str, object]:
@@ -343,6 +348,7 @@ def _clustered_dtc_online(world: World) -> bool:
         Param("SecretServer", mandatory=True),
         Param("SqlServer", mandatory=True),
         Param("Database", mandatory=True),
+        *DELEGATION,
     ),
 )
 def secret_server_set(call: Call) -> dict[str, object]:

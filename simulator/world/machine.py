@@ -37,6 +37,7 @@ from simulator.powershell.machine import (
     Registry,
 )
 from simulator.powershell.memory import access_denied, directory_not_found, file_not_found, normalize, parent_of
+from simulator.powershell.values import EnumValue
 from simulator.world import surface
 from simulator.world.model import Node, World, key, path_key
 
@@ -162,10 +163,10 @@ class NodeFileSystem:
             "rules": [
                 {
                     "identity": str(rule.IdentityReference),
-                    "rights": int(rule.FileSystemRights),  # type: ignore[call-overload]
-                    "inheritance": int(rule.InheritanceFlags),  # type: ignore[call-overload]
-                    "propagation": int(rule.PropagationFlags),  # type: ignore[call-overload]
-                    "type": int(rule.AccessControlType),  # type: ignore[call-overload]
+                    "rights": _number(rule.FileSystemRights),
+                    "inheritance": _number(rule.InheritanceFlags),
+                    "propagation": _number(rule.PropagationFlags),
+                    "type": _number(rule.AccessControlType),
                 }
                 for rule in acl.rules
             ],
@@ -186,6 +187,11 @@ class NodeFileSystem:
                 )
             )
         return acl
+
+
+def _number(value: object) -> int:
+    """An access rule's enum-typed member as its number (the ACL is kept as plain data)."""
+    return int(value.value) if isinstance(value, EnumValue) else int(value)  # type: ignore[call-overload]
 
 
 class NodeRegistry:
@@ -298,6 +304,9 @@ class NodeMachine:
     def machine_environment(self, name: str, target: str) -> str | None:
         if target.lower() == "process":
             return self._environment.get(name)
+        if target.lower() == "machine":
+            wanted = name.lower()
+            return next((value for key, value in self.node.environment.items() if key.lower() == wanted), None)
         return None
 
     # --- what is installed -------------------------------------------------------------------------------
@@ -325,6 +334,19 @@ class NodeMachine:
                 "\\" not in wanted and offer.on_path and leaf in (offer.leaf.lower(), offer.leaf.lower()[:-4])
             ):
                 return offer.factory(self)
+        return self._media(name)
+
+    def _media(self, name: str) -> Executable | None:
+        """Setup media copied to the node (BizTalk's setup.exe, an .msi): a program wherever its file is."""
+        path = normalize(name)
+        if not (len(path) > 2 and path[1] == ":"):
+            return None
+        content = self.node.file(path)
+        if content is None:
+            return None
+        for offer in surface.registry().media:
+            if content.startswith(offer.prefix):
+                return offer.factory(self, path)
         return None
 
     def com_class(self, progid: str) -> Callable[[], DotNetObject] | None:

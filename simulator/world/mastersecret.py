@@ -1,5 +1,11 @@
 """The master secret: per node under HKLM\\SOFTWARE\\Microsoft\\ENTSSO\\SSOSS, and its backup file.
 
+The layout (implements F-SSO-04, F-SSO-05): SSOSS holds one subkey per master secret, named by its MSID (a
+GUID in braces: documented). The value names are the simulator's assumption, since no public source
+names them: `CurrentMSID` on SSOSS, and on each secret's subkey the encrypted secret (`Secret`, with the
+service account it is encrypted for, `Account`: the simulator's stand-in for the encryption) and
+`PreviousMSID` only when there was a previous secret. Scripts must read them defensively.
+
 A backup file holds the secret encrypted with a key derived from the backup password (AES-GCM over
 PBKDF2), so a wrong password is detected the way ENTSSO detects it and the escrowed bytes never
 hold the secret in clear.
@@ -59,11 +65,11 @@ def store(node: Node, secret: MasterSecret, account: str) -> None:
     previous_id = (
         previous.secret_id if previous and previous.secret_id != secret.secret_id else secret.previous_id
     )
-    node.registry[key(f"{SSOSS_KEY}\\{secret.secret_id}")] = {
-        "Secret": base64.b64encode(secret.secret).decode("ascii"),
-        "Account": account,
-        "PreviousMSID": previous_id,
-    }
+    values = {"Secret": base64.b64encode(secret.secret).decode("ascii"), "Account": account}
+    if previous_id:
+        # implements F-SSO-05 (assumed names): a fresh master has no previous secret, and no value for it.
+        values["PreviousMSID"] = previous_id
+    node.registry[key(f"{SSOSS_KEY}\\{secret.secret_id}")] = values
     node.registry.setdefault(key(SSOSS_KEY), {})["CurrentMSID"] = secret.secret_id
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 import ntpath
+import time
 from dataclasses import dataclass, field
 
 from simulator.wsman.auth import nt_hash
@@ -31,6 +32,11 @@ EVENT_SECRET_SERVER_CHANGED = 10575
 EVENT_NEVER_BACKED_UP = 10589
 EVENT_LOST_SECRET_SERVER = 10532
 EVENT_NOT_SECRET_SERVER = 10766
+EVENT_NO_DSN = 10511  # SSO_ERROR_NO_DSN
+EVENT_SERVICE_NOT_SSO_ADMIN = 10550  # SSO_ERROR_SERVICE_NOT_SSO_ADMIN (0xC0002936)
+EVENT_NO_LOCAL_SYSTEM = 11038  # SSO_ERROR_NO_LOCAL_SYSTEM (0xC0002B1E)
+EVENT_GENERATE_OK = 10525  # SSO_INFO_GENERATE_SECRET_OK
+EVENT_DATABASE_CREATED = 10548  # SSO_INFO_CREATE_DATABASE_OK (0x40002934)
 
 
 def key(name: str) -> str:
@@ -150,6 +156,9 @@ class Service:
     start_mode: str = "Manual"  # "Auto" | "Manual" | "Disabled" (Win32_Service.StartMode)
     account: str = "LocalSystem"
     started_by: str = ""  # "scm" when started outside the cluster, "cluster" when by a resource
+    # The running process (Win32_Service.ProcessId, Get-Process StartTime); 0 / 0.0 while stopped.
+    process_id: int = 0
+    started_at: float = 0.0  # POSIX seconds
 
 
 @dataclass
@@ -159,6 +168,7 @@ class EventEntry:
     level: str  # "Information" | "Warning" | "Error"
     source: str
     message: str
+    time_created: float = 0.0  # POSIX seconds (Get-WinEvent's TimeCreated)
 
 
 @dataclass
@@ -188,6 +198,9 @@ class Node:
     endpoint_names: list[str] = field(default_factory=list)
     # Master secrets loaded in the running ENTSSO (by MSID); empty when it found none.
     loaded_secret: str = ""
+    # Machine-scope environment variables ([Environment]::GetEnvironmentVariable(n, 'Machine')), e.g.
+    # BTSINSTALLPATH, which BizTalk's setup sets.
+    environment: dict[str, str] = field(default_factory=dict)
 
     def service(self, name: str) -> Service | None:
         return self.services.get(key(name))
@@ -271,4 +284,4 @@ class World:
 
     def log(self, node: Node, event_id: int, level: str, message: str) -> None:
         self.event_sequence += 1
-        node.events.append(EventEntry(self.event_sequence, event_id, level, ENTSSO, message))
+        node.events.append(EventEntry(self.event_sequence, event_id, level, ENTSSO, message, time.time()))

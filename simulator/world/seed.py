@@ -19,6 +19,21 @@ from simulator.world.model import (
 )
 
 INSTALLER_PLACEHOLDER = b"MZ simulated BizTalk/HIS setup media"
+# Host Integration Server ships as an .msi (F-SSO-27): an OLE compound file, as every Windows Installer package.
+MSI_PLACEHOLDER = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1 simulated Host Integration Server package"
+
+
+# The folders every Windows Server has (the scripts write under C:\Windows\Temp and C:\ProgramData).
+STANDARD_DIRECTORIES = (
+    "C:\\Windows",
+    "C:\\Windows\\System32",
+    "C:\\Windows\\Temp",
+    "C:\\ProgramData",
+    "C:\\Program Files",
+    "C:\\Program Files\\Common Files",
+    "C:\\Program Files (x86)",
+    "C:\\Users",
+)
 
 
 def _sam(account: str) -> str:
@@ -84,7 +99,10 @@ def seed_world(
             "NT AUTHORITY\\NetworkService",
             "scm",
         )
-        node.files[path_key(installer_path)] = INSTALLER_PLACEHOLDER
+        for folder in STANDARD_DIRECTORIES:
+            node.directories[path_key(folder)] = folder
+        media = MSI_PLACEHOLDER if installer_path.lower().endswith(".msi") else INSTALLER_PLACEHOLDER
+        node.files[path_key(installer_path)] = media
         world.nodes[key(name)] = node
         domain.computers[key(name)] = ComputerObject(name, "computer")
     return world

@@ -5,11 +5,17 @@ The handler modules call these; they never change the world in a way Windows wou
 
 from __future__ import annotations
 
+import os
+import time
+
 from simulator.world import errors
 from simulator.world.model import (
     ENTSSO,
+    EVENT_NO_DSN,
+    EVENT_NO_LOCAL_SYSTEM,
     EVENT_NO_SECRETS,
     EVENT_SECRET_SERVER_STARTING,
+    EVENT_SERVICE_NOT_SSO_ADMIN,
     EVENT_VALIDATE_FAILED,
     SQL_KEY,
     SSOSS_KEY,
@@ -17,6 +23,7 @@ from simulator.world.model import (
     ClusterGroup,
     Node,
     Resource,
+    Service,
     SsoDatabase,
     World,
     key,
@@ -132,7 +139,24 @@ def entsso_resource_on(world: World, node: Node) -> Resource | None:
 
 
 def start_entsso(world: World, node: Node, by: str) -> None:
-    """Start ENTSSO; as master secret server it registers the SSOSecretServer endpoint, loads the secret."""
+    """Start ENTSSO (`by` "scm": Start-Service or boot; "cluster": its Generic Service resource).
+
+    What ENTSSO does as it starts, in this order (the order is assumed, probe P-15):
+    - it cannot run as LocalSystem (11038 SSO_ERROR_NO_LOCAL_SYSTEM) nor without the SQL Server and SSODB
+      names in the registry (10511 SSO_ERROR_NO_DSN); either way the service stops again and the SCM reports
+      "Cannot start service" (implements F-SSO-02, F-SSO-06, F-SVC-03);
+    - it reads SSODB as its service account (a service logon has network credentials). SQL unreachable:
+      it keeps running but is nobody's master secret server (assumed). A service account outside SSODB's SSO
+      Admin account stops it with 10550 SSO_ERROR_SERVICE_NOT_SSO_ADMIN (implements F-SSO-02);
+    - it is the master secret server when the computer name it sees is SSODB's secret server: the node's
+      name, or the role's network name only when its Generic Service resource started it with
+      UseNetworkName and the dependency (implements F-SSO-19, F-SSO-20). Then it registers the RPC
+      endpoint SSOSecretServer under that name and logs 10534. A locally started ENTSSO ("scm") never
+      sees the network name, so once SSODB names the network name it is not the master, and a resource
+      that merely adopts it leaves clients without an endpoint (implements F-SSO-21);
+    - as the master it loads the secret this node holds under SSOSS, encrypted for the service account:
+      none logs 10520, another account's logs 10565 (implements F-SSO-04, F-SSO-25).
+    """
     service = node.service(ENTSSO)
     if service is None:
         raise errors.PowerShellError(
@@ -143,28 +167,37 @@ def start_entsso(world: World, node: Node, by: str) -> None:
     if service.state == "Running":
         return
     if service.start_mode == "Disabled":
-        raise errors.invalid(
-            f"Service '{service.display_name} ({ENTSSO})' cannot be started due to the following error: "
-            "Cannot start "
-            f"service {ENTSSO} on computer '.'.",
-            "CouldNotStartService",
-        )
+        raise cannot_start(service)
+    if key(service.account) in ("LOCALSYSTEM", "NT AUTHORITY\\SYSTEM", ".\\LOCALSYSTEM"):
+        world.log(node, EVENT_NO_LOCAL_SYSTEM, "Error", "The SSO service cannot run under the Local System account.")
+        raise cannot_start(service)
     config = sso_config(node)
-    account_ok = service.account != "LocalSystem" and config is not None
-    if not account_ok:
-        raise errors.invalid(
-            f"Service '{service.display_name} ({ENTSSO})' cannot be started due to the following error: "
-            "Cannot start "
-            f"service {ENTSSO} on computer '.'. (event 10511 SSO_ERROR_NO_DSN)",
-            "CouldNotStartService",
+    if config is None:
+        world.log(
+            node,
+            EVENT_NO_DSN,
+            "Error",
+            "The SQL Server and SSO database names were not found in the registry. Use the SSO admin utilities "
+            "to configure these values.",
         )
-    service.state, service.started_by = "Running", by
-    node.endpoint_names, node.loaded_secret = [], ""
-    assert config is not None
+        raise cannot_start(service)
     try:
-        db = database(world, *config)
+        db: SsoDatabase | None = database(world, *config)
     except errors.PowerShellError:
-        return  # ENTSSO keeps running and retries SQL; it is not the secret server meanwhile
+        db = None  # ENTSSO keeps running and retries SQL; it is not the secret server meanwhile
+    if db is not None and db.exists and db.admin_group and not world.domain.is_member(service.account, db.admin_group):
+        world.log(
+            node,
+            EVENT_SERVICE_NOT_SSO_ADMIN,
+            "Error",
+            "The SSO service could not start because the service account it is running under is not a member of "
+            f"the SSO Admin account.\r\nSSO Admin account: {db.admin_group}\r\nSSO service account: {service.account}",
+        )
+        raise cannot_start(service)
+    mark_started(service, by)
+    node.endpoint_names, node.loaded_secret = [], ""
+    if db is None:
+        return
     name = seen_computer_name(world, node)
     if not db.exists or key(db.secret_server) != key(name):
         return
@@ -177,7 +210,8 @@ def start_entsso(world: World, node: Node, by: str) -> None:
             node,
             EVENT_NO_SECRETS,
             "Warning",
-            "There are no secrets in the registry of the master secret server.",
+            "No secrets were found in the registry of the master secret server. Use the configuration tools to "
+            "generate or restore a master secret.",
         )
         return
     if key(stored.get("Account", "")) != key(service.account):
@@ -185,18 +219,20 @@ def start_entsso(world: World, node: Node, by: str) -> None:
             node,
             EVENT_VALIDATE_FAILED,
             "Error",
-            "Failed to validate the master secret: it was stored under another service account. Restore "
-            "the secret.",
+            "The secret could not be loaded from the registry. The service account for the SSO service may have "
+            "been changed or the secret may be corrupted. Restore the secret from a backup file.\r\n"
+            f"MSID: {current} ",
         )
         return
     node.loaded_secret = current
 
 
 def stop_entsso(world: World, node: Node) -> None:
+    """Stop ENTSSO: its endpoint and loaded secret go; a Generic Service resource that ran it fails."""
     service = node.service(ENTSSO)
     if service is None or service.state == "Stopped":
         return
-    service.state, service.started_by = "Stopped", ""
+    mark_stopped(service)
     node.endpoint_names, node.loaded_secret = [], ""
     # A Generic Service resource notices its service stopped underneath it.
     cluster = world.cluster
@@ -212,6 +248,28 @@ def stop_entsso(world: World, node: Node) -> None:
             and key(group.owner_node) == key(node.name)
         ):
             resource.state = "Failed"
+
+
+def cannot_start(service: Service) -> errors.PowerShellError:
+    """implements F-SVC-03: Start-Service's CouldNotStartService (OpenError) with ServiceController's message."""
+    return errors.PowerShellError(
+        f"Service '{service.display_name} ({service.name})' cannot be started due to the following error: "
+        f"Cannot start service {service.name} on computer '.'.",
+        "OpenError",
+        "CouldNotStartService",
+    )
+
+
+def mark_started(service: Service, by: str) -> None:
+    """The service's process runs: a process id (a multiple of 4, as Windows allocates them) and a start time."""
+    service.state, service.started_by = "Running", by
+    service.process_id = 4 * (256 + int.from_bytes(os.urandom(2), "big"))
+    service.started_at = time.time()
+
+
+def mark_stopped(service: Service) -> None:
+    service.state, service.started_by = "Stopped", ""
+    service.process_id, service.started_at = 0, 0.0
 
 
 # ------------------------------------------------------------------------------------ cluster resources
@@ -370,7 +428,7 @@ def power_off(world: World, node: Node) -> None:
     for service in node.services.values():
         if key(service.name) == ENTSSO:
             stop_entsso(world, node)
-        service.state, service.started_by = "Stopped", ""
+        mark_stopped(service)
     node.endpoint_names, node.loaded_secret = [], ""
     node.up = False
     cluster = world.cluster
@@ -401,7 +459,7 @@ def power_on(world: World, node: Node) -> None:
             except errors.PowerShellError:
                 continue
         else:
-            service.state, service.started_by = "Running", "scm"
+            mark_started(service, "scm")
     cluster = world.cluster
     if cluster is None or not cluster.has_node(node.name):
         return

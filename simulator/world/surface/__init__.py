@@ -18,8 +18,14 @@ A module registers:
                         installed=lambda node: "SSOServer" in node.products)
     def ssomanage(machine: NodeMachine) -> Executable: ...
 
-    @surface.com_class("SSO.SSOConfigOM", installed=...)        # ProgID
-    def sso_config_om(machine: NodeMachine) -> DotNetObject: ...
+    @surface.com_class("Some.ProgID", installed=...)            # a COM class reached by its ProgID
+    def some_com_object(machine: NodeMachine) -> DotNetObject: ...
+
+    @surface.assembly(r"C:\\...\\Microsoft.EnterpriseSingleSignOn.Interop.dll", installed=...)   # Add-Type -Path
+    def interop_types(machine: NodeMachine) -> Iterable[PSType]: ...
+
+    @surface.media(b"MZ simulated BizTalk")                     # setup media, run from wherever it was copied
+    def biztalk_setup(machine: NodeMachine, path: str) -> Executable: ...
 
 Modules are discovered (every submodule of this package is imported on first use), so adding a
 part of Windows never edits a shared list.
@@ -76,6 +82,14 @@ class ExecutableOffer:
 
 
 @dataclass(frozen=True)
+class MediaOffer:
+    """A program that is a file on the node's disk wherever it was copied (setup media): recognised by content."""
+
+    prefix: bytes  # how the file's content starts
+    factory: Callable[[NodeMachine, str], Executable]  # (machine, the file's path)
+
+
+@dataclass(frozen=True)
 class ComOffer:
     progid: str
     installed: Installed
@@ -94,6 +108,7 @@ class _Registry:
         self.modules: dict[str, ModuleOffer] = {}
         self.commands: dict[str, CommandOffer] = {}
         self.executables: list[ExecutableOffer] = []
+        self.media: list[MediaOffer] = []
         self.com: dict[str, ComOffer] = {}
         self.assemblies: dict[str, AssemblyOffer] = {}
 
@@ -123,6 +138,16 @@ def command(implementation: type[Cmdlet] | CommandDefinition, module: str = "") 
 def executable(path: str, installed: Installed = always, on_path: bool = False) -> Callable[[Factory], Factory]:
     def register(factory: Factory) -> Factory:
         _REGISTRY.executables.append(ExecutableOffer(path, on_path, installed, factory))
+        return factory
+
+    return register
+
+
+def media(prefix: bytes) -> Callable[[Factory], Factory]:
+    """Setup media: a file whose content starts with `prefix` runs as `factory(machine, path)` from any path."""
+
+    def register(factory: Factory) -> Factory:
+        _REGISTRY.media.append(MediaOffer(prefix, factory))
         return factory
 
     return register
