@@ -19,6 +19,17 @@ from simulator.world.model import (
 )
 
 INSTALLER_PLACEHOLDER = b"MZ simulated BizTalk/HIS setup media"
+# The directories every Windows Server installation has (the environment variables a process gets name them).
+SYSTEM_DIRECTORIES = (
+    r"C:\Windows",
+    r"C:\Windows\System32",
+    r"C:\Windows\Temp",
+    r"C:\ProgramData",
+    r"C:\Program Files",
+    r"C:\Program Files\Common Files",
+    r"C:\Program Files (x86)",
+    r"C:\Users",
+)
 
 
 def _sam(account: str) -> str:
@@ -85,6 +96,8 @@ def seed_world(
             "scm",
         )
         node.files[path_key(installer_path)] = INSTALLER_PLACEHOLDER
+        for directory in SYSTEM_DIRECTORIES:
+            node.directories[path_key(directory)] = directory
         world.nodes[key(name)] = node
         domain.computers[key(name)] = ComputerObject(name, "computer")
     return world
