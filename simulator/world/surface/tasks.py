@@ -1278,7 +1278,7 @@ class ComRegisteredTask(v.DotNetObject):
     @property
     def LastTaskResult(self) -> int:
         time_for_a_query(self._machine)
-        return self._task().last_result & 0xFFFFFFFF
+        return signed(self._task().last_result & 0xFFFFFFFF)  # a LONG through IDispatch
 
     @property
     def LastRunTime(self) -> object:
