@@ -8,7 +8,6 @@ cleanup that silently fails are all possible, as on Windows.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -66,7 +65,7 @@ def leftovers(world: World) -> list[str]:
 
 
 @pytest.fixture
-def unregistered_while_running(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+def unregistered_while_running(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Watches Task Scheduler: the tasks that were deleted while a run of theirs was still going."""
     seen: list[str] = []
     original = tasks.unregister
@@ -77,7 +76,7 @@ def unregistered_while_running(monkeypatch: pytest.MonkeyPatch) -> Iterator[list
         original(machine, task)
 
     monkeypatch.setattr(tasks, "unregister", watching)
-    yield seen
+    return seen
 
 
 def test_the_work_runs_as_the_task_user_and_its_output_comes_back() -> None:
@@ -122,12 +121,15 @@ def test_cleanup_paths_are_removed_after_success_and_after_failure() -> None:
     )
     for mode in ("ScheduledTask", "CredSSP"):
         session = Session(node=N1, user=INSTALL, auth="credssp", encrypted=True, delegated=True)
-        for work in (write, write + "; throw 'Configuration.exe exited with 1.'"):
+        for fails in (False, True):
             world = new_world()
-            try:
-                delegate(world, work, session, Mode=mode, Cleanup=[r"C:\Windows\Temp\EntssoConfig-test"])
-            except ScriptFailed as failed:
-                assert failed.message == "Configuration.exe exited with 1."
+            work = write + ("; throw 'Configuration.exe exited with 1.'" if fails else "")
+            cleanup = [r"C:\Windows\Temp\EntssoConfig-test"]
+            if fails:
+                with pytest.raises(ScriptFailed, match="Configuration.exe exited with 1."):
+                    delegate(world, work, session, Mode=mode, Cleanup=cleanup)
+            else:
+                delegate(world, work, session, Mode=mode, Cleanup=cleanup)
             node = world.node(N1)
             assert node is not None
             assert node.file(answer) is None, (mode, work)
