@@ -126,7 +126,7 @@ def test_cleanup_paths_are_removed_after_success_and_after_failure() -> None:
             work = write + ("; throw 'Configuration.exe exited with 1.'" if fails else "")
             cleanup = [r"C:\Windows\Temp\EntssoConfig-test"]
             if fails:
-                with pytest.raises(ScriptFailed, match="Configuration.exe exited with 1."):
+                with pytest.raises(ScriptFailed, match=r"^Configuration\.exe exited with 1\.$"):
                     delegate(world, work, session, Mode=mode, Cleanup=cleanup)
             else:
                 delegate(world, work, session, Mode=mode, Cleanup=cleanup)
