@@ -66,7 +66,9 @@ def record_pipeline_detail(machine: NodeMachine, command: str, module: str, para
     if not logs(machine, command, module):
         return
     lines = [f'CommandInvocation({command}): "{command}"']
-    lines += [f'ParameterBinding({command}): name="{name}"; value="{_text(value)}"' for name, value in parameters.items()]
+    lines += [
+        f'ParameterBinding({command}): name="{name}"; value="{_text(value)}"' for name, value in parameters.items()
+    ]
     world = machine.world
     world.event_sequence += 1
     machine.node.events.append(
