@@ -209,6 +209,7 @@ class Node:
     prefix_length: int = 24
     gateway: str = ""
     features: list[str] = field(default_factory=list)
+    features_pending: list[str] = field(default_factory=list)  # installed, active after the next restart
     products: list[str] = field(default_factory=list)  # installed SSO features (SSOServer, SSOAdmin, ...)
     administrators: list[str] = field(default_factory=list)  # local Administrators (domain principals)
     services: dict[str, Service] = field(default_factory=dict)
