@@ -164,3 +164,25 @@ def test_processes_on_the_world_run_one_at_a_time() -> None:
     for thread in threads:
         thread.join()
     assert [e.split()[1] for e in events] == ["starts", "ends", "starts", "ends"]
+
+
+def test_the_command_line_keeps_its_headroom_however_large_the_library_grows(
+    interpreted_stack: simstack.SimulatedStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Finding 23: the line cmd.exe gets is the fixed bootstrap; the library travels on stdin."""
+    from providers import runner_wire
+
+    script = (SCRIPTS / "file_get.ps1").read_text(encoding="utf-8")
+    run(interpreted_stack, N1, "file_get", script, Path="C:\\nothing.txt")
+    grown = runner_wire.library() + "\n# " + "x" * 20_000 + "\nfunction Get-Grown { 'grown' }\n"
+    monkeypatch.setattr(runner_wire, "library", lambda: grown)
+    probe = "param([string]$Name)\n$ErrorActionPreference = 'Stop'\n[ordered]@{ grown = Get-Grown }\n"
+    assert run(interpreted_stack, N1, "probe", probe) == {"grown": "grown"}
+    lines = {
+        " ".join([command, *arguments])
+        for command, arguments in interpreted_stack.server(N1).counters.snapshot().command_lines
+    }
+    assert len(lines) == 1  # the same bootstrap bytes every time
+    (line,) = lines
+    # cmd.exe takes 8,191 characters (F-REM-06); WinRS may put `cmd /c ` in front (assumed).
+    assert len("cmd /c " + line) <= 8191 - 1500
