@@ -310,6 +310,8 @@ def _time_passes(machine: NodeMachine, seconds: float) -> None:
         return  # a task's own sleep is a yield point, handled by its machine
     if not runs(machine.world):
         return
+    if id(machine.world) not in _DEBT:
+        weakref.finalize(machine.world, _DEBT.pop, id(machine.world), None)
     total = _DEBT.get(id(machine.world), 0.0) + seconds
     steps = int(total / STEP_SECONDS + 1e-9)
     _DEBT[id(machine.world)] = total - steps * STEP_SECONDS
