@@ -72,5 +72,7 @@ def record_pipeline_detail(machine: NodeMachine, command: str, module: str, para
     world = machine.world
     world.event_sequence += 1
     machine.node.events.append(
-        EventEntry(world.event_sequence, EVENT_PIPELINE_DETAIL, "Information", PROVIDER, "\r\n".join(lines), log=CHANNEL)
+        EventEntry(
+            world.event_sequence, EVENT_PIPELINE_DETAIL, "Information", PROVIDER, "\r\n".join(lines), log=CHANNEL
+        )
     )
