@@ -20,7 +20,7 @@ from ops import simstack
 from providers.base import ProviderSettings
 from providers.runner import RemoteOperationError, WinRmRunner
 from simulator.world import Fault, FaultPlan, WorldHost, load_world
-from simulator.world.model import Cluster, ClusterGroup
+from simulator.world.model import Cluster, ClusterGroup, Service
 from simulator.wsman.backend import Outcome, Session
 from tests.providers_support import CONFIG, N1, N2, stack_config
 from tests.test_world import new_world
@@ -122,6 +122,10 @@ def test_sql_unavailable_strikes_the_named_operation_while_its_process_runs() ->
 def test_a_failover_fault_moves_the_role_before_the_process_runs() -> None:
     world = new_world()
     world.cluster = Cluster(name="MSSWSFC", nodes=[N1, N2], groups={"SSO": ClusterGroup("SSO", N1)})
+    for name in (N1, N2):  # cluster nodes run the cluster service
+        node = world.node(name)
+        assert node is not None
+        node.services["CLUSSVC"] = Service("ClusSvc", "Cluster Service", "Running", "Auto", "LocalSystem", "scm")
     plan = FaultPlan(faults=[Fault(kind="failover", operation="role_get", role="SSO")])
     host = WorldHost(world, plan, interpreted=True)
     owners: list[str] = []
