@@ -5,8 +5,8 @@ Where the Group Policy "Turn on Module Logging" applies, its settings are in the
 `ModuleNames` subkey, whose values are the module names, wildcards allowed (PSSRC
 src/System.Management.Automation/engine/Utils.cs `GetGroupPolicySetting`, the Windows PowerShell key; the
 `ModuleLogging` policy class with `EnableModuleLogging` and `ModuleNames` in PSConfiguration.cs). A cmdlet of a
-logged module, and `Add-Type` always, writes its pipeline execution details (MshCommandRuntime.cs
-`InitShouldLogPipelineExecutionDetail`); a function that is not in a module is never logged (so the library's
+logged module writes its pipeline execution details (MshCommandRuntime.cs `InitShouldLogPipelineExecutionDetail`;
+PowerShell 7 logs `Add-Type` always, which is not modelled for 5.1); a function that is not in a module is never logged (so the library's
 `Invoke-Delegated -Password` is not, and neither is a COM or .NET method's argument). Each bound parameter
 becomes a line `ParameterBinding(<command>): name="<name>"; value="<value>"` (PipelineStrings.resx
 PipelineExecutionParameterBinding) in event 4103 of the Microsoft-Windows-PowerShell/Operational log
@@ -48,8 +48,8 @@ def logged_modules(machine: NodeMachine) -> list[str]:
 
 
 def logs(machine: NodeMachine, command: str, module: str) -> bool:
-    if command.lower() == "add-type":
-        return True  # Add-Type is always logged (InitShouldLogPipelineExecutionDetail)
+    # PowerShell 7 also logs Add-Type always (InitShouldLogPipelineExecutionDetail); that 5.1 does is not
+    # established, so only the policy decides here.
     patterns = logged_modules(machine) if module else []
     return any(fnmatch.fnmatchcase(module.lower(), pattern.lower()) for pattern in patterns)
 
