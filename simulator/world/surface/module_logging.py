@@ -5,9 +5,10 @@ Where the Group Policy "Turn on Module Logging" applies, its settings are in the
 `ModuleNames` subkey, whose values are the module names, wildcards allowed (PSSRC
 src/System.Management.Automation/engine/Utils.cs `GetGroupPolicySetting`, the Windows PowerShell key; the
 `ModuleLogging` policy class with `EnableModuleLogging` and `ModuleNames` in PSConfiguration.cs). A cmdlet of a
-logged module writes its pipeline execution details (MshCommandRuntime.cs `InitShouldLogPipelineExecutionDetail`;
-PowerShell 7 logs `Add-Type` always, which is not modelled for 5.1); a function that is not in a module is never logged (so the library's
-`Invoke-Delegated -Password` is not, and neither is a COM or .NET method's argument). Each bound parameter
+logged module writes its pipeline execution details (MshCommandRuntime.cs
+`InitShouldLogPipelineExecutionDetail`; PowerShell 7 logs `Add-Type` always, which is not modelled for 5.1); a
+function that is not in a module is never logged (so the library's `Invoke-Delegated -Password` is not, and
+neither is a COM or .NET method's argument). Each bound parameter
 becomes a line `ParameterBinding(<command>): name="<name>"; value="<value>"` (PipelineStrings.resx
 PipelineExecutionParameterBinding) in event 4103 of the Microsoft-Windows-PowerShell/Operational log
 (EventResource.cs). The level and the way a value is turned into text are assumed.
