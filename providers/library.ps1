@@ -5,66 +5,118 @@ Set-StrictMode -Version Latest
 
 function Invoke-Delegated {
     # The WinRM double hop: this work needs network credentials (remote SQL, AD, the other node). Over CredSSP the
-    # session holds them; otherwise it runs once as a scheduled task under TaskUser. Its input and output cross
-    # the disk DPAPI-sealed in a directory only SYSTEM, Administrators and TaskUser can open, deleted afterwards.
-    param([scriptblock]$Work, [hashtable]$Arguments, [string]$Mode, [string]$User, [string]$Password)
-    if ($Mode -eq 'CredSSP') { return & $Work @Arguments }
-    if (-not $User -or -not $Password) { throw 'DelegationMode ScheduledTask needs TaskUser and TaskPassword.' }
-    Add-Type -AssemblyName System.Security
-    $scope = [Security.Cryptography.DataProtectionScope]::LocalMachine
-    $dir = Join-Path $env:ProgramData ('EntssoTask-' + [guid]::NewGuid().ToString('N'))
-    $task = Split-Path -Leaf $dir
-    $acl = New-Object -TypeName Security.AccessControl.DirectorySecurity
-    $acl.SetAccessRuleProtection($true, $false)
-    foreach ($who in @('NT AUTHORITY\SYSTEM', 'BUILTIN\Administrators', $User)) {
-        $rule = New-Object -TypeName Security.AccessControl.FileSystemAccessRule -ArgumentList @(
-            $who, 'FullControl', 'ContainerInherit,ObjectInherit', 'None', 'Allow')
-        $acl.AddAccessRule($rule)
-    }
-    New-Item -ItemType Directory -Path $dir | Out-Null
+    # session holds them; otherwise it runs once as a scheduled task under TaskUser, registered through Task
+    # Scheduler's COM API so that the password is a method argument, not a cmdlet parameter module logging would
+    # record (finding 22). The job and its result cross the disk DPAPI-sealed in a directory only SYSTEM,
+    # Administrators and TaskUser can open; the task deletes the job once read, writes its result, then a 'done'
+    # marker. The task is waited for until it has ended, never unregistered while it runs, stopped at the
+    # deadline; the result is read only after the marker. The directory and every path in -Cleanup (files the work
+    # writes, such as an answer file) are removed whatever happened; one that cannot be removed is an error naming it.
+    param([scriptblock]$Work, [hashtable]$Arguments, [string]$Mode, [string]$User, [string]$Password,
+        [string[]]$Cleanup = @(), [int]$TimeoutSeconds = 1800)
+    $failure = $null
+    $result = @()
+    $dir = $null
+    $task = ''
+    $folder = $null
+    $registered = $null
+    $ended = $true
     try {
-        Set-Acl -LiteralPath $dir -AclObject $acl
-        $job = [Management.Automation.PSSerializer]::Serialize(@{ Work = $Work.ToString(); Arguments = $Arguments })
-        $sealed = [Security.Cryptography.ProtectedData]::Protect([Text.Encoding]::UTF8.GetBytes($job), $null, $scope)
-        [IO.File]::WriteAllBytes((Join-Path $dir 'job.bin'), $sealed)
-        Set-Content -LiteralPath (Join-Path $dir 'run.ps1') -Encoding UTF8 -Value @'
+        if ($Mode -eq 'CredSSP') {
+            $result = @(& $Work @Arguments)
+        } else {
+            if (-not $User -or -not $Password) { throw 'DelegationMode ScheduledTask needs TaskUser and TaskPassword.' }
+            Add-Type -AssemblyName System.Security
+            $scope = [Security.Cryptography.DataProtectionScope]::LocalMachine
+            $dir = Join-Path $env:ProgramData ('EntssoTask-' + [guid]::NewGuid().ToString('N'))
+            $task = Split-Path -Leaf $dir
+            $acl = New-Object -TypeName Security.AccessControl.DirectorySecurity
+            $acl.SetAccessRuleProtection($true, $false)
+            foreach ($who in @('NT AUTHORITY\SYSTEM', 'BUILTIN\Administrators', $User)) {
+                $rule = New-Object -TypeName Security.AccessControl.FileSystemAccessRule -ArgumentList @(
+                    $who, 'FullControl', 'ContainerInherit,ObjectInherit', 'None', 'Allow')
+                $acl.AddAccessRule($rule)
+            }
+            New-Item -ItemType Directory -Path $dir | Out-Null
+            Set-Acl -LiteralPath $dir -AclObject $acl
+            $job = [Management.Automation.PSSerializer]::Serialize(@{ Work = $Work.ToString(); Arguments = $Arguments })
+            $sealed = [Security.Cryptography.ProtectedData]::Protect([Text.Encoding]::UTF8.GetBytes($job), $null, $scope)
+            [IO.File]::WriteAllBytes((Join-Path $dir 'job.bin'), $sealed)
+            Set-Content -LiteralPath (Join-Path $dir 'run.ps1') -Encoding UTF8 -Value @'
 param([string]$Dir)
 Add-Type -AssemblyName System.Security
 $scope = [Security.Cryptography.DataProtectionScope]::LocalMachine
 $bytes = [Security.Cryptography.ProtectedData]::Unprotect([IO.File]::ReadAllBytes("$Dir\job.bin"), $null, $scope)
+Remove-Item -LiteralPath "$Dir\job.bin" -Force
 $job = [Management.Automation.PSSerializer]::Deserialize([Text.Encoding]::UTF8.GetString($bytes))
 $arguments = @{}
 foreach ($entry in $job.Arguments.GetEnumerator()) { $arguments[$entry.Key] = $entry.Value }
-try { $outcome = @{ Ok = $true; Result = (& ([scriptblock]::Create($job.Work)) @arguments) } }
+try { $outcome = @{ Ok = $true; Result = @(& ([scriptblock]::Create($job.Work)) @arguments) } }
 catch { $outcome = @{ Ok = $false; Message = $_.Exception.Message } }
 $bytes = [Text.Encoding]::UTF8.GetBytes([Management.Automation.PSSerializer]::Serialize($outcome))
 [IO.File]::WriteAllBytes("$Dir\result.bin", [Security.Cryptography.ProtectedData]::Protect($bytes, $null, $scope))
+[IO.File]::WriteAllBytes("$Dir\done", [byte[]]@())
 '@
-        $runner = '-NoProfile -NonInteractive -ExecutionPolicy Bypass -File "{0}\run.ps1" -Dir "{0}"' -f $dir
-        $action = New-ScheduledTaskAction -Execute 'powershell.exe' -Argument $runner
-        Register-ScheduledTask -TaskName $task -Action $action -User $User -Password $Password -RunLevel Highest | Out-Null
-        try {
-            Start-ScheduledTask -TaskName $task
-            $deadline = (Get-Date).AddMinutes(30)
-            do {
+            $service = New-Object -ComObject Schedule.Service
+            $service.Connect()
+            $definition = $service.NewTask(0)
+            $definition.Principal.RunLevel = 1  # TASK_RUNLEVEL_HIGHEST
+            $exec = $definition.Actions.Create(0)  # TASK_ACTION_EXEC
+            $exec.Path = 'powershell.exe'
+            $exec.Arguments = '-NoProfile -NonInteractive -ExecutionPolicy Bypass -File "{0}\run.ps1" -Dir "{0}"' -f $dir
+            $folder = $service.GetFolder('\')
+            # TASK_CREATE (2), TASK_LOGON_PASSWORD (1): Task Scheduler checks the password now and keeps it itself.
+            $registered = $folder.RegisterTaskDefinition($task, $definition, 2, $User, $Password, 1)
+            $ended = $false
+            $code = 0
+            $registered.Run($null) | Out-Null
+            $deadline = (Get-Date).AddSeconds($TimeoutSeconds)
+            while (-not $ended) {
                 Start-Sleep -Milliseconds 500
-                $info = Get-ScheduledTaskInfo -TaskName $task
-                $running = (Get-ScheduledTask -TaskName $task).State -eq 'Running' -or $info.LastTaskResult -in 267009, 267011
-                if ((Get-Date) -gt $deadline) { throw "The scheduled task $task did not finish within 30 minutes." }
-            } while ($running -and -not (Test-Path -LiteralPath (Join-Path $dir 'result.bin')))
-        } finally {
-            Unregister-ScheduledTask -TaskName $task -Confirm:$false
+                $code = $registered.LastTaskResult
+                # TASK_STATE_QUEUED 2, TASK_STATE_RUNNING 4; SCHED_S_TASK_RUNNING 267009, SCHED_S_TASK_HAS_NOT_RUN 267011
+                $ended = $registered.State -notin 2, 4 -and $code -notin 267009, 267011
+                if (-not $ended -and (Get-Date) -gt $deadline) {
+                    $registered.Stop(0)
+                    $stopBy = (Get-Date).AddSeconds(60)
+                    while (-not $ended -and (Get-Date) -lt $stopBy) {
+                        Start-Sleep -Milliseconds 500
+                        $ended = $registered.State -notin 2, 4
+                    }
+                    throw ('The scheduled task {0} did not finish within {1} seconds and was stopped.' -f $task, $TimeoutSeconds)
+                }
+            }
+            if (-not (Test-Path -LiteralPath (Join-Path $dir 'done'))) {
+                throw ('The scheduled task {0} ended with 0x{1:X8} and no result.' -f $task, $code)
+            }
+            $bytes = [Security.Cryptography.ProtectedData]::Unprotect([IO.File]::ReadAllBytes((Join-Path $dir 'result.bin')), $null, $scope)
+            $outcome = [Management.Automation.PSSerializer]::Deserialize([Text.Encoding]::UTF8.GetString($bytes))
+            if (-not $outcome.Ok) { throw $outcome.Message }
+            $result = @($outcome.Result)
         }
-        if (-not (Test-Path -LiteralPath (Join-Path $dir 'result.bin'))) {
-            throw ('The scheduled task {0} ended with 0x{1:X8} and no result.' -f $task, $info.LastTaskResult)
-        }
-        $bytes = [Security.Cryptography.ProtectedData]::Unprotect([IO.File]::ReadAllBytes((Join-Path $dir 'result.bin')), $null, $scope)
-        $outcome = [Management.Automation.PSSerializer]::Deserialize([Text.Encoding]::UTF8.GetString($bytes))
-        if (-not $outcome.Ok) { throw $outcome.Message }
-        return $outcome.Result
-    } finally {
-        Remove-Item -LiteralPath $dir -Recurse -Force -ErrorAction SilentlyContinue
+    } catch {
+        $failure = $_
     }
+    $remaining = @()
+    if ($registered) {
+        if ($ended) {
+            try { $folder.DeleteTask($task, 0) } catch { $remaining += "scheduled task $task ($($_.Exception.Message))" }
+        } else {
+            $remaining += "scheduled task $task (still running)"
+        }
+    }
+    foreach ($path in @(@($dir) + @($Cleanup) | Where-Object { $_ })) {
+        if (Test-Path -LiteralPath $path) {
+            try { Remove-Item -LiteralPath $path -Recurse -Force -ErrorAction Stop } catch { $remaining += "$path ($($_.Exception.Message))" }
+        }
+    }
+    if ($remaining.Count -gt 0) {
+        $text = 'Cleanup failed on {0}; remove by hand: {1}' -f $env:COMPUTERNAME, ($remaining -join '; ')
+        if ($failure) { $text = '{0} {1}' -f $failure.Exception.Message, $text }
+        throw $text
+    }
+    if ($failure) { throw $failure }
+    $result
 }
 
 function Get-Quorum {

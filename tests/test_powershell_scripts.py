@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import json
 from pathlib import Path
-from typing import ClassVar
 
 import pytest
 from powershell_support import (
@@ -28,7 +27,6 @@ from providers import runner_wire
 from simulator.powershell.binder import CommandSignature, parameter
 from simulator.powershell.cmdlets import Cmdlet, CommandDefinition
 from simulator.powershell.compiler import compile_script
-from simulator.powershell.engine import run_file
 from simulator.powershell.errors import DotNetError, NetException
 from simulator.powershell.machine import Machine
 from simulator.powershell.types import PSType
@@ -289,179 +287,9 @@ def test_secret_server_get_without_the_interop_assembly_fails_as_add_type_does()
     assert outcome.error_id == "PathNotFound,Microsoft.PowerShell.Commands.AddTypeCommand"
 
 
-# --- the delegation helper: a one-shot scheduled task, through test doubles of ScheduledTasks ---------
-
-
-def scheduled_task_doubles(machine: TestMachine, runs: list[dict[str, object]]) -> list[CommandDefinition]:
-    """Doubles of New-ScheduledTaskAction, Register/Start/Get/Unregister-ScheduledTask and Get-ScheduledTaskInfo.
-
-    Start-ScheduledTask runs the action's `powershell.exe -File run.ps1 -Dir <dir>` in a new process on the same
-    machine, which is what Task Scheduler would do.
-    """
-    tasks: dict[str, dict[str, object]] = {}
-
-    class Action(DotNetObject):
-        TYPE_NAME = "Microsoft.Management.Infrastructure.CimInstance#MSFT_TaskExecAction"
-        PROPERTIES = ("Execute", "Arguments")
-
-        def __init__(self, execute: str, arguments: str) -> None:
-            self.Execute = execute
-            self.Arguments = arguments
-
-    class Info(DotNetObject):
-        TYPE_NAME = "Microsoft.Management.Infrastructure.CimInstance#MSFT_TaskDynamicInfo"
-        PROPERTIES = ("LastTaskResult", "State")
-
-        def __init__(self, result: int) -> None:
-            self.LastTaskResult = result
-            self.State = "Ready"
-
-    def sig(name: str, *params: object) -> CommandSignature:
-        return CommandSignature(name, tuple(params), None, f"Tests.{name.replace('-', '')}")  # type: ignore[arg-type]
-
-    class NewAction(Cmdlet):
-        SIGNATURE: ClassVar[CommandSignature] = sig(
-            "New-ScheduledTaskAction",
-            parameter("Execute", "string", mandatory=True, position=0),
-            parameter("Argument", "string", position=1),
-        )
-
-        def process(self) -> None:
-            self.write_object(Action(self.get("Execute"), self.get("Argument")))
-
-    class Register(Cmdlet):
-        SIGNATURE: ClassVar[CommandSignature] = sig(
-            "Register-ScheduledTask",
-            parameter("TaskName", "string", mandatory=True, position=0),
-            parameter("Action", "object", mandatory=True),
-            parameter("User", "string"),
-            parameter("Password", "string"),
-            parameter("RunLevel", "string", validate_set=["Limited", "Highest"]),
-        )
-
-        def process(self) -> None:
-            tasks[self.get("TaskName")] = {"action": self.get("Action"), "user": self.get("User"), "result": 267011}
-            self.write_object(self.get("TaskName"))
-
-    class Start(Cmdlet):
-        SIGNATURE: ClassVar[CommandSignature] = sig(
-            "Start-ScheduledTask", parameter("TaskName", "string", mandatory=True)
-        )
-
-        def process(self) -> None:
-            task = tasks[self.get("TaskName")]
-            action = task["action"]
-            assert isinstance(action, Action)
-            folder = action.Arguments.split('-Dir "', 1)[1].rstrip('"')
-            text = machine.filesystem.read_bytes(folder + "\\run.ps1").decode("utf-8-sig")
-            result = run_file(machine, text, {"Dir": folder}, folder + "\\run.ps1")
-            runs.append({"user": task["user"], "exit": result.exit_code, "terminating": result.terminating})
-            task["result"] = result.exit_code
-
-    class Get(Cmdlet):
-        SIGNATURE: ClassVar[CommandSignature] = sig(
-            "Get-ScheduledTask", parameter("TaskName", "string", mandatory=True)
-        )
-
-        def process(self) -> None:
-            self.write_object(Info(0))
-
-    class GetInfo(Cmdlet):
-        SIGNATURE: ClassVar[CommandSignature] = sig(
-            "Get-ScheduledTaskInfo", parameter("TaskName", "string", mandatory=True)
-        )
-
-        def process(self) -> None:
-            self.write_object(Info(int(tasks[self.get("TaskName")]["result"])))  # type: ignore[call-overload]
-
-    class Unregister(Cmdlet):
-        SIGNATURE: ClassVar[CommandSignature] = CommandSignature(
-            "Unregister-ScheduledTask",
-            (parameter("TaskName", "string", mandatory=True),),
-            None,
-            "Tests.UnregisterScheduledTask",
-            supports_should_process=True,
-        )
-
-        def process(self) -> None:
-            tasks.pop(self.get("TaskName"))
-
-    return [CommandDefinition(c.SIGNATURE, c) for c in (NewAction, Register, Start, Get, GetInfo, Unregister)]
-
-
-def test_cluster_new_runs_its_work_as_a_scheduled_task_through_the_delegation_helper() -> None:
-    machine, fake = cluster_machine()
-    fake.cluster = None
-    created: list[dict[str, object]] = []
-
-    class NewCluster(Cmdlet):
-        def process(self) -> None:
-            created.append(dict(self.params))
-            fake.cluster = FC.new("Microsoft.FailoverClusters.PowerShell.Cluster", Name=self.get("Name"))
-            self.write_object(fake.cluster)
-
-    runs: list[dict[str, object]] = []
-    machine.definitions = [
-        *fc_doubles(fake),
-        FC.definition("New-Cluster", NewCluster),
-        *scheduled_task_doubles(machine, runs),
-    ]
-    outcome, _ = run_operation(
-        machine,
-        "cluster_new",
-        {
-            "Name": "MSSCLUSTER",
-            "Nodes": ["MSSNODE1", "MSSNODE2"],
-            "DelegationMode": "ScheduledTask",
-            "TaskUser": "CORP\\svc-install",
-            "TaskPassword": "S3cret!",
-        },
-    )
-    assert outcome is not None and outcome.ok, outcome
-    assert outcome.result["actions"] == ["New-Cluster MSSCLUSTER"]
-    assert [r["user"] for r in runs] == ["CORP\\svc-install"]
-    assert runs[0]["terminating"] is None
-    assert [(c["Name"], list(c["Node"]), c["NoStorage"]) for c in created] == [  # type: ignore[call-overload]
-        ("MSSCLUSTER", ["MSSNODE1", "MSSNODE2"], True)
-    ]
-    assert str(created[0]["ManagementPointNetworkType"]) == "Distributed"
-    # The sealed job directory is gone, and no file on the machine holds the task password.
-    assert not [p for p in machine.filesystem.files() if "EntssoTask-" in p]
-    assert not any(b"S3cret!" in data for data in machine.filesystem.files().values())
-
-
-def test_a_failure_inside_the_scheduled_task_comes_back_as_the_scripts_error() -> None:
-    machine, fake = cluster_machine()
-    fake.cluster = None
-
-    class NewCluster(Cmdlet):
-        def process(self) -> None:
-            self.throw_terminating_error(
-                self.error(
-                    "System.UnauthorizedAccessException", "Access is denied.", "CreateClusterFailed", "PermissionDenied"
-                )
-            )
-
-    runs: list[dict[str, object]] = []
-    machine.definitions = [
-        *fc_doubles(fake),
-        FC.definition("New-Cluster", NewCluster),
-        *scheduled_task_doubles(machine, runs),
-    ]
-    outcome, _ = run_operation(
-        machine,
-        "cluster_new",
-        {
-            "Name": "MSSCLUSTER",
-            "Nodes": ["MSSNODE1"],
-            "DelegationMode": "ScheduledTask",
-            "TaskUser": "CORP\\u",
-            "TaskPassword": "p",
-        },
-    )
-    assert outcome is not None and not outcome.ok
-    assert outcome.message == "Access is denied."
-    assert not [p for p in machine.filesystem.files() if "EntssoTask-" in p]
+# The delegation helper (Invoke-Delegated) runs against the world's Task Scheduler in
+# tests/test_world_delegation.py: its COM registration, asynchronous runs and cleanup need the real model,
+# not doubles of the ScheduledTasks cmdlets.
 
 
 # --- the bootstrap's guarantees, with the interpreter running it ----------------------------------

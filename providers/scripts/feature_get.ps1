@@ -1,4 +1,5 @@
-# Which Windows features (Failover-Clustering, RSAT tools) are installed on this node. Read-only.
+# Which Windows features (Failover-Clustering, RSAT tools) are installed on this node, and whether one waits for a
+# restart (InstallState InstallPending: installed, active after the restart). Read-only.
 [CmdletBinding()]
 param(
     [Parameter(Mandatory = $true)][string[]]$Features
@@ -13,5 +14,5 @@ $found = @(Get-WindowsFeature -Name $Features)
             $feature = $found | Where-Object { $_.Name -eq $name } | Select-Object -First 1
             [ordered]@{ name = $name; installed = [bool]($feature -and $feature.Installed) }
         })
-    restartNeeded = $false
+    restartNeeded = [bool]@($found | Where-Object { [string]$_.InstallState -eq 'InstallPending' }).Count
 }

@@ -214,6 +214,13 @@ class CmdletProcessor(Processor):
         self.context = _context(interp, definition.name, node, self.call)
         self.cmdlet: Cmdlet | None = None
         self._saw_input = False
+        self._notify_binding(dict(self.call.values))
+
+    def _notify_binding(self, values: dict[str, object]) -> None:
+        """Tell a machine that watches cmdlet invocations (module logging, event 4103) what was bound."""
+        notify = getattr(self.interp.machine, "command_invoked", None)
+        if callable(notify) and values:
+            notify(self.definition.name, self.definition.module, values)
 
     def _instance(self) -> Cmdlet:
         if self.cmdlet is None:
@@ -241,6 +248,7 @@ class CmdletProcessor(Processor):
                 assert self.context is not None
                 self.interp.write_error(record, self.context)
                 return
+            self._notify_binding(dict(bound))
             saved = cmdlet.params
             cmdlet.params = {**self.call.values, **bound}
             try:

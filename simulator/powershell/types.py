@@ -653,6 +653,10 @@ def builtin_types() -> TypeRegistry:
     """The types every session knows, with the accelerators of about_Type_Accelerators (5.1)."""
     registry = TypeRegistry()
     registry.add(PSType("System.Object", is_instance=_object_is, convert=lambda value: value), "object")
+    # CIM objects (the CDXML modules' -InputObject / -Action / -CimSession): a machine's DotNetObject whose
+    # BASE_TYPES name them is an instance. Accelerators [ciminstance], [cimsession] (about_Type_Accelerators).
+    registry.add(PSType("Microsoft.Management.Infrastructure.CimInstance"), "ciminstance")
+    registry.add(PSType("Microsoft.Management.Infrastructure.CimSession"), "cimsession")
     registry.add(
         PSType(
             "System.String",

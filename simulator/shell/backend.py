@@ -96,8 +96,12 @@ class SimulatedShell:
             operation = envelope.operation if envelope is not None else None
         directive = self.host.directive(session, operation) if operation is not None else Directive()
         standard_input = b"" if invocation.from_stdin else stdin
+
+        def process() -> Outcome:
+            return interpreted.run(machine, script, standard_input, invocation.clixml)
+
         return SimulatedCommand(
-            directive, operation, lambda: interpreted.run(machine, script, standard_input, invocation.clixml)
+            directive, operation, lambda: interpreted.run_on_host(self.host, session, operation, process)
         )
 
     def _bootstrap(

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from simulator.wsman.backend import Directive, Session
+from simulator.wsman.backend import Directive, Outcome, Session
 
 if TYPE_CHECKING:
     from simulator.powershell.machine import Machine
@@ -40,6 +41,21 @@ class MachineHost(Protocol):
     (simulator/shell/bootstrap.py) and answers operations through `invoke`.
     """
 
-    def machine(self, session: Session) -> Machine:
-        """The node the session is connected to, as the interpreter sees it (its identity is the session's)."""
+    def machine(self, session: Session) -> Machine | None:
+        """The node the session is connected to, as the interpreter sees it (its identity is the session's).
+
+        None while the host still answers operations by name (a host switched over by a setting).
+        """
         ...
+
+
+@runtime_checkable
+class ProcessHost(Protocol):
+    """Optional, with MachineHost: a host that runs each interpreted powershell.exe process itself.
+
+    The shell hands it the process (`run`, which interprets the command on the host's machine) and the
+    envelope's operation (None for a free-form script): the host holds its locks, applies the faults that
+    strike while the command runs, and keeps what the process changed.
+    """
+
+    def run_process(self, session: Session, operation: str | None, run: Callable[[], Outcome]) -> Outcome: ...

@@ -7,11 +7,13 @@ the host's `invoke`. The world switches its nodes over by giving `WorldHost` a `
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from simulator.powershell.engine import ProcessResult, run_process
 from simulator.powershell.errors import ErrorRecord
 from simulator.powershell.machine import Machine
 from simulator.shell.errors import ErrorView, Position, clixml_stderr, plain_stderr
-from simulator.shell.host import MachineHost, OperationHost
+from simulator.shell.host import MachineHost, OperationHost, ProcessHost
 from simulator.wsman.backend import Outcome, Session
 
 
@@ -20,6 +22,13 @@ def interpreter_machine(host: OperationHost, session: Session) -> Machine | None
     if isinstance(host, MachineHost):
         return host.machine(session)
     return None
+
+
+def run_on_host(host: OperationHost, session: Session, operation: str | None, run: Callable[[], Outcome]) -> Outcome:
+    """The process, run by the host when it wants to (its lock, its faults, its persistence); else as is."""
+    if isinstance(host, ProcessHost):
+        return host.run_process(session, operation, run)
+    return run()
 
 
 def run(machine: Machine, script: str, stdin: bytes, clixml: bool) -> Outcome:

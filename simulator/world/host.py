@@ -1,4 +1,11 @@
-"""`WorldHost`: the `OperationHost` of docs/contracts.md section 2, over one world, thread-safe."""
+"""`WorldHost`: the `OperationHost` of docs/contracts.md section 2, over one world, thread-safe.
+
+With `interpreted=True` it is also a `MachineHost` and a `ProcessHost` (simulator/shell/host.py): every
+powershell.exe on its nodes runs the real bootstrap, library and script in the interpreter, on the
+`NodeMachine` of the session's node, one process at a time under the world's lock, with the fault plan's
+world faults keyed by the envelope's operation as `invoke` applies them, and the world saved when the
+process changed it. Off by default until the per-operation twins are retired (issue 11).
+"""
 
 from __future__ import annotations
 
@@ -9,10 +16,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from simulator.shell.cmdline import Adapter
-from simulator.world import operations, store, windows
+from simulator.world import operations, store, surface, windows
 from simulator.world.faults import Fault, FaultInjector, FaultPlan
+from simulator.world.machine import NodeMachine
 from simulator.world.model import World, key
-from simulator.wsman.backend import Directive, Session
+from simulator.wsman.backend import Directive, Outcome, Session
 
 CORE_GROUPS = {key("Cluster Group"), key("Available Storage")}
 
@@ -21,11 +29,19 @@ class WorldHost:
     """Dispatches operations to their handlers under one lock per world and applies the fault plan.
 
     `state_file`, when given, receives the world after every operation that may change it, so a
-    restarted simulator comes back as the machines would after a reboot.
+    restarted simulator comes back as the machines would after a reboot. `interpreted` switches the
+    nodes over to the interpreter (the module docstring).
     """
 
-    def __init__(self, world: World, plan: FaultPlan | None = None, state_file: Path | None = None) -> None:
+    def __init__(
+        self,
+        world: World,
+        plan: FaultPlan | None = None,
+        state_file: Path | None = None,
+        interpreted: bool = False,
+    ) -> None:
         self.world = world
+        self.interpreted = interpreted
         self.lock = threading.RLock()
         self.faults = FaultInjector(plan)
         self.state_file = state_file
@@ -71,12 +87,40 @@ class WorldHost:
                     store.save(self.world, self.state_file)
             return result
 
+    def machine(self, session: Session) -> NodeMachine | None:
+        """The session's node for the interpreter (MachineHost), or None while the twins still answer."""
+        if not self.interpreted:
+            return None
+        node = self.world.node(session.node)
+        if node is None:
+            return None
+        return NodeMachine(self.world, node, session)
+
+    def run_process(self, session: Session, operation: str | None, run: Callable[[], Outcome]) -> Outcome:
+        """One powershell.exe process on a node (ProcessHost): under the lock, with the faults that strike it."""
+        with self.lock:
+            queue = self._pending.get((key(session.node), operation)) if operation is not None else None
+            during = queue.popleft() if queue else []
+            sql_was_available = self.world.sql.available
+            before = store.dumps(self.world) if self.state_file is not None else ""
+            try:
+                for fault in during:
+                    self._apply(fault, session.node)
+                return run()
+            finally:
+                if any(f.kind == "sql_unavailable" for f in during):
+                    self.world.sql.available = sql_was_available
+                surface.process_ended(self.world)  # what the process started (a scheduled task) runs on
+                if self.state_file is not None and store.dumps(self.world) != before:
+                    store.save(self.world, self.state_file)
+
     def reboot(self, node_name: str) -> None:
         with self.lock:
             node = self.world.node(node_name)
             if node is None:
                 return
             windows.reboot(self.world, node)
+            surface.node_rebooted(self.world, node)
             if self.state_file is not None:
                 store.save(self.world, self.state_file)
         for callback in self._reboot_callbacks:

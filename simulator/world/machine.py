@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import os
 import uuid
+import weakref
 from collections.abc import Callable, Iterable, MutableMapping
 from typing import TYPE_CHECKING
 
@@ -37,7 +38,6 @@ from simulator.powershell.machine import (
     Registry,
 )
 from simulator.powershell.memory import access_denied, directory_not_found, file_not_found, normalize, parent_of
-from simulator.powershell.values import EnumValue
 from simulator.world import surface
 from simulator.world.model import Node, World, key, path_key
 
@@ -51,11 +51,48 @@ HKLM_MODEL = "HKLM"
 DPAPI_MAGIC = b"\x01\x00\x00\x00\xd0\x8c\x9d\xdf"  # a DPAPI blob starts with its version and provider GUID prefix
 
 
+_OPEN_FOR_WRITE: dict[int, dict[str, str]] = {}
+
+
+def files_open_for_writing(node: Node) -> dict[str, str]:
+    """Path key -> spelling of the node's files a process holds open for writing right now (a scheduled task's write).
+
+    implements F-FS-06: .NET writes a file in place (File.WriteAllBytes opens it with FileShare.Read), so
+    while it is being written another process sees it exist but cannot open it for reading nor delete it.
+    Not persisted: an open handle dies with its process.
+    """
+    found = _OPEN_FOR_WRITE.get(id(node))
+    if found is None:
+        found = _OPEN_FOR_WRITE[id(node)] = {}
+        weakref.finalize(node, _OPEN_FOR_WRITE.pop, id(node), None)
+    return found
+
+
+def sharing_violation(path: str) -> DotNetError:
+    # ERROR_SHARING_VIOLATION (32) as .NET reports it: IOException, HResult 0x80070020 (F-FS-06).
+    return DotNetError(
+        NetException(
+            "System.IO.IOException",
+            f"The process cannot access the file '{path}' because it is being used by another process.",
+            hresult=-2147024864,
+        )
+    )
+
+
+def _number(value: object) -> int:
+    """An enum-typed .NET value (FileSystemRights, ...) as its number."""
+    number = getattr(value, "value", value)
+    return int(number) if isinstance(number, int | str) else 0
+
+
 class NodeFileSystem:
     """The node's disk: `Node.files` (content), `Node.directories`, `Node.acls`. Paths compare case-insensitively."""
 
     def __init__(self, node: Node) -> None:
         self.node = node
+
+    def _locked(self, key_: str) -> bool:
+        return key_ in files_open_for_writing(self.node)
 
     @staticmethod
     def _key(path: str) -> str:
@@ -88,6 +125,8 @@ class NodeFileSystem:
     def read_bytes(self, path: str) -> bytes:
         k = self._key(path)
         if k in self.node.files:
+            if self._locked(k):
+                raise sharing_violation(normalize(path))
             return self.node.files[k]
         if self._is_directory(path):
             raise access_denied(path)
@@ -101,6 +140,8 @@ class NodeFileSystem:
         parent = parent_of(path)
         if parent and not self._is_directory(parent):
             raise directory_not_found(path)
+        if self._locked(self._key(path)):
+            raise sharing_violation(normalize(path))
         self.node.files[self._key(path)] = bytes(data)
 
     def make_directory(self, path: str) -> None:
@@ -119,6 +160,8 @@ class NodeFileSystem:
     def remove(self, path: str, recurse: bool) -> None:
         k = self._key(path)
         if k in self.node.files:
+            if self._locked(k):
+                raise sharing_violation(normalize(path))
             del self.node.files[k]
             self.node.acls.pop(k, None)
             return
@@ -128,10 +171,15 @@ class NodeFileSystem:
         children = [name for name in [*self.node.files, *self.node.directories] if name.startswith(prefix)]
         if children and not recurse:
             raise DotNetError(NetException("System.IO.IOException", "The directory is not empty."))
+        held = [child for child in children if self._locked(child)]
         for child in children:
+            if child in held or any(h.startswith(child.rstrip("\\") + "\\") for h in held):
+                continue  # a file in use stays, and so do the directories above it
             self.node.files.pop(child, None)
             self.node.directories.pop(child, None)
             self.node.acls.pop(child, None)
+        if held:
+            raise sharing_violation(files_open_for_writing(self.node)[held[0]])
         self.node.directories.pop(k, None)
         self.node.acls.pop(k, None)
 
@@ -187,11 +235,6 @@ class NodeFileSystem:
                 )
             )
         return acl
-
-
-def _number(value: object) -> int:
-    """An access rule's enum-typed member as its number (the ACL is kept as plain data)."""
-    return int(value.value) if isinstance(value, EnumValue) else int(value)  # type: ignore[call-overload]
 
 
 class NodeRegistry:
@@ -403,6 +446,11 @@ class NodeMachine:
 
     def sleep(self, seconds: float) -> None:
         self._clock_offset += _dt.timedelta(seconds=max(0.0, seconds))
+        surface.time_passes(self, max(0.0, seconds))
+
+    def command_invoked(self, command: str, module: str, parameters: dict[str, object]) -> None:
+        """The interpreter binds a cmdlet here (module logging listens: F-FS-05)."""
+        surface.command_invoked(self, command, module, parameters)
 
     def now(self) -> _dt.datetime:
         return _dt.datetime.now() + self._clock_offset
@@ -421,4 +469,7 @@ def run_script(
     node = world.node(node_name)
     if node is None:
         raise KeyError(node_name)
-    return run_process(NodeMachine(world, node, session, identity), text, stdin)
+    try:
+        return run_process(NodeMachine(world, node, session, identity), text, stdin)
+    finally:
+        surface.process_ended(world)

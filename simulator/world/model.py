@@ -169,6 +169,44 @@ class EventEntry:
     source: str
     message: str
     time_created: float = 0.0  # POSIX seconds (Get-WinEvent's TimeCreated)
+    log: str = "Application"  # the event log (channel): "Application", "Microsoft-Windows-PowerShell/Operational"
+
+
+@dataclass
+class ScheduledTask:
+    """A task registered with the Task Scheduler service (simulator/world/surface/tasks.py).
+
+    Task Scheduler keeps a password-logon task's password in its own credential store; the world keeps
+    nothing password-like: the password was checked against the domain when the task was registered.
+    """
+
+    name: str
+    path: str = "\\"
+    execute: str = ""
+    arguments: str = ""
+    working_directory: str = ""
+    user: str = ""  # the principal, DOMAIN\\user
+    logon_type: str = "Password"  # TASK_LOGON_TYPE: "Password" | "S4U" | "InteractiveToken" | "ServiceAccount"
+    run_level: str = "Limited"  # "Limited" | "Highest"
+    state: str = "Ready"  # TASK_STATE: "Ready" | "Queued" | "Running" | "Disabled"
+    last_result: int = 267011  # SCHED_S_TASK_HAS_NOT_RUN until a run ends
+    last_run_time: str = ""  # ISO 8601, the start of the last run
+    author: str = ""
+
+
+@dataclass
+class FirewallRule:
+    """A Windows Firewall rule as NetSecurity's MSFT_NetFirewallRule and its filters describe it."""
+
+    name: str
+    display_name: str = ""
+    direction: str = "Inbound"  # "Inbound" | "Outbound"
+    action: str = "Allow"  # "Allow" | "Block"
+    enabled: bool = True
+    profile: str = "Any"
+    protocol: str = "Any"
+    local_ports: list[str] = field(default_factory=list)
+    remote_addresses: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -181,6 +219,7 @@ class Node:
     prefix_length: int = 24
     gateway: str = ""
     features: list[str] = field(default_factory=list)
+    features_pending: list[str] = field(default_factory=list)  # installed, active after the next restart
     products: list[str] = field(default_factory=list)  # installed SSO features (SSOServer, SSOAdmin, ...)
     administrators: list[str] = field(default_factory=list)  # local Administrators (domain principals)
     services: dict[str, Service] = field(default_factory=dict)
@@ -201,6 +240,8 @@ class Node:
     # Machine-scope environment variables ([Environment]::GetEnvironmentVariable(n, 'Machine')), e.g.
     # BTSINSTALLPATH, which BizTalk's setup sets.
     environment: dict[str, str] = field(default_factory=dict)
+    tasks: dict[str, ScheduledTask] = field(default_factory=dict)  # Task Scheduler's tasks, by upper-cased path
+    firewall_rules: dict[str, FirewallRule] = field(default_factory=dict)  # by upper-cased rule name
 
     def service(self, name: str) -> Service | None:
         return self.services.get(key(name))

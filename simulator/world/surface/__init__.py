@@ -29,6 +29,15 @@ A module registers:
 
 Modules are discovered (every submodule of this package is imported on first use), so adding a
 part of Windows never edits a shared list.
+
+Windows also keeps running around a script: time passes while it sleeps (a scheduled task it started
+makes progress), a process ends (what it left running carries on), a node reboots, a cmdlet is invoked
+(module logging writes its parameters to the event log). A module that models such a thing listens:
+
+    @surface.on_time_passing          # (machine, seconds): a process of the node let `seconds` pass
+    @surface.on_process_end           # (world): a process the host ran has ended
+    @surface.on_reboot                # (world, node): the node restarted
+    @surface.on_command               # (machine, command name, module, bound parameters): a cmdlet runs
 """
 
 from __future__ import annotations
@@ -47,7 +56,7 @@ if TYPE_CHECKING:
     from simulator.powershell.types import PSType
     from simulator.powershell.values import DotNetObject
     from simulator.world.machine import NodeMachine
-    from simulator.world.model import Node
+    from simulator.world.model import Node, World
 
 Installed = Callable[["Node"], bool]
 Factory = TypeVar("Factory", bound=Callable[..., Any])
@@ -103,6 +112,13 @@ class AssemblyOffer:
     factory: Callable[[NodeMachine], Iterable[PSType]]
 
 
+TimeListener = Callable[["NodeMachine", float], None]
+ProcessListener = Callable[["World"], None]
+RebootListener = Callable[["World", "Node"], None]
+CommandListener = Callable[["NodeMachine", str, str, "dict[str, object]"], None]
+Listener = TypeVar("Listener", bound=Callable[..., None])
+
+
 class _Registry:
     def __init__(self) -> None:
         self.modules: dict[str, ModuleOffer] = {}
@@ -111,6 +127,10 @@ class _Registry:
         self.media: list[MediaOffer] = []
         self.com: dict[str, ComOffer] = {}
         self.assemblies: dict[str, AssemblyOffer] = {}
+        self.time_listeners: list[TimeListener] = []
+        self.process_listeners: list[ProcessListener] = []
+        self.reboot_listeners: list[RebootListener] = []
+        self.command_listeners: list[CommandListener] = []
 
 
 _REGISTRY = _Registry()
@@ -167,6 +187,48 @@ def assembly(path: str, installed: Installed = always) -> Callable[[Factory], Fa
         return factory
 
     return register
+
+
+def on_time_passing(listener: Listener) -> Listener:
+    _REGISTRY.time_listeners.append(listener)  # type: ignore[arg-type]
+    return listener
+
+
+def on_process_end(listener: Listener) -> Listener:
+    _REGISTRY.process_listeners.append(listener)  # type: ignore[arg-type]
+    return listener
+
+
+def on_reboot(listener: Listener) -> Listener:
+    _REGISTRY.reboot_listeners.append(listener)  # type: ignore[arg-type]
+    return listener
+
+
+def on_command(listener: Listener) -> Listener:
+    _REGISTRY.command_listeners.append(listener)  # type: ignore[arg-type]
+    return listener
+
+
+def time_passes(machine: NodeMachine, seconds: float) -> None:
+    """A process of `machine`'s node let `seconds` of virtual time pass (Start-Sleep, a poll)."""
+    for listener in registry().time_listeners:
+        listener(machine, seconds)
+
+
+def process_ended(world: World) -> None:
+    """A process the host ran (a WinRM command, a test's script) has ended; what it started carries on."""
+    for listener in registry().process_listeners:
+        listener(world)
+
+
+def node_rebooted(world: World, node: Node) -> None:
+    for listener in registry().reboot_listeners:
+        listener(world, node)
+
+
+def command_invoked(machine: NodeMachine, command: str, module: str, parameters: dict[str, object]) -> None:
+    for listener in registry().command_listeners:
+        listener(machine, command, module, parameters)
 
 
 def registry() -> _Registry:

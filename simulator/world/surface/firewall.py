@@ -1,0 +1,231 @@
+"""Windows Firewall rules on a simulated node: the NetSecurity cmdlets that components/scripts use.
+
+`New-NetFirewallRule`, `Get-NetFirewallRule`, `Set-NetFirewallRule` and `Remove-NetFirewallRule` (WPD
+NetSecurity/*.md, winserver2022-ps) over `Node.firewall_rules`, as `components/scripts/enable_winrm_https.ps1`
+calls them (a rule per name, `-Name` lookups, `-ErrorAction SilentlyContinue` when absent). These are CDXML
+cmdlets: a missing name is the cmdletization query's not-found error (by analogy with the observed
+Get-ScheduledTask one, F-FS-11: assumed), a duplicate name ERROR_ALREADY_EXISTS as a CimException (assumed).
+Whether the rules let traffic in is not modelled (the probe port's reachability, F-AZ-01, is Azure's side).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from simulator.powershell import values as v
+from simulator.powershell.binder import CommandSignature, ParameterSpec, parameter
+from simulator.powershell.cmdlets import Cmdlet
+from simulator.powershell.errors import ErrorRecord
+from simulator.powershell.types import to_string
+from simulator.world import surface
+from simulator.world.machine import NodeMachine
+from simulator.world.model import FirewallRule, Node, key
+from simulator.world.surface.tasks import CIM_EXCEPTION, CIM_JOB_EXCEPTION
+
+MODULE = "NetSecurity"
+DIRECTIONS = ["Inbound", "Outbound"]
+ACTIONS = ["NotConfigured", "Allow", "Block"]
+PROFILES = ["Any", "Domain", "Private", "Public", "NotApplicable"]
+
+
+class RuleObject(v.DotNetObject):
+    """MSFT_NetFirewallRule (its port and address filters are separate objects on Windows; not modelled)."""
+
+    PROPERTIES: ClassVar[tuple[str, ...]] = (
+        "Name",
+        "ID",
+        "DisplayName",
+        "Description",
+        "Group",
+        "Enabled",
+        "Profile",
+        "Direction",
+        "Action",
+        "PrimaryStatus",
+        "PSComputerName",
+    )
+    BASE_TYPES: ClassVar[tuple[str, ...]] = ("Microsoft.Management.Infrastructure.CimInstance", "System.Object")
+
+    def __init__(self, rule: FirewallRule) -> None:
+        self.Name = rule.name
+        self.ID = rule.name
+        self.DisplayName = rule.display_name
+        self.Description = ""
+        self.Group = ""
+        self.Enabled = "True" if rule.enabled else "False"
+        self.Profile = rule.profile
+        self.Direction = rule.direction
+        self.Action = rule.action
+        self.PrimaryStatus = "OK"
+        self.PSComputerName = None
+
+    def ps_type_name(self) -> str:
+        return "Microsoft.Management.Infrastructure.CimInstance#root/standardcimv2/MSFT_NetFirewallRule"
+
+    def ps_to_string(self) -> str:
+        return "MSFT_NetFirewallRule"
+
+
+def _settings() -> tuple[ParameterSpec, ...]:  # the parameters New and Set share
+    return (
+        parameter("Direction", "string", validate_set=DIRECTIONS),
+        parameter("Action", "string", validate_set=ACTIONS),
+        parameter("Profile", "string", validate_set=PROFILES),
+        parameter("Enabled", "string", validate_set=["True", "False"]),
+        parameter("Protocol", "string"),
+        parameter("LocalPort", "string[]"),
+        parameter("RemoteAddress", "string[]"),
+        parameter("Description", "string"),
+    )
+
+
+class _RuleCmdlet(Cmdlet):
+    @property
+    def node(self) -> Node:
+        machine = self.machine
+        assert isinstance(machine, NodeMachine)
+        return machine.node
+
+    def not_found(self, name: str) -> ErrorRecord:
+        return self.error(
+            CIM_JOB_EXCEPTION,
+            f"No MSFT_NetFirewallRule objects found with property 'Name' equal to '{name}'.  Verify the value of "
+            "the property and retry.",
+            "CmdletizationQuery_NotFound_Name",
+            "ObjectNotFound",
+            target=name,
+        )
+
+    def require_admin(self) -> bool:
+        if self.machine.identity().is_admin:
+            return True
+        self.write_error(self.error(CIM_EXCEPTION, "Access is denied.", "Windows System Error 5", "PermissionDenied"))
+        return False
+
+    def named(self) -> list[FirewallRule]:
+        found: list[FirewallRule] = []
+        for name in [to_string(n) for n in (self.get("Name") or [])]:
+            rule = self.node.firewall_rules.get(key(name))
+            if rule is None:
+                self.write_error(self.not_found(name))
+            else:
+                found.append(rule)
+        return found
+
+    def apply(self, rule: FirewallRule) -> None:
+        if self.has("Direction"):
+            rule.direction = to_string(self.get("Direction"))
+        if self.has("Action"):
+            rule.action = to_string(self.get("Action"))
+        if self.has("Profile"):
+            rule.profile = to_string(self.get("Profile"))
+        if self.has("Enabled"):
+            rule.enabled = to_string(self.get("Enabled")) == "True"
+        if self.has("Protocol"):
+            rule.protocol = to_string(self.get("Protocol"))
+        if self.has("LocalPort"):
+            rule.local_ports = [to_string(p) for p in self.get("LocalPort") or []]
+        if self.has("RemoteAddress"):
+            rule.remote_addresses = [to_string(a) for a in self.get("RemoteAddress") or []]
+
+
+class NewNetFirewallRule(_RuleCmdlet):
+    SIGNATURE = CommandSignature(
+        "New-NetFirewallRule",
+        (
+            parameter("Name", "string", aliases=["ID"]),
+            parameter("DisplayName", "string", mandatory=True),
+            *_settings(),
+        ),
+        qualifier="New-NetFirewallRule",
+    )
+
+    def process(self) -> None:
+        if not self.require_admin():
+            return
+        name = to_string(self.get("Name") or self.machine.new_guid())
+        if key(name) in self.node.firewall_rules:
+            self.write_error(
+                self.error(
+                    CIM_EXCEPTION,
+                    "Cannot create a file when that file already exists.",
+                    "Windows System Error 183",
+                    "ResourceExists",
+                    target=name,
+                )
+            )
+            return
+        rule = FirewallRule(name=name, display_name=to_string(self.get("DisplayName")))
+        self.apply(rule)
+        self.node.firewall_rules[key(name)] = rule
+        self.write_object(RuleObject(rule))
+
+
+class GetNetFirewallRule(_RuleCmdlet):
+    SIGNATURE = CommandSignature(
+        "Get-NetFirewallRule",
+        (
+            parameter("Name", "string[]", mandatory=True, position=0, sets=["ByName"], aliases=["ID"]),
+            parameter("DisplayName", "string[]", mandatory=True, sets=["ByDisplayName"]),
+            parameter("All", "switch", sets=["GetAll"]),
+        ),
+        default_set="GetAll",
+        qualifier="Get-NetFirewallRule",
+    )
+
+    def process(self) -> None:
+        if self.parameter_set == "ByName":
+            rules = self.named()
+        elif self.parameter_set == "ByDisplayName":
+            wanted = {key(to_string(n)) for n in self.get("DisplayName") or []}
+            rules = [r for r in self.node.firewall_rules.values() if key(r.display_name) in wanted]
+        else:
+            rules = list(self.node.firewall_rules.values())
+        for rule in rules:
+            self.write_object(RuleObject(rule))
+
+
+class SetNetFirewallRule(_RuleCmdlet):
+    SIGNATURE = CommandSignature(
+        "Set-NetFirewallRule",
+        (
+            parameter("Name", "string[]", mandatory=True, position=0, sets=["ByName"], aliases=["ID"]),
+            parameter("NewDisplayName", "string"),
+            *_settings(),
+            parameter("PassThru", "switch"),
+        ),
+        default_set="ByName",
+        qualifier="Set-NetFirewallRule",
+    )
+
+    def process(self) -> None:
+        if not self.require_admin():
+            return
+        for rule in self.named():
+            self.apply(rule)
+            if self.has("NewDisplayName"):
+                rule.display_name = to_string(self.get("NewDisplayName"))
+            if self.flag("PassThru"):
+                self.write_object(RuleObject(rule))
+
+
+class RemoveNetFirewallRule(_RuleCmdlet):
+    SIGNATURE = CommandSignature(
+        "Remove-NetFirewallRule",
+        (parameter("Name", "string[]", mandatory=True, position=0, sets=["ByName"], aliases=["ID"]),),
+        default_set="ByName",
+        qualifier="Remove-NetFirewallRule",
+        supports_should_process=True,
+    )
+
+    def process(self) -> None:
+        if not self.require_admin():
+            return
+        for rule in self.named():
+            if self.should_process(rule.name, "Delete"):
+                self.node.firewall_rules.pop(key(rule.name), None)
+
+
+for _cmdlet in (NewNetFirewallRule, GetNetFirewallRule, SetNetFirewallRule, RemoveNetFirewallRule):
+    surface.command(_cmdlet, module=MODULE)
+surface.module(MODULE, installed=surface.always)
