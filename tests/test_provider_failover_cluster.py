@@ -120,7 +120,7 @@ def test_a_converged_cluster_is_only_probed(sim: simstack.SimulatedStack, ran: l
 
 def test_a_failing_test_cluster_stops_before_new_cluster(sim: simstack.SimulatedStack) -> None:
     sim.world.domain.computers.pop(key(N2))  # node 2 left the domain
-    with pytest.raises(RuntimeError, match=f"Test-Cluster failed: Node '{N2}' is not joined"):
+    with pytest.raises(RuntimeError, match=f"Test-Cluster did not approve the nodes .*Node '{N2}' is not joined"):
         provider().create(props(sim))
     assert sim.world.cluster is None
 
@@ -131,13 +131,51 @@ def test_read_shows_a_changed_witness_and_update_puts_it_back(sim: simstack.Simu
     assert sim.world.cluster is not None
     sim.world.cluster.quorum = Quorum()  # someone set node majority
     read = prov.read(created.id, outs(created))
-    assert read.id == CLUSTER and outs(read)["quorum"]["type"] == "NodeMajority"
+    assert read.id == CLUSTER and outs(read)["quorum"]["witness"] == ""  # node majority: no quorum resource
+    assert outs(read)["quorum"]["type"] == "Majority"  # F-CLU-07: the same type with or without a witness
     assert outs(read)["witness_account"] == ""
     planned = prov.diff(created.id, outs(read), props(sim))
     assert planned.changes is True and planned.replaces == []
     updated = prov.update(created.id, outs(read), props(sim))
     assert sim.world.cluster.quorum.account_name == "msswitness"
-    assert outs(updated)["quorum"]["type"] == "NodeAndCloudWitness" and outs(updated)["witness_key"] == WITNESS_KEY
+    assert outs(updated)["quorum"]["witness"] == "Cloud Witness" and outs(updated)["witness_key"] == WITNESS_KEY
+
+
+RELAXED = {"same_subnet_delay": 1000, "same_subnet_threshold": 40, "cross_subnet_delay": 1000, "cross_subnet_threshold": 40}
+
+
+def test_heartbeat_thresholds_are_set_kept_and_repaired(
+    sim: simstack.SimulatedStack, ran: list[tuple[str, str]]
+) -> None:
+    prov = provider()
+    created = prov.create(props(sim, heartbeat=RELAXED))
+    assert sim.world.cluster is not None
+    assert sim.world.cluster.common_properties["SameSubnetThreshold"] == 40
+    assert outs(created)["cluster_heartbeat"]["crossSubnetThreshold"] == 40
+    assert [op for _, op in ran].count("cluster_heartbeat_set") == 1
+    ran.clear()
+    prov.create(props(sim, heartbeat=RELAXED))
+    assert "cluster_heartbeat_set" not in [op for _, op in ran]  # converged: only probed
+
+    with sim.host.lock:  # someone puts Windows' default back
+        sim.world.cluster.common_properties["SameSubnetThreshold"] = 20
+    read = prov.read(created.id, outs(created))
+    assert outs(read)["cluster_heartbeat"]["sameSubnetThreshold"] == 20
+    planned = prov.diff(created.id, outs(read), props(sim, heartbeat=RELAXED))
+    assert planned.changes and not planned.replaces
+    prov.update(created.id, outs(read), props(sim, heartbeat=RELAXED))
+    assert sim.world.cluster.common_properties["SameSubnetThreshold"] == 40
+
+
+def test_without_a_heartbeat_input_the_thresholds_are_not_touched(
+    sim: simstack.SimulatedStack, ran: list[tuple[str, str]]
+) -> None:
+    created = provider().create(props(sim))
+    assert sim.world.cluster is not None and sim.world.cluster.common_properties["SameSubnetThreshold"] == 20
+    assert "cluster_heartbeat_set" not in [op for _, op in ran]
+    with sim.host.lock:
+        sim.world.cluster.common_properties["SameSubnetThreshold"] = 30
+    assert not provider().diff(created.id, outs(provider().read(created.id, outs(created))), props(sim)).changes
 
 
 def test_read_of_a_removed_cluster_is_empty(sim: simstack.SimulatedStack) -> None:
