@@ -15,6 +15,7 @@ Where Windows' words are not known, the text is marked assumed, with the ledger 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
 
 from simulator.powershell import catalogue
@@ -95,6 +96,14 @@ surface.module(MODULE, installed=has_module)
 # --------------------------------------------------------------------------------------------- objects
 
 
+class Lazy:
+    """A property value made when a script first reads it: the objects link to each other (a resource's
+    OwnerGroup, its OwnerNode, their Cluster), and most of those links are never read."""
+
+    def __init__(self, make: Callable[[], object]) -> None:
+        self.make = make
+
+
 class ClusterObject(catalogue.CatalogueObject):
     """A FailoverClusters object bound to the world: the properties of its type, some of them settable."""
 
@@ -103,6 +112,13 @@ class ClusterObject(catalogue.CatalogueObject):
     def __init__(self, type_name: str, world: World, values: dict[str, object]) -> None:
         super().__init__(FC.find_type(type_name), values)
         self.world = world
+
+    def ps_get(self, name: str) -> object:
+        value = super().ps_get(name)
+        if isinstance(value, Lazy):
+            value = value.make()
+            self._values[name] = value
+        return value
 
     def ps_can_set(self, name: str) -> str | None:
         return next((n for n in self.SETTABLE_NAMES if n.lower() == name.lower()), None)
@@ -186,7 +202,7 @@ def node_object(world: World, cluster: Cluster, name: str) -> ClusterObject:
         {
             "Name": spelled,
             "NodeName": spelled,
-            "Cluster": cluster_object(world, cluster),
+            "Cluster": Lazy(lambda: cluster_object(world, cluster)),
             "State": "Up" if windows.cluster_node_up(world, spelled) else "Down",  # F-CLU-24
             "Type": "Node",
             "Id": str(cluster.nodes.index(spelled) + 1) if spelled in cluster.nodes else None,
@@ -206,8 +222,8 @@ def group_object(world: World, cluster: Cluster, group: ClusterGroup) -> Cluster
         world,
         {
             "Name": group.name,
-            "Cluster": cluster_object(world, cluster),
-            "OwnerNode": node_object(world, cluster, group.owner_node),
+            "Cluster": Lazy(lambda: cluster_object(world, cluster)),
+            "OwnerNode": Lazy(lambda: node_object(world, cluster, group.owner_node)),
             "State": group_state(cluster, group),
             "IsCoreGroup": core or storage,
             "GroupType": "Cluster" if core else "AvailableStorage" if storage else "Unknown",
@@ -219,7 +235,7 @@ def resource_type_object(world: World, cluster: Cluster, name: str) -> ClusterOb
     return ClusterObject(
         f"{NS}.ClusterResourceType",
         world,
-        {"Name": name, "DisplayName": name, "Cluster": cluster_object(world, cluster)},
+        {"Name": name, "DisplayName": name, "Cluster": Lazy(lambda: cluster_object(world, cluster))},
     )
 
 
@@ -231,10 +247,10 @@ def resource_object(world: World, cluster: Cluster, resource: Resource) -> Resou
         world,
         {
             "Name": resource.name,
-            "Cluster": cluster_object(world, cluster),
-            "OwnerGroup": group_object(world, cluster, group) if group is not None else None,
-            "OwnerNode": node_object(world, cluster, group.owner_node) if group is not None else None,
-            "ResourceType": resource_type_object(world, cluster, resource.type),
+            "Cluster": Lazy(lambda: cluster_object(world, cluster)),
+            "OwnerGroup": Lazy(lambda: group_object(world, cluster, group)) if group is not None else None,
+            "OwnerNode": Lazy(lambda: node_object(world, cluster, group.owner_node)) if group is not None else None,
+            "ResourceType": Lazy(lambda: resource_type_object(world, cluster, resource.type)),
             "State": resource.state,
             "IsCoreResource": core,  # the core name, core IP and witness (F-CLU-09; inferred)
             "IsNetworkClassResource": resource.type in NETWORK_CLASS,
@@ -263,7 +279,7 @@ def access_object(world: World, cluster: Cluster, account: str, allow: bool, rig
         f"{NS}.ClusterAccessRule",
         world,
         {
-            "Cluster": cluster_object(world, cluster),
+            "Cluster": Lazy(lambda: cluster_object(world, cluster)),
             "AccessControlType": v.EnumValue(ACCESS_CONTROL_TYPE, 0 if allow else 1),
             "ClusterRights": rights,
             "IdentityReference": account,
@@ -277,7 +293,7 @@ def quorum_object(world: World, cluster: Cluster) -> ClusterObject:
         f"{NS}.ClusterQuorumSettings",
         world,
         {
-            "Cluster": cluster_object(world, cluster),
+            "Cluster": Lazy(lambda: cluster_object(world, cluster)),
             "QuorumResource": resource_object(world, cluster, witness) if witness is not None else None,
             "QuorumType": "Majority",  # F-CLU-07: every witness kind reports Majority on Windows Server 2016+
         },
@@ -289,7 +305,7 @@ def disk_info_object(world: World, cluster: Cluster, disk: Disk) -> ClusterObjec
         f"{NS}.ClusterDiskInfo",
         world,
         {
-            "Cluster": cluster_object(world, cluster),
+            "Cluster": Lazy(lambda: cluster_object(world, cluster)),
             "Id": disk.unique_id,
             "Name": next_disk_name(cluster),
             "Number": disk.number,
