@@ -497,6 +497,45 @@ def test_generic_service_set_reaches_no_other_node() -> None:
     assert "Invoke-Command" not in (SCRIPTS / "generic_service_set.ps1").read_text(encoding="utf-8")
 
 
+def test_a_generic_service_without_its_service_or_a_possible_owner_fails_to_come_online() -> None:
+    # F-CLU-15 (Win32 1060, 1058), F-CLU-19 (Win32 5071); the cmdlet's prefix is assumed
+    world = clustered()
+    with_role(world)
+    missing = refused(
+        world,
+        N1,
+        "generic_service_set",
+        Name=CAP,
+        ResourceName="Other",
+        ServiceName="NoSuchService",
+        ServiceAccount=SERVICE,
+        PossibleOwners=[N1, N2],
+    )
+    assert "The specified service does not exist as an installed service." in missing.message
+    disabled = ps(world, N1, "Stop-ClusterResource -Name ENTSSO | Out-Null")
+    assert disabled.terminating is None
+    world.nodes[key(N1)].services[key("ENTSSO")].start_mode = "Disabled"
+    started = ps(world, N1, "Start-ClusterResource -Name ENTSSO")
+    assert started.terminating is not None and "because it is disabled" in started.terminating.message
+    world.nodes[key(N1)].services[key("ENTSSO")].start_mode = "Manual"
+    owners = ps(world, N1, f"Set-ClusterOwnerNode -Resource ENTSSO -Owners {N2}; Start-ClusterResource -Name ENTSSO")
+    assert owners.terminating is not None
+    assert "The owner node cannot run this resource." in owners.terminating.message
+
+
+def test_dependencies_and_absent_names_as_the_cluster_reports_them() -> None:
+    # F-CLU-16 (Win32 5003), F-CLU-20 (a missing role is a non-terminating error: assumed, P-02)
+    world = clustered()
+    with_role(world)
+    twice = ps(world, N1, f"Add-ClusterResourceDependency -Resource ENTSSO -Provider {CAP}")
+    assert twice.terminating is not None and "because it is already dependent" in twice.terminating.message
+    expression = ps(world, N1, "(Get-ClusterResourceDependency -Resource ENTSSO).DependencyExpression")
+    assert expression.output == [f"[{CAP}]"]
+    absent = run_script(world, N1, "Get-ClusterGroup -Name NoSuchRole; 'next'", session(N1, INSTALL))
+    assert absent.output == ["next"] and absent.errors[0].category_info.category == "ObjectNotFound"
+    assert op(world, N1, "role_get", Name="NoSuchRole") == {"exists": False, "name": "NoSuchRole"}
+
+
 def test_moving_to_a_node_that_is_not_a_possible_owner_is_refused() -> None:
     # F-CLU-17, F-CLU-18: possible owners are the resource's; the move is refused with Win32 5016's words
     world = clustered()

@@ -742,8 +742,8 @@ class SetClusterParameter(ClusterCmdlet):
         if resource.state == "Online":
             # implements F-CLU-12: Win32 5024 ERROR_RESOURCE_PROPERTIES_STORED; a warning, not an error (assumed, L-06)
             self.write_warning(
-                "The properties were stored, but not all changes will take effect until the next time the resource "
-                f"'{resource.name}' is brought online."
+                "The properties were stored but not all changes will take effect until the next time the resource "
+                "is brought online."
             )
 
 
