@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import logging
+import re
+from pathlib import Path
 from typing import Any
 
 import pulumi.dynamic
 import pytest
+import yaml
 from providers_support import CONFIG, N1, N2, configured, record_calls, sim, targets, without_backoff, world_op  # noqa: F401
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from pulumi.output import Unknown
 
+import settings
 from ops import simstack
 from providers.failover_cluster import FEATURES, FailoverCluster, FailoverClusterProvider
 from providers.runner import RemoteOperationError
 from simulator.world import Fault, FaultPlan
 from simulator.world.model import Quorum, key
 
+ROOT = Path(__file__).resolve().parent.parent
 CLUSTER = CONFIG.cluster.name
 WITNESS_KEY = "Witness-Key/Sim+Secret=="
 SECRETS = (WITNESS_KEY, CONFIG.secret("installPassword"))
@@ -271,3 +276,22 @@ def test_the_resource_seeds_outputs_and_keeps_the_key_secret(monkeypatch: pytest
     assert isinstance(seen["provider"], FailoverClusterProvider)
     assert seen["props"]["cluster_nodes"] is None and "quorum" in seen["props"]
     assert seen["opts"].additional_secret_outputs == ["witness_key"]
+
+
+def test_settings_give_azure_stacks_microsofts_heartbeat_and_refuse_what_the_cluster_refuses() -> None:
+    # F-CLU-29: unset, Azure stacks get Microsoft's relaxed values and the simulator Windows' own
+    lab, prod = (settings.load_stack_file(ROOT / f"Pulumi.{name}.yaml") for name in ("lab", "prod"))
+    assert lab.cluster.heartbeat_for(lab.target) == RELAXED == prod.cluster.heartbeat_for(prod.target)
+    assert CONFIG.cluster.heartbeat_for(CONFIG.target) is None
+    raw = yaml.safe_load((ROOT / "Pulumi.sim.yaml").read_text(encoding="utf-8"))["config"]
+    config = {name.split(":", 1)[1]: value for name, value in raw.items()}
+    chosen = settings.validate_stack(
+        {**config, "cluster": {**config["cluster"], "heartbeat": {"sameSubnetThreshold": 30}}}, stack="sim"
+    )
+    assert chosen.cluster.heartbeat_for(chosen.target) == {**RELAXED, "same_subnet_threshold": 30}
+    for bad, words in (
+        ({"sameSubnetThreshold": 200}, "cluster.heartbeat.sameSubnetThreshold: Input should be less than or equal to 120"),
+        ({"sameSubnetThreshold": 50}, "cluster.heartbeat: the same-subnet delay and threshold must not exceed"),
+    ):
+        with pytest.raises(settings.SettingsError, match=re.escape(words)):
+            settings.validate_stack({**config, "cluster": {**config["cluster"], "heartbeat": bad}}, stack="sim")
