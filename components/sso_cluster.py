@@ -70,6 +70,7 @@ class SsoMasterSecretCluster(pulumi.ComponentResource):
             witness_key=witness.access_key if witness else None,
             witness_endpoint=witness.endpoint_suffix if witness else None,
             delegation=config.winrm.delegation,
+            heartbeat=config.cluster.heartbeat_for(config.target),
             opts=options(),
         )
 

@@ -74,6 +74,7 @@ REALISTIC: dict[str, Duration] = {
     "cluster_test": Duration(120, "Test-Cluster Inventory/Network/System Configuration, two nodes: 1-3 min"),
     "cluster_new": Duration(120, "New-Cluster -NoStorage: forms the cluster, creates the CNO in AD, ~2 min"),
     "cluster_quorum_set": Duration(20, "Set-ClusterQuorum -CloudWitness: creates the witness blob over HTTPS"),
+    "cluster_heartbeat_set": Duration(3, "(Get-Cluster).<property> = value: cluster common properties, immediate"),
     "cluster_remove": Duration(60, "Remove-Cluster -CleanupAD -Force: evicts nodes, removes CNO/VCOs, ~1 min"),
     "sso_get": Duration(2, "Win32_Service query and two registry reads"),
     "sso_install": Duration(360, "silent BizTalk setup of the SSO features (msiexec, .NET checks): ~6 min"),

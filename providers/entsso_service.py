@@ -2,10 +2,13 @@
 
 Get: role_get on any cluster node. Test: the role's IP answers the Azure load balancer probe, its
 preferred owners are the nodes; the Generic Service runs ENTSSO with UseNetworkName=1, depends on
-the network name, may run on every node, and the service account has full cluster access. Set:
-role_set (step 18) and generic_service_set (19-22, delegated: it reaches the other node), each only
-when its part is wrong; on create, role_move to `active_node` (23), which also cycles ENTSSO.
-Delete stops and removes the resource and the role.
+the network name, may run on every node, and the service account has full cluster access (an Allow
+entry and no Deny entry). Set: role_set (step 18, delegated: Add-ClusterServerRole creates the role's
+computer object in AD) and generic_service_set (19-22), each only when its part is wrong. Before
+generic_service_set, ENTSSO's startup type is set to Manual and a locally started ENTSSO is stopped on
+every node, through this provider's own session to each node (sso_service_set): no script reaches
+another node. On create, role_move to `active_node` (23), which also cycles ENTSSO. Delete stops and
+removes the resource and the role.
 """
 
 from __future__ import annotations
@@ -111,9 +114,12 @@ class EntssoServiceProvider(EntssoProvider):
                     StaticAddress=inputs.ip,
                     ProbePort=inputs.probe_port,
                     PreferredOwners=names,
+                    ResourceName=ENTSSO,
+                    **self.delegation(),
                 )
                 state = _role_get(remote, inputs)
             if _service_problems(_outputs(state), inputs.network_name, names, inputs.service_account):  # 19-22
+                self._only_the_cluster_runs_entsso(inputs, state)
                 remote.call(
                     "generic_service_set",
                     Name=inputs.network_name,
@@ -121,7 +127,6 @@ class EntssoServiceProvider(EntssoProvider):
                     ServiceName=ENTSSO,
                     ServiceAccount=inputs.service_account,
                     PossibleOwners=names,
-                    **self.delegation(),
                 )
                 state = _role_get(remote, inputs)
             owner = str(state.get("ownerNode", "")).upper()
@@ -135,6 +140,20 @@ class EntssoServiceProvider(EntssoProvider):
             return state
 
         return self.on_any_node(inputs.nodes, "EntssoService", work)
+
+    def _only_the_cluster_runs_entsso(self, inputs: EntssoServiceInputs, state: Mapping[str, Any]) -> None:
+        """Pitfall 2 on every possible owner: ENTSSO starts manually, and runs only where the cluster runs it.
+
+        Each node is reached through the runner's own session to it (sso_service_set), not from another node:
+        node-to-node WinRM needs a listener, Kerberos and an allowed network path (F-REM-05), which the nodes'
+        network security group does not give (issue 12, finding 19).
+        """
+        service = state.get("service") or {}
+        cluster_runs_it_on = str(state.get("ownerNode", "")).upper() if service.get("state") == "Online" else ""
+        for target in inputs.nodes:
+            wanted = "Running" if str(target["name"]).upper() == cluster_runs_it_on else "Stopped"
+            with self.node(target, f"EntssoService: ENTSSO on {target['name']}") as remote:
+                remote.call("sso_service_set", State=wanted, StartupType="Manual")
 
 
 def _role_get(remote: Remote, inputs: EntssoServiceInputs) -> dict[str, Any]:
@@ -188,8 +207,18 @@ def _outputs(state: Mapping[str, Any]) -> dict[str, Any]:
         "service_name": service.get("serviceName", ""),
         "use_network_name": service.get("useNetworkName", 0),
         "state": service.get("state", "Absent"),
-        "full_access": [a["account"] for a in state.get("clusterAccess") or [] if a.get("access") == "Full"],
+        "full_access": _full_access(state.get("clusterAccess") or []),
     }
+
+
+def _full_access(entries: list[Mapping[str, Any]]) -> list[str]:
+    """Accounts with full access to the cluster: an Allow entry for Full, and no Deny entry (F-CLU-10)."""
+    denied = {str(e.get("account", "")).upper() for e in entries if e.get("type") == "Deny"}
+    return [
+        str(e["account"])
+        for e in entries
+        if e.get("access") == "Full" and e.get("type", "Allow") == "Allow" and str(e["account"]).upper() not in denied
+    ]
 
 
 def _inputs(props: Mapping[str, Any]) -> dict[str, Any]:

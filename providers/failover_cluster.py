@@ -1,9 +1,12 @@
 """Prerequisite: the Windows Server failover cluster the ENTSSO role will live in.
 
 Get: the clustering features on every node and the cluster the first node is in. Test: Test-Cluster
-before a new cluster; afterwards the members and the witness. Set: install the missing features,
-New-Cluster -NoStorage when the cluster is absent, a cloud witness when the quorum differs.
-Delete: Remove-Cluster -CleanupAD from the first member that answers.
+before a new cluster (delegated: it reaches every node; a failed test is a warning in its report, not an
+exception, so its "Test Result" decides); afterwards the members, the witness (Get-ClusterQuorum's own
+quorum resource) and the heartbeat settings. Set: install the missing features, New-Cluster -NoStorage
+when the cluster is absent, a cloud witness when the quorum differs, the heartbeat thresholds when they
+differ (Microsoft's relaxed values on Azure). Delete: Remove-Cluster -CleanupAD from the first member
+that answers.
 """
 
 from __future__ import annotations
@@ -17,11 +20,17 @@ from pydantic import Field, SecretStr, ValidationInfo, model_validator
 from providers.base import EntssoProvider, InputModel, unknown_inputs
 from providers.runner import RemoteOperationError
 from providers.targets import NodeTarget
-from settings.model import HostName
+from settings.model import Heartbeat, HostName
 
 FEATURES = ["Failover-Clustering", "RSAT-Clustering-PowerShell"]
-CLOUD_WITNESS = "NodeAndCloudWitness"
+CLOUD_WITNESS = "Cloud Witness"  # the witness resource type's DisplayName (F-CLU-07)
 DEFAULT_WITNESS_ENDPOINT = "core.windows.net"
+HEARTBEAT_PARAMETERS = {  # cluster_heartbeat_set's parameters and cluster_get's heartbeat keys
+    "same_subnet_delay": ("SameSubnetDelay", "sameSubnetDelay"),
+    "same_subnet_threshold": ("SameSubnetThreshold", "sameSubnetThreshold"),
+    "cross_subnet_delay": ("CrossSubnetDelay", "crossSubnetDelay"),
+    "cross_subnet_threshold": ("CrossSubnetThreshold", "crossSubnetThreshold"),
+}
 
 
 class FailoverClusterInputs(InputModel):
@@ -33,6 +42,7 @@ class FailoverClusterInputs(InputModel):
     witness_key: SecretStr | None = None
     witness_endpoint: str | None = None
     delegation: Literal["CredSSP", "ScheduledTask"] = "ScheduledTask"
+    heartbeat: Heartbeat | None = None
 
     @model_validator(mode="after")
     def _rules(self, info: ValidationInfo) -> FailoverClusterInputs:
@@ -53,6 +63,9 @@ class FailoverClusterInputs(InputModel):
 
     def endpoint(self) -> str:
         return self.witness_endpoint or DEFAULT_WITNESS_ENDPOINT
+
+    def heartbeat_wanted(self) -> dict[str, int] | None:
+        return None if self.heartbeat is None else self.heartbeat.model_dump()
 
 
 class FailoverClusterProvider(EntssoProvider):
@@ -85,6 +98,9 @@ class FailoverClusterProvider(EntssoProvider):
             live = _live_witness(state)
             if live != inputs.witness():  # "" (not None) keeps the pair valid for the next read and delete
                 outs["witness_account"], outs["witness_endpoint"] = live or ("", "")
+        if inputs.heartbeat is not None and _live_heartbeat(state) != inputs.heartbeat_wanted():
+            # the next diff shows an update; the live values are in cluster_heartbeat (they may not pass as inputs)
+            outs["heartbeat"] = None
         return ReadResult(id_, outs)
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
@@ -111,9 +127,13 @@ class FailoverClusterProvider(EntssoProvider):
             state = remote.call("cluster_get")
             if not state["exists"]:
                 # Test-Cluster takes minutes on Windows: run it when it guards New-Cluster, not on every up.
-                report = remote.call("cluster_test", Nodes=names)
+                report = remote.call("cluster_test", Nodes=names, **self.delegation())
                 if not report["passed"]:
-                    raise RuntimeError(f"Test-Cluster failed: {'; '.join(report['failures'])}")
+                    raise RuntimeError(
+                        f"Test-Cluster did not approve the nodes ({report.get('result') or 'no result'}): "
+                        f"{'; '.join(report['failures']) or 'see the report'}; report {report.get('report', '')} on "
+                        f"{names[0]}"
+                    )
                 state = remote.call(
                     "cluster_new",
                     Name=inputs.cluster_name,
@@ -134,15 +154,28 @@ class FailoverClusterProvider(EntssoProvider):
                     WitnessAccessKey=inputs.witness_key.get_secret_value() if inputs.witness_key else None,
                     WitnessEndpoint=inputs.endpoint(),
                 )
+            heartbeat = inputs.heartbeat_wanted()
+            if heartbeat is not None and _live_heartbeat(state) != heartbeat:
+                state = remote.call(
+                    "cluster_heartbeat_set",
+                    **{HEARTBEAT_PARAMETERS[name][0]: value for name, value in heartbeat.items()},
+                )
         _verify(inputs, state)
         return state
 
 
 def _live_witness(state: dict[str, Any]) -> tuple[str, str] | None:
     quorum = state.get("quorum") or {}
-    if quorum.get("type") != CLOUD_WITNESS:
+    if quorum.get("witness") != CLOUD_WITNESS:
         return None
     return str(quorum["witnessAccountName"]), str(quorum["witnessEndpoint"])
+
+
+def _live_heartbeat(state: dict[str, Any]) -> dict[str, int] | None:
+    live = state.get("heartbeat")
+    if not live:
+        return None
+    return {name: int(live[key]) for name, (_, key) in HEARTBEAT_PARAMETERS.items()}
 
 
 def _verify(inputs: FailoverClusterInputs, state: dict[str, Any]) -> None:
@@ -156,10 +189,16 @@ def _verify(inputs: FailoverClusterInputs, state: dict[str, Any]) -> None:
         )
     if inputs.witness() is not None and _live_witness(state) != inputs.witness():
         raise RuntimeError(f"cluster {inputs.cluster_name}: the quorum is {state['quorum']}, not the cloud witness")
+    if inputs.heartbeat is not None and _live_heartbeat(state) != inputs.heartbeat_wanted():
+        raise RuntimeError(f"cluster {inputs.cluster_name}: the heartbeat settings are {state.get('heartbeat')}")
 
 
 def _outputs(state: dict[str, Any]) -> dict[str, Any]:
-    return {"cluster_nodes": [str(node["name"]) for node in state["nodes"]], "quorum": state["quorum"]}
+    return {
+        "cluster_nodes": [str(node["name"]) for node in state["nodes"]],
+        "quorum": state["quorum"],
+        "cluster_heartbeat": state.get("heartbeat"),
+    }
 
 
 class FailoverCluster(Resource, module="entsso", name="FailoverCluster"):
@@ -167,6 +206,7 @@ class FailoverCluster(Resource, module="entsso", name="FailoverCluster"):
 
     cluster_nodes: pulumi.Output[list[str]]
     quorum: pulumi.Output[dict[str, Any]]
+    cluster_heartbeat: pulumi.Output[dict[str, int]]
 
     def __init__(
         self,
@@ -180,6 +220,7 @@ class FailoverCluster(Resource, module="entsso", name="FailoverCluster"):
         witness_key: pulumi.Input[str] | None = None,
         witness_endpoint: pulumi.Input[str] | None = None,
         static_address: pulumi.Input[str] | None = None,
+        heartbeat: pulumi.Input[dict[str, int]] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         props = {
@@ -191,8 +232,10 @@ class FailoverCluster(Resource, module="entsso", name="FailoverCluster"):
             "witness_key": witness_key,
             "witness_endpoint": witness_endpoint,
             "delegation": delegation,
+            "heartbeat": heartbeat,
             "cluster_nodes": None,
             "quorum": None,
+            "cluster_heartbeat": None,
         }
         secrets = pulumi.ResourceOptions(additional_secret_outputs=list(FailoverClusterProvider.secret_outputs))
         super().__init__(FailoverClusterProvider(), resource_name, props, pulumi.ResourceOptions.merge(opts, secrets))

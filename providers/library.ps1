@@ -119,20 +119,70 @@ $bytes = [Text.Encoding]::UTF8.GetBytes([Management.Automation.PSSerializer]::Se
     $result
 }
 
+function Find-ClusterGroup {
+    # The role named $Name, or nothing. Lists every role and filters, so a missing name is never an error: whether
+    # Get-ClusterGroup -Name <missing> is a terminating error is not documented (F-CLU-20, probe P-02).
+    param([string]$Name)
+    Get-ClusterGroup | Where-Object { $_.Name -eq $Name } | Select-Object -First 1
+}
+
+function Find-ClusterResource {
+    # The resource named $Name, or nothing (as Find-ClusterGroup, F-CLU-20).
+    param([string]$Name)
+    Get-ClusterResource | Where-Object { $_.Name -eq $Name } | Select-Object -First 1
+}
+
 function Get-Quorum {
-    $witness = Get-ClusterResource | Where-Object { $_.ResourceType.Name -eq 'Cloud Witness' } | Select-Object -First 1
-    if (-not $witness) { return [ordered]@{ type = 'NodeMajority'; witnessAccountName = ''; witnessEndpoint = '' } }
-    $parameters = $witness | Get-ClusterParameter -Name 'AccountName', 'EndpointInfo'
+    # Get-ClusterQuorum: QuorumType is Majority for node majority and for every witness on Windows Server 2016 and
+    # later; the witness is the cluster's own QuorumResource, its kind the type's DisplayName (F-CLU-07).
+    $settings = Get-ClusterQuorum
+    $quorum = [ordered]@{ type = [string]$settings.QuorumType; witness = ''; witnessAccountName = ''; witnessEndpoint = '' }
+    $resource = $settings.QuorumResource
+    if ($resource) {
+        $quorum.witness = [string]$resource.ResourceType.DisplayName
+        if ($quorum.witness -eq 'Cloud Witness') {
+            $p = @{}
+            $resource | Get-ClusterParameter | ForEach-Object { $p[$_.Name] = $_.Value }
+            $quorum.witnessAccountName = [string]$p['AccountName']
+            $quorum.witnessEndpoint = [string]$p['EndpointInfo']
+        }
+    }
+    $quorum
+}
+
+function Get-ClusterState {
+    # The cluster this node is a member of. Get-Cluster on a node whose cluster service does not run (not clustered
+    # yet, or ClusSvc stopped) raises a terminating error that -ErrorAction SilentlyContinue cannot silence: it is
+    # caught here by its id, anything else still fails (F-CLU-01). Newer builds may only warn and return nothing.
+    $absent = [ordered]@{ exists = $false; name = ''; nodes = @(); managementPointNetworkType = ''; quorum = $null; heartbeat = $null }
+    try {
+        $cluster = Get-Cluster
+    } catch {
+        if ($_.FullyQualifiedErrorId -like 'ClusterEndpointNotRegistered,*') { return $absent }
+        throw
+    }
+    if (-not $cluster) { return $absent }
+    # The management point is the cluster's own core name, not any network name anywhere (F-CLU-09, finding 4).
+    $core = Get-ClusterResource | Where-Object { $_.IsCoreResource -and $_.ResourceType.Name -in 'Network Name', 'Distributed Network Name' } |
+        Select-Object -First 1
     [ordered]@{
-        type               = 'NodeAndCloudWitness'
-        witnessAccountName = [string]($parameters | Where-Object Name -eq 'AccountName').Value
-        witnessEndpoint    = [string]($parameters | Where-Object Name -eq 'EndpointInfo').Value
+        exists                     = $true
+        name                       = [string]$cluster.Name
+        nodes                      = @(Get-ClusterNode | ForEach-Object { [ordered]@{ name = [string]$_.Name; state = [string]$_.State } })
+        managementPointNetworkType = if (-not $core) { '' } elseif ($core.ResourceType.Name -eq 'Distributed Network Name') { 'Distributed' } else { 'Singleton' }
+        quorum                     = Get-Quorum
+        heartbeat                  = [ordered]@{
+            sameSubnetDelay      = [int]$cluster.SameSubnetDelay
+            sameSubnetThreshold  = [int]$cluster.SameSubnetThreshold
+            crossSubnetDelay     = [int]$cluster.CrossSubnetDelay
+            crossSubnetThreshold = [int]$cluster.CrossSubnetThreshold
+        }
     }
 }
 
 function Get-RoleState {
     param([string]$Name, [string]$ResourceName)
-    $group = Get-ClusterGroup -Name $Name -ErrorAction SilentlyContinue
+    $group = Find-ClusterGroup -Name $Name
     if (-not $group) { return [ordered]@{ exists = $false; name = $Name } }
     $resources = @(Get-ClusterResource | Where-Object { $_.OwnerGroup.Name -eq $Name })
     $ip = $resources | Where-Object { $_.ResourceType.Name -eq 'IP Address' } | Select-Object -First 1
@@ -147,14 +197,17 @@ function Get-RoleState {
         ipAddress       = $null
         networkName     = $null
         service         = $null
-        clusterAccess   = @(Get-ClusterAccess | ForEach-Object { [ordered]@{ account = [string]$_.IdentityReference; access = [string]$_.ClusterRights } })
+        # Deny entries are listed too, and a Deny is not a grant (F-CLU-10)
+        clusterAccess   = @(Get-ClusterAccess | ForEach-Object {
+            [ordered]@{ account = [string]$_.IdentityReference; access = [string]$_.ClusterRights; type = [string]$_.AccessControlType }
+        })
     }
     if ($ip) {
         $p = @{}
         $ip | Get-ClusterParameter | ForEach-Object { $p[$_.Name] = $_.Value }
         $state.ipAddress = [ordered]@{
-            resource = $ip.Name; address = [string]$p.Address; subnetMask = [string]$p.SubnetMask; probePort = [int]$p.ProbePort
-            enableDhcp = [int]$p.EnableDhcp; overrideAddressMatch = [int]$p.OverrideAddressMatch; state = [string]$ip.State
+            resource = $ip.Name; address = [string]$p['Address']; subnetMask = [string]$p['SubnetMask']; probePort = [int]$p['ProbePort']
+            enableDhcp = [int]$p['EnableDhcp']; overrideAddressMatch = [int]$p['OverrideAddressMatch']; state = [string]$ip.State
         }
     }
     if ($networkName) {
@@ -168,8 +221,8 @@ function Get-RoleState {
         $state.service = [ordered]@{
             resource       = $service.Name
             type           = $service.ResourceType.Name
-            serviceName    = [string]$p.ServiceName
-            useNetworkName = [int]$p.UseNetworkName
+            serviceName    = [string]$p['ServiceName']
+            useNetworkName = [int]$p['UseNetworkName']
             possibleOwners = @((Get-ClusterOwnerNode -Resource $service.Name).OwnerNodes | ForEach-Object { $_.Name })
             dependencies   = @([regex]::Matches($expression, '\[([^\]]+)\]') | ForEach-Object { $_.Groups[1].Value })
             state          = [string]$service.State
@@ -179,29 +232,40 @@ function Get-RoleState {
 }
 
 function Get-DtcState {
+    # The clustered DTC role. Its network settings belong to the DTC instance named after the DTC resource, which
+    # lives on the node that owns the resource (F-DTC-01): read them there only; elsewhere networkSettings is
+    # $null and ownerNode says where to ask.
     param([string]$Name)
-    $dtc = Get-ClusterResource | Where-Object { $_.OwnerGroup.Name -eq $Name -and $_.ResourceType.Name -eq 'Distributed Transaction Coordinator' } |
-        Select-Object -First 1
+    $resources = @(Get-ClusterResource | Where-Object { $_.OwnerGroup.Name -eq $Name })
+    $dtc = $resources | Where-Object { $_.ResourceType.Name -eq 'Distributed Transaction Coordinator' } | Select-Object -First 1
     if (-not $dtc) { return [ordered]@{ exists = $false; name = $Name } }
-    $ip = Get-ClusterResource | Where-Object { $_.OwnerGroup.Name -eq $Name -and $_.ResourceType.Name -eq 'IP Address' } | Select-Object -First 1
-    $disk = Get-ClusterResource | Where-Object { $_.OwnerGroup.Name -eq $Name -and $_.ResourceType.Name -eq 'Physical Disk' } | Select-Object -First 1
+    $ip = $resources | Where-Object { $_.ResourceType.Name -eq 'IP Address' } | Select-Object -First 1
+    $disk = $resources | Where-Object { $_.ResourceType.Name -eq 'Physical Disk' } | Select-Object -First 1
     $expression = [string](Get-ClusterResourceDependency -Resource $dtc.Name).DependencyExpression
-    $network = Get-DtcNetworkSetting -DtcName $Name
-    [ordered]@{
-        exists          = $true
-        name            = $Name
-        resource        = $dtc.Name
-        state           = [string]$dtc.State
-        ownerNode       = $dtc.OwnerGroup.OwnerNode.Name
-        ipAddress       = if ($ip) { [string]($ip | Get-ClusterParameter -Name Address).Value } else { '' }
-        disk            = if ($disk) { $disk.Name } else { '' }
-        dependencies    = @([regex]::Matches($expression, '\[([^\]]+)\]') | ForEach-Object { $_.Groups[1].Value })
-        networkSettings = [ordered]@{
+    $owner = [string]$dtc.OwnerNode.Name
+    $p = @{}
+    if ($ip) { $ip | Get-ClusterParameter | ForEach-Object { $p[$_.Name] = $_.Value } }
+    $settings = $null
+    if ($owner -eq $env:COMPUTERNAME) {
+        $network = Get-DtcNetworkSetting -DtcName $dtc.Name
+        $settings = [ordered]@{
             inboundTransactionsEnabled  = [bool]$network.InboundTransactionsEnabled
             outboundTransactionsEnabled = [bool]$network.OutboundTransactionsEnabled
             remoteClientAccessEnabled   = [bool]$network.RemoteClientAccessEnabled
             authenticationLevel         = [string]$network.AuthenticationLevel
         }
+    }
+    [ordered]@{
+        exists          = $true
+        name            = $Name
+        resource        = $dtc.Name
+        state           = [string]$dtc.State
+        ownerNode       = $owner
+        ipAddress       = [string]$p['Address']
+        probePort       = [int]$p['ProbePort']
+        disk            = if ($disk) { $disk.Name } else { '' }
+        dependencies    = @([regex]::Matches($expression, '\[([^\]]+)\]') | ForEach-Object { $_.Groups[1].Value })
+        networkSettings = $settings
     }
 }
 

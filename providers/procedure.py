@@ -148,7 +148,7 @@ STEPS: tuple[Step, ...] = (
         "ClusteredDtc",
         "dtc_set",
         "node 1",
-        "the clustered DTC resource is brought online; DTC network settings applied",
+        "the clustered DTC resource is brought online; DTC network settings applied on its owner node",
     ),
     Step(
         16,
@@ -180,7 +180,8 @@ STEPS: tuple[Step, ...] = (
         "EntssoService",
         "generic_service_set",
         "node 1",
-        "ServiceName=ENTSSO, UseNetworkName=1, depends on the network name",
+        "ENTSSO Manual on every node first (sso_service_set on each); ServiceName=ENTSSO, UseNetworkName=1, "
+        "depends on the network name",
     ),
     Step(
         20,
@@ -204,7 +205,7 @@ STEPS: tuple[Step, ...] = (
         "EntssoService",
         "generic_service_set",
         "node 1",
-        "Grant-ClusterAccess for the service account",
+        "Grant-ClusterAccess for the service account (a Deny entry for it removed first)",
     ),
     Step(
         23,

@@ -251,6 +251,24 @@ class Network(_Model):
         return self
 
 
+class Heartbeat(_Model):
+    """The cluster's heartbeat delays (milliseconds) and thresholds (missed heartbeats). The defaults are the relaxed
+    values Microsoft recommends for clusters on Azure VMs, Windows Server 2012 and later: 1 second and 40 heartbeats
+    (learn.microsoft.com/azure/azure-sql/virtual-machines/windows/hadr-cluster-best-practices, "Heartbeat and
+    threshold"); the limits are the cluster common properties' own (docs/windows-facts.md F-CLU-29)."""
+
+    same_subnet_delay: int = Field(default=1000, ge=250, le=2000)
+    same_subnet_threshold: int = Field(default=40, ge=3, le=120)
+    cross_subnet_delay: int = Field(default=1000, ge=250, le=4000)
+    cross_subnet_threshold: int = Field(default=40, ge=3, le=120)
+
+    @model_validator(mode="after")
+    def _same_subnet_not_above_cross_subnet(self) -> Heartbeat:
+        if self.same_subnet_delay > self.cross_subnet_delay or self.same_subnet_threshold > self.cross_subnet_threshold:
+            raise ValueError("the same-subnet delay and threshold must not exceed the cross-subnet ones")
+        return self
+
+
 class Cluster(_Model):
     name: HostName
     management_point: Literal["Distributed", "Singleton"] = "Distributed"
@@ -258,6 +276,14 @@ class Cluster(_Model):
         default=None, description="the core cluster IP of a Singleton management point (simulator only)"
     )
     witness: Literal["cloud", "none"] = "cloud"
+    heartbeat: Heartbeat | None = Field(
+        default=None, description="heartbeat settings; unset: Microsoft's for Azure, Windows' own on the simulator"
+    )
+
+    def heartbeat_for(self, target: Target) -> dict[str, int] | None:
+        """The heartbeat settings the FailoverCluster resource converges: the stack's, else Microsoft's on Azure."""
+        chosen = self.heartbeat if self.heartbeat is not None else Heartbeat() if target is Target.AZURE else None
+        return None if chosen is None else chosen.model_dump()
 
 
 _SHA256 = re.compile(r"^[0-9A-Fa-f]{64}$")

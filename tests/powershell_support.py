@@ -147,16 +147,15 @@ def fc_doubles(fake: FakeCluster) -> list[CommandDefinition]:
     class GetCluster(Double):
         def process(self) -> None:
             self.record_call()
-            if fake.cluster is None:
-                self.write_error(
+            if fake.cluster is None:  # a terminating error, as Windows raises it (docs/windows-facts.md F-CLU-01)
+                self.throw_terminating_error(
                     self.error(
-                        "System.Exception",
+                        f"{FC_NS}.ClusterCmdletException",
                         "The cluster service is not running.",
-                        "ClusterCmdletFailed",
+                        "ClusterEndpointNotRegistered",
                         "ConnectionError",
                     )
                 )
-                return
             self.write_object(fake.cluster)
 
     def by_name(items: list[object], names: object) -> list[object]:
@@ -246,7 +245,12 @@ def fc_doubles(fake: FakeCluster) -> list[CommandDefinition]:
     class GetClusterQuorum(Double):
         def process(self) -> None:
             self.record_call()
-            self.write_object(FC.new(f"{FC_NS}.ClusterQuorumSettings", Cluster=fake.cluster, QuorumType="Majority"))
+            witness = next((r for r in fake.resources if _name(r).lower() == "cloud witness"), None)
+            self.write_object(
+                FC.new(
+                    f"{FC_NS}.ClusterQuorumSettings", Cluster=fake.cluster, QuorumResource=witness, QuorumType="Majority"
+                )
+            )
 
     implementations = {
         "Get-Cluster": GetCluster,
@@ -270,8 +274,8 @@ def fc_group(name: str, owner: object, state: str = "Online") -> object:
     return FC.new(f"{FC_NS}.ClusterGroup", Name=name, OwnerNode=owner, State=state)
 
 
-def fc_resource(name: str, kind: str, group: object, state: str = "Online") -> object:
-    resource_type = FC.new(f"{FC_NS}.ClusterResourceType", Name=kind)
+def fc_resource(name: str, kind: str, group: object, state: str = "Online", core: bool = False) -> object:
+    resource_type = FC.new(f"{FC_NS}.ClusterResourceType", Name=kind, DisplayName=kind)
     return FC.new(
         f"{FC_NS}.ClusterResource",
         Name=name,
@@ -279,6 +283,7 @@ def fc_resource(name: str, kind: str, group: object, state: str = "Online") -> o
         OwnerGroup=group,
         OwnerNode=group.ps_get("OwnerNode"),
         State=state,
+        IsCoreResource=core,
     )  # type: ignore[attr-defined]
 
 

@@ -160,7 +160,9 @@ def bring_world_to(stack: simstack.SimulatedStack, phase: str) -> dict[str, Any]
             world_op(stack, node, "sso_service_set", State="Stopped", StartupType="Manual")
         world_op(stack, N1, "secret_server_set", SecretServer=c.sso.network_name, **sso)
     if reached("dtc"):
-        world_op(stack, N1, "dtc_set", Name=c.dtc.network_name, StaticAddress=str(c.dtc.ip), Disk=c.dtc.disk)
+        world_op(
+            stack, N1, "dtc_set", Name=c.dtc.network_name, StaticAddress=str(c.dtc.ip), Disk=c.dtc.disk, **task
+        )
     if reached("role"):
         world_op(
             stack,
@@ -170,6 +172,7 @@ def bring_world_to(stack: simstack.SimulatedStack, phase: str) -> dict[str, Any]
             StaticAddress=str(c.sso.ip),
             ProbePort=c.sso.probe_port,
             PreferredOwners=[N1, N2],
+            **task,
         )
         world_op(
             stack,
@@ -178,7 +181,6 @@ def bring_world_to(stack: simstack.SimulatedStack, phase: str) -> dict[str, Any]
             Name=c.sso.network_name,
             ServiceAccount=c.domain.service_account,
             PossibleOwners=[N1, N2],
-            **task,
         )
     if reached("moved"):
         world_op(stack, N1, "role_move", Name=c.sso.network_name, Node=N2)

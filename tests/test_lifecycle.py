@@ -287,7 +287,7 @@ CONFIG_CHANGES: dict[str, tuple[dict[str, Any], Plan]] = {
     ),
     "dtc.probePort": (
         {"dtc": {"probePort": 59997}},
-        {"mss-dtc": (Op.REPLACE, ("probe_port",))},
+        {"mss-dtc": (Op.UPDATE, ("probe_port",))},  # converged in place (issue 12, finding 13)
     ),
     "sso.networkName": (
         {"sso": {"networkName": "MSSCLUSTER2"}},

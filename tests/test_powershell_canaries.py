@@ -43,11 +43,11 @@ def test_the_unmutated_scripts_succeed() -> None:
 def test_a_misspelled_property_of_a_cluster_object_fails_under_strict_mode() -> None:
     machine, _ = cluster_machine()
     mutated = mutate(
-        script("cluster_get"),
-        "name                       = $cluster.Name",
-        "name                       = $cluster.Nmae",
+        runner_wire.library(),
+        "name                       = [string]$cluster.Name",
+        "name                       = [string]$cluster.Nmae",
     )
-    outcome, _ = run_operation(machine, "cluster_get", {}, script=mutated)
+    outcome, _ = run_operation(machine, "cluster_get", {}, library=mutated)
     assert outcome is not None and not outcome.ok
     assert (outcome.message, outcome.error_id, outcome.category) == (
         "The property 'Nmae' cannot be found on this object. Verify that the property exists.",
@@ -61,8 +61,8 @@ def test_a_misspelled_property_inside_the_library_fails_in_its_filter() -> None:
     machine, _ = cluster_machine()
     library = mutate(
         runner_wire.library(),
-        "Where-Object { $_.OwnerGroup.Name -eq $Name })",
-        "Where-Object { $_.OwnerGroup.Nmae -eq $Name })",
+        "Where-Object { $_.OwnerGroup.Name -eq $Name })\n    $ip = ",
+        "Where-Object { $_.OwnerGroup.Nmae -eq $Name })\n    $ip = ",
     )
     outcome, _ = run_operation(machine, "role_get", {"Name": "SSO"}, library=library)
     assert outcome is not None and not outcome.ok
@@ -75,8 +75,8 @@ def test_a_misspelled_property_inside_the_library_fails_in_its_filter() -> None:
 
 def test_a_parameter_the_cmdlet_does_not_have_fails_with_the_binding_error() -> None:
     machine, _ = cluster_machine()
-    mutated = mutate(script("cluster_get"), "@(Get-ClusterNode |", "@(Get-ClusterNode -State Up |")
-    outcome, _ = run_operation(machine, "cluster_get", {}, script=mutated)
+    mutated = mutate(runner_wire.library(), "@(Get-ClusterNode |", "@(Get-ClusterNode -State Up |")
+    outcome, _ = run_operation(machine, "cluster_get", {}, library=mutated)
     assert outcome is not None and not outcome.ok
     assert (outcome.message, outcome.error_id, outcome.category) == (
         "A parameter cannot be found that matches parameter name 'State'.",

@@ -30,10 +30,11 @@ from simulator.powershell.compiler import compile_script
 from simulator.powershell.errors import DotNetError, NetException
 from simulator.powershell.machine import Machine
 from simulator.powershell.types import PSType
-from simulator.powershell.values import DotNetObject
+from simulator.powershell.values import DotNetObject, EnumType, EnumValue
 from simulator.shell import SimulatedShell
 from simulator.wsman.backend import Directive, Session
 
+ACCESS_ALLOW = EnumValue(EnumType("System.Security.AccessControl.AccessControlType", (("Allow", 0), ("Deny", 1))), 0)
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = sorted((ROOT / "providers" / "scripts").glob("*.ps1"))
 ALL = [
@@ -104,7 +105,8 @@ def cluster_machine() -> tuple[TestMachine, FakeCluster]:
     name = fc_resource("SSO", "Network Name", role)
     service = fc_resource("ENTSSO", "Generic Service", role)
     witness = fc_resource("Cloud Witness", "Cloud Witness", core)
-    fake.resources = [fc_resource("Cluster Name", "Distributed Network Name", core), witness, ip, name, service]
+    core_name = fc_resource("Cluster Name", "Distributed Network Name", core, core=True)
+    fake.resources = [core_name, witness, ip, name, service]
     fake.parameters = {
         ip.ps_get("Name"): [  # type: ignore[attr-defined]
             fc_parameter(ip, k, v)
@@ -130,6 +132,7 @@ def cluster_machine() -> tuple[TestMachine, FakeCluster]:
             "Microsoft.FailoverClusters.PowerShell.ClusterAccessRule",
             IdentityReference="CORP\\svc-sso",
             ClusterRights="Full",
+            AccessControlType=ACCESS_ALLOW,
         )
     ]
     machine.definitions = fc_doubles(fake)
@@ -165,7 +168,7 @@ def test_role_get_runs_through_the_real_bootstrap_and_library() -> None:
             "dependencies": ["SSO"],
             "state": "Online",
         },
-        "clusterAccess": [{"account": "CORP\\svc-sso", "access": "Full"}],
+        "clusterAccess": [{"account": "CORP\\svc-sso", "access": "Full", "type": "Allow"}],
     }
 
 
@@ -174,12 +177,13 @@ def test_cluster_get_reads_the_quorum_through_the_library() -> None:
     outcome, _ = run_operation(machine, "cluster_get", {})
     assert outcome is not None and outcome.ok, outcome
     assert outcome.result["quorum"] == {
-        "type": "NodeAndCloudWitness",
+        "type": "Majority",
+        "witness": "Cloud Witness",
         "witnessAccountName": "wit",
         "witnessEndpoint": "core.windows.net",
     }
     assert outcome.result["managementPointNetworkType"] == "Distributed"
-    fake.cluster = None  # not clustered: Get-Cluster -ErrorAction SilentlyContinue writes a non-terminating error
+    fake.cluster = None  # not clustered: Get-Cluster raises a terminating error (F-CLU-01), which the library catches
     outcome, _ = run_operation(machine, "cluster_get", {})
     assert outcome is not None and outcome.ok
     assert outcome.result == {
@@ -188,6 +192,7 @@ def test_cluster_get_reads_the_quorum_through_the_library() -> None:
         "nodes": [],
         "managementPointNetworkType": "",
         "quorum": None,
+        "heartbeat": None,
     }
 
 

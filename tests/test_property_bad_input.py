@@ -598,7 +598,13 @@ def test_hostile_text_the_settings_accept_reaches_the_node_unchanged() -> None:
             call(provider, first, "cluster_new", Name=s.cluster.name, Nodes=[n1, n2], **provider.delegation())
             assert provider.delegation()["TaskPassword"] == install
             dtc = call(
-                provider, first, "dtc_set", Name=s.dtc.network_name, StaticAddress=str(s.dtc.ip), Disk=s.dtc.disk
+                provider,
+                first,
+                "dtc_set",
+                Name=s.dtc.network_name,
+                StaticAddress=str(s.dtc.ip),
+                Disk=s.dtc.disk,
+                **provider.delegation(),
             )
             assert dtc["disk"] == s.dtc.disk
             installed = call(provider, first, "sso_install", InstallerPath=s.sso.installer)

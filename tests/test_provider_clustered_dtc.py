@@ -132,6 +132,56 @@ def test_read_reports_drift_and_update_repairs_it(sim: simstack.SimulatedStack) 
         assert not provider.diff(DTC, outs, dtc_inputs(sim)).changes
 
 
+def test_a_changed_probe_port_is_read_as_drift_and_set_in_place(sim: simstack.SimulatedStack) -> None:
+    bring_world_to(sim, "secret_server")
+    provider = configured(ClusteredDtcProvider)
+    outs = provider.create(dtc_inputs(sim)).outs or {}
+    cluster = sim.world.cluster
+    assert cluster is not None
+    ip = cluster.resources[key(f"IP Address {CONFIG.dtc.ip}")]
+    with sim.host.lock:  # someone changes the probe port
+        ip.parameters["ProbePort"] = 50000
+    olds = provider.read(DTC, outs).outs or {}
+    assert olds["probe_port"] == 50000
+    diff = provider.diff(DTC, olds, dtc_inputs(sim))
+    assert diff.changes and not diff.replaces
+    provider.update(DTC, olds, dtc_inputs(sim))
+    assert ip.parameters["ProbePort"] == CONFIG.dtc.probe_port
+
+
+def test_network_settings_are_read_and_set_on_the_node_that_owns_the_dtc(
+    sim: simstack.SimulatedStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # finding 12, F-DTC-01: the scripts report the settings as null on a node that does not own the DTC resource
+    # (tests/test_world_cluster.py shows that on the real scripts); the provider asks the owner.
+    bring_world_to(sim, "secret_server")
+    provider = configured(ClusteredDtcProvider)
+    outs = provider.create(dtc_inputs(sim)).outs or {}
+    world_op(sim, N1, "role_move", Name=DTC, Node=N2, ResourceName=f"MSDTC-{DTC}")
+    calls: list[tuple[str, str]] = []
+    invoke = sim.host.invoke
+
+    def as_the_script_answers(session: Any, operation: str, parameters: dict[str, object]) -> dict[str, object]:
+        calls.append((session.node, operation))
+        result = dict(invoke(session, operation, parameters))
+        if result.get("exists") and str(result.get("ownerNode", "")).upper() != session.node.upper():
+            result["networkSettings"] = None
+        return result
+
+    monkeypatch.setattr(sim.host, "invoke", as_the_script_answers)
+    read = provider.read(DTC, outs).outs or {}
+    assert calls == [(N1, "dtc_get"), (N2, "dtc_get")]
+    assert read["network_settings"]["inboundTransactionsEnabled"] is True and read["owner_node"] == N2
+    cluster = sim.world.cluster
+    assert cluster is not None
+    with sim.host.lock:
+        cluster.dtc_settings[key(DTC)]["inboundTransactionsEnabled"] = False
+    calls.clear()
+    provider.update(DTC, provider.read(DTC, outs).outs or {}, dtc_inputs(sim))
+    assert (N2, "dtc_set") in calls and (N1, "dtc_set") not in calls
+    assert cluster.dtc_settings[key(DTC)]["inboundTransactionsEnabled"] is True
+
+
 def test_read_of_a_removed_role_returns_an_empty_id(sim: simstack.SimulatedStack) -> None:
     bring_world_to(sim, "secret_server")
     provider = configured(ClusteredDtcProvider)
@@ -152,12 +202,15 @@ def test_diff_replaces_for_what_dtc_set_cannot_change_in_place(sim: simstack.Sim
     assert not provider.diff(DTC, olds, {**dtc_inputs(sim), "__provider": "new blob"}).changes
     for name, value in (
         ("ip", "10.10.1.52"),
-        ("probe_port", 59997),
         ("disk", "Cluster Disk 2"),
+        ("disk_lun", 1),
         ("network_name", "MSSDTC2"),
     ):
         diff = provider.diff(DTC, olds, dtc_inputs(sim, **{name: value}))
         assert diff.changes and diff.replaces == [name] and diff.delete_before_replace
+    # finding 13: dtc_set converges the probe properties of the IP on every run, in place
+    probe = provider.diff(DTC, olds, dtc_inputs(sim, probe_port=59997))
+    assert probe.changes and not probe.replaces
     moved = [{**target, "endpoint": "http://127.0.0.1:1/wsman"} for target in targets(sim)]
     diff = provider.diff(DTC, olds, dtc_inputs(sim, nodes=moved))
     assert diff.changes and not diff.replaces

@@ -13,6 +13,7 @@ from providers_support import (  # noqa: F401
     bring_world_to,
     configured,
     operations_seen,
+    record_calls,
     sim,
     targets,
     without_backoff,
@@ -91,11 +92,11 @@ def test_create_from_scratch_clusters_entsso_and_moves_it_to_the_active_node(
 
 
 def test_create_resumes_after_a_failure_half_way(monkeypatch: pytest.MonkeyPatch) -> None:
-    # generic_service_set runs, but its answer is lost on node 1 and node 2 cannot be reached.
+    # generic_service_set runs, but its answer is lost on node 1, and node 2 cannot be reached to read the role.
     plan = FaultPlan(
         faults=[
             Fault(kind="reset_after", node=N1, operation="generic_service_set", times=2),
-            Fault(kind="reset_before", node=N2, times=2),
+            Fault(kind="reset_before", node=N2, operation="role_get", times=2),
         ]
     )
     with simstack.running(CONFIG, ports="any", plan=plan) as stack:
@@ -111,6 +112,26 @@ def test_create_resumes_after_a_failure_half_way(monkeypatch: pytest.MonkeyPatch
         outs = provider.create(service_inputs(stack)).outs or {}
         assert seen == ["role_get", "role_move", "role_get"]
         assert outs["owner_node"] == N2
+
+
+def test_entsso_is_made_manual_and_stopped_outside_the_cluster_through_each_nodes_own_session(
+    sim: simstack.SimulatedStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Finding 19: no node reaches another node (node-to-node WinRM is closed); the provider goes to each node itself.
+    bring_world_to(sim, "dtc")
+    world_op(sim, N2, "sso_service_set", State="Running", StartupType="Automatic")  # a local ENTSSO on node 2
+    calls = record_calls(sim, monkeypatch)
+    created = configured(EntssoServiceProvider).create(service_inputs(sim))
+    ran = [(node, op) for node, op in calls if op in ("sso_service_set", "generic_service_set")]
+    assert ran == [(N1, "sso_service_set"), (N2, "sso_service_set"), (N1, "generic_service_set")]
+    for node in (N1, N2):
+        entsso = sim.world.nodes[node].service("ENTSSO")
+        assert entsso is not None and entsso.start_mode == "Manual"
+    assert (created.outs or {})["owner_node"] == N2 and (created.outs or {})["state"] == "Online"
+    # Finding 20: what comes back is data only; no remoting decoration (PSComputerName, RunspaceId) reaches actions.
+    role = world_op(sim, N1, "generic_service_set", Name=CAP, ServiceAccount=CONFIG.domain.service_account,
+                    PossibleOwners=[N1, N2])
+    assert all(isinstance(action, str) for action in role["actions"])
 
 
 def test_read_shows_a_move_and_update_repairs_use_network_name(sim: simstack.SimulatedStack) -> None:
@@ -251,11 +272,10 @@ def test_the_task_password_never_reaches_an_error_or_a_log(
 ) -> None:
     bring_world_to(sim, "dtc")
     provider = configured(EntssoServiceProvider)
-    with sim.host.lock:  # the ENTSSO binaries vanish from node 2: generic_service_set fails there
+    with sim.host.lock:  # the ENTSSO binaries vanish from node 2: its ENTSSO cannot be set to Manual
         del sim.world.nodes[N2].services[key("ENTSSO")]
     with caplog.at_level(logging.DEBUG), pytest.raises(RemoteOperationError) as failure:
-        provider.create(service_inputs(sim))
-    assert failure.value.operation == "generic_service_set"
-    assert "Cannot find any service with service name 'ENTSSO'" in str(failure.value)
+        provider.create(service_inputs(sim))  # role_set ran delegated, with the install account's password
+    assert (failure.value.operation, failure.value.node) == ("sso_service_set", N2)  # its words are the SSO area's
     assert TASK_PASSWORD not in str(failure.value) + repr(failure.value.__dict__)
     assert TASK_PASSWORD not in caplog.text

@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import logging
+import re
+from pathlib import Path
 from typing import Any
 
 import pulumi.dynamic
 import pytest
+import yaml
 from providers_support import CONFIG, N1, N2, configured, record_calls, sim, targets, without_backoff, world_op  # noqa: F401
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from pulumi.output import Unknown
 
+import settings
 from ops import simstack
 from providers.failover_cluster import FEATURES, FailoverCluster, FailoverClusterProvider
 from providers.runner import RemoteOperationError
 from simulator.world import Fault, FaultPlan
 from simulator.world.model import Quorum, key
 
+ROOT = Path(__file__).resolve().parent.parent
 CLUSTER = CONFIG.cluster.name
 WITNESS_KEY = "Witness-Key/Sim+Secret=="
 SECRETS = (WITNESS_KEY, CONFIG.secret("installPassword"))
@@ -120,7 +125,7 @@ def test_a_converged_cluster_is_only_probed(sim: simstack.SimulatedStack, ran: l
 
 def test_a_failing_test_cluster_stops_before_new_cluster(sim: simstack.SimulatedStack) -> None:
     sim.world.domain.computers.pop(key(N2))  # node 2 left the domain
-    with pytest.raises(RuntimeError, match=f"Test-Cluster failed: Node '{N2}' is not joined"):
+    with pytest.raises(RuntimeError, match=f"Test-Cluster did not approve the nodes .*Node '{N2}' is not joined"):
         provider().create(props(sim))
     assert sim.world.cluster is None
 
@@ -131,13 +136,51 @@ def test_read_shows_a_changed_witness_and_update_puts_it_back(sim: simstack.Simu
     assert sim.world.cluster is not None
     sim.world.cluster.quorum = Quorum()  # someone set node majority
     read = prov.read(created.id, outs(created))
-    assert read.id == CLUSTER and outs(read)["quorum"]["type"] == "NodeMajority"
+    assert read.id == CLUSTER and outs(read)["quorum"]["witness"] == ""  # node majority: no quorum resource
+    assert outs(read)["quorum"]["type"] == "Majority"  # F-CLU-07: the same type with or without a witness
     assert outs(read)["witness_account"] == ""
     planned = prov.diff(created.id, outs(read), props(sim))
     assert planned.changes is True and planned.replaces == []
     updated = prov.update(created.id, outs(read), props(sim))
     assert sim.world.cluster.quorum.account_name == "msswitness"
-    assert outs(updated)["quorum"]["type"] == "NodeAndCloudWitness" and outs(updated)["witness_key"] == WITNESS_KEY
+    assert outs(updated)["quorum"]["witness"] == "Cloud Witness" and outs(updated)["witness_key"] == WITNESS_KEY
+
+
+RELAXED = {"same_subnet_delay": 1000, "same_subnet_threshold": 40, "cross_subnet_delay": 1000, "cross_subnet_threshold": 40}
+
+
+def test_heartbeat_thresholds_are_set_kept_and_repaired(
+    sim: simstack.SimulatedStack, ran: list[tuple[str, str]]
+) -> None:
+    prov = provider()
+    created = prov.create(props(sim, heartbeat=RELAXED))
+    assert sim.world.cluster is not None
+    assert sim.world.cluster.common_properties["SameSubnetThreshold"] == 40
+    assert outs(created)["cluster_heartbeat"]["crossSubnetThreshold"] == 40
+    assert [op for _, op in ran].count("cluster_heartbeat_set") == 1
+    ran.clear()
+    prov.create(props(sim, heartbeat=RELAXED))
+    assert "cluster_heartbeat_set" not in [op for _, op in ran]  # converged: only probed
+
+    with sim.host.lock:  # someone puts Windows' default back
+        sim.world.cluster.common_properties["SameSubnetThreshold"] = 20
+    read = prov.read(created.id, outs(created))
+    assert outs(read)["cluster_heartbeat"]["sameSubnetThreshold"] == 20
+    planned = prov.diff(created.id, outs(read), props(sim, heartbeat=RELAXED))
+    assert planned.changes and not planned.replaces
+    prov.update(created.id, outs(read), props(sim, heartbeat=RELAXED))
+    assert sim.world.cluster.common_properties["SameSubnetThreshold"] == 40
+
+
+def test_without_a_heartbeat_input_the_thresholds_are_not_touched(
+    sim: simstack.SimulatedStack, ran: list[tuple[str, str]]
+) -> None:
+    created = provider().create(props(sim))
+    assert sim.world.cluster is not None and sim.world.cluster.common_properties["SameSubnetThreshold"] == 20
+    assert "cluster_heartbeat_set" not in [op for _, op in ran]
+    with sim.host.lock:
+        sim.world.cluster.common_properties["SameSubnetThreshold"] = 30
+    assert not provider().diff(created.id, outs(provider().read(created.id, outs(created))), props(sim)).changes
 
 
 def test_read_of_a_removed_cluster_is_empty(sim: simstack.SimulatedStack) -> None:
@@ -233,3 +276,22 @@ def test_the_resource_seeds_outputs_and_keeps_the_key_secret(monkeypatch: pytest
     assert isinstance(seen["provider"], FailoverClusterProvider)
     assert seen["props"]["cluster_nodes"] is None and "quorum" in seen["props"]
     assert seen["opts"].additional_secret_outputs == ["witness_key"]
+
+
+def test_settings_give_azure_stacks_microsofts_heartbeat_and_refuse_what_the_cluster_refuses() -> None:
+    # F-CLU-29: unset, Azure stacks get Microsoft's relaxed values and the simulator Windows' own
+    lab, prod = (settings.load_stack_file(ROOT / f"Pulumi.{name}.yaml") for name in ("lab", "prod"))
+    assert lab.cluster.heartbeat_for(lab.target) == RELAXED == prod.cluster.heartbeat_for(prod.target)
+    assert CONFIG.cluster.heartbeat_for(CONFIG.target) is None
+    raw = yaml.safe_load((ROOT / "Pulumi.sim.yaml").read_text(encoding="utf-8"))["config"]
+    config = {name.split(":", 1)[1]: value for name, value in raw.items()}
+    chosen = settings.validate_stack(
+        {**config, "cluster": {**config["cluster"], "heartbeat": {"sameSubnetThreshold": 30}}}, stack="sim"
+    )
+    assert chosen.cluster.heartbeat_for(chosen.target) == {**RELAXED, "same_subnet_threshold": 30}
+    for bad, words in (
+        ({"sameSubnetThreshold": 200}, "cluster.heartbeat.sameSubnetThreshold: Input should be less than or equal to 120"),
+        ({"sameSubnetThreshold": 50}, "cluster.heartbeat: the same-subnet delay and threshold must not exceed"),
+    ):
+        with pytest.raises(settings.SettingsError, match=re.escape(words)):
+            settings.validate_stack({**config, "cluster": {**config["cluster"], "heartbeat": bad}}, stack="sim")

@@ -64,6 +64,7 @@ DIFF_TABLE: dict[str, dict[str, str]] = {
         "witness_key": "update",
         "witness_endpoint": "update",
         "delegation": "update",
+        "heartbeat": "update",  # cluster_heartbeat_set sets the properties in place
     },
     "SsoServer": {
         "node": "replace",
@@ -101,8 +102,9 @@ DIFF_TABLE: dict[str, dict[str, str]] = {
         "nodes": "update",
         "network_name": "replace",
         "ip": "replace",
-        "probe_port": "replace",
+        "probe_port": "update",  # dtc_set converges the IP's probe properties on every run (finding 13)
         "disk": "replace",
+        "disk_lun": "replace",
     },
     "EntssoService": {
         "nodes": "update",

@@ -111,10 +111,12 @@ def cluster_the_secret_server(host: WorldHost) -> dict[str, Any]:
     for node in (N1, N2):
         run(host, node, "sso_service_set", State="Stopped", StartupType="Manual")
     run(host, N1, "secret_server_set", SecretServer=CAP, **SSO)
-    run(host, N1, "dtc_set", Name=DTC, StaticAddress="10.10.1.60", Disk="Cluster Disk 1")
-    run(host, N1, "role_set", Name=CAP, StaticAddress="10.10.1.50", ProbePort=59999, PreferredOwners=[N1, N2])
+    run(host, N1, "dtc_set", Name=DTC, StaticAddress="10.10.1.60", Disk="Cluster Disk 1", **TASK)
+    run(
+        host, N1, "role_set", Name=CAP, StaticAddress="10.10.1.50", ProbePort=59999, PreferredOwners=[N1, N2], **TASK
+    )
     return run(
-        host, N1, "generic_service_set", Name=CAP, ServiceAccount=SERVICE, PossibleOwners=[N1, N2], **TASK
+        host, N1, "generic_service_set", Name=CAP, ServiceAccount=SERVICE, PossibleOwners=[N1, N2]
     )
 
 
@@ -171,7 +173,7 @@ def test_whole_procedure_in_documented_order_serves_the_secret_from_either_node(
     assert role["ipAddress"]["subnetMask"] == "255.255.255.255"
     assert role["ipAddress"]["enableDhcp"] == 0
     assert role["ipAddress"]["overrideAddressMatch"] == 1
-    assert {"account": SERVICE, "access": "Full"} in role["clusterAccess"]
+    assert {"account": SERVICE, "access": "Full", "type": "Allow"} in role["clusterAccess"]
     assert run(host, N2, "file_get", Path=BACKUP)["exists"] is False  # the restore removed its copy
 
 
@@ -184,7 +186,7 @@ def test_set_operations_are_idempotent_on_a_second_run(host: WorldHost) -> None:
         run(host, N2, "sso_install", InstallerPath=r"C:\Install\BizTalk\Setup.exe"),
         run(host, N2, "sso_configure", Mode="Join", **CONFIGURE),
         run(host, N1, "secret_server_set", SecretServer=CAP, **SSO),
-        run(host, N1, "dtc_set", Name=DTC, StaticAddress="10.10.1.60", Disk="Cluster Disk 1"),
+        run(host, N1, "dtc_set", Name=DTC, StaticAddress="10.10.1.60", Disk="Cluster Disk 1", **TASK),
         run(
             host,
             N1,
@@ -193,10 +195,9 @@ def test_set_operations_are_idempotent_on_a_second_run(host: WorldHost) -> None:
             StaticAddress="10.10.1.50",
             ProbePort=59999,
             PreferredOwners=[N1, N2],
+            **TASK,
         ),
-        run(
-            host, N1, "generic_service_set", Name=CAP, ServiceAccount=SERVICE, PossibleOwners=[N1, N2], **TASK
-        ),
+        run(host, N1, "generic_service_set", Name=CAP, ServiceAccount=SERVICE, PossibleOwners=[N1, N2]),
         run(
             host,
             N2,
@@ -280,7 +281,7 @@ def test_without_use_network_name_clients_get_no_endpoint(host: WorldHost) -> No
     assert check["secretServer"] == CAP
     assert run(host, N1, "role_get", Name=CAP)["service"]["useNetworkName"] == 0
     repaired = run(
-        host, N1, "generic_service_set", Name=CAP, ServiceAccount=SERVICE, PossibleOwners=[N1, N2], **TASK
+        host, N1, "generic_service_set", Name=CAP, ServiceAccount=SERVICE, PossibleOwners=[N1, N2]
     )
     assert "Set-ClusterParameter ServiceName=ENTSSO UseNetworkName=1" in repaired["actions"]
     assert client_ok(host)
@@ -297,8 +298,10 @@ def test_secret_server_must_be_the_role_network_name(host: WorldHost) -> None:
     cluster_and_sso(host)
     for node in (N1, N2):
         run(host, node, "sso_service_set", State="Stopped", StartupType="Manual")
-    run(host, N1, "role_set", Name=CAP, StaticAddress="10.10.1.50", ProbePort=59999, PreferredOwners=[N1, N2])
-    run(host, N1, "generic_service_set", Name=CAP, ServiceAccount=SERVICE, PossibleOwners=[N1, N2], **TASK)
+    run(
+        host, N1, "role_set", Name=CAP, StaticAddress="10.10.1.50", ProbePort=59999, PreferredOwners=[N1, N2], **TASK
+    )
+    run(host, N1, "generic_service_set", Name=CAP, ServiceAccount=SERVICE, PossibleOwners=[N1, N2])
     assert "Could not contact the SSO server 'MSSNODE1'" in client_error(host)  # SSODB still names node 1
 
 
@@ -348,17 +351,17 @@ def test_double_hop_steps_are_denied_without_delegation(host: WorldHost) -> None
     assert "Access is denied" in sso_denied.value.message
     assert run(host, N1, "secret_server_get", **SSO)["exists"] is False
     run(host, N1, "sso_configure", **{**create, **TASK})
-    run(host, N1, "role_set", Name=CAP, StaticAddress="10.10.1.50", ProbePort=59999, PreferredOwners=[N1, N2])
-    service: dict[str, object] = {
+    role: dict[str, object] = {
         "Name": CAP,
-        "ServiceAccount": SERVICE,
-        "PossibleOwners": [N1, N2],
+        "StaticAddress": "10.10.1.50",
+        "ProbePort": 59999,
+        "PreferredOwners": [N1, N2],
         "DelegationMode": "CredSSP",
     }
-    with pytest.raises(PowerShellError) as role_denied:
-        host.invoke(session(N1), "generic_service_set", service)
+    with pytest.raises(PowerShellError) as role_denied:  # Add-ClusterServerRole creates the role's AD object
+        host.invoke(session(N1), "role_set", role)
     assert "Access is denied" in role_denied.value.message
-    assert run(host, N1, "role_get", Name=CAP)["service"] is None
+    assert run(host, N1, "role_get", Name=CAP)["exists"] is False
 
 
 def test_service_account_must_be_an_sso_administrator(host: WorldHost) -> None:
@@ -407,7 +410,7 @@ def test_locally_started_entsso_breaks_the_endpoint_until_stopped_and_cycled(hos
 
 def test_moving_to_a_node_that_is_not_a_possible_owner_fails(host: WorldHost) -> None:
     whole_procedure(host)
-    run(host, N1, "generic_service_set", Name=CAP, ServiceAccount=SERVICE, PossibleOwners=[N1], **TASK)
+    run(host, N1, "generic_service_set", Name=CAP, ServiceAccount=SERVICE, PossibleOwners=[N1])
     error = fails(host, N1, "role_move", Name=CAP, Node=N2)
     assert "not a possible owner" in error.message
     assert run(host, N1, "role_get", Name=CAP)["ownerNode"] == N1

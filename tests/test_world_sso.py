@@ -6,9 +6,8 @@ surface: the ENTSSO COM objects, ssomanage, setup/msiexec, Configuration.exe, se
 event log and SQL Server (simulator/world/surface). Each test names the facts (docs/windows-facts.md) and the
 issue 12 findings it shows.
 
-The failover cluster's own operations (role_set, generic_service_set, role_move, ...) still come from the
-per-operation twins here (`twin`): their cmdlets are another area's surface. The twins change the same world,
-so ENTSSO's rules (windows.start_entsso) decide what the SSO scripts then see.
+The failover cluster's own operations (role_set, generic_service_set, role_move, ...) run the same way, on the
+cluster area's surface; ENTSSO's rules (windows.start_entsso) decide what the SSO scripts then see.
 """
 
 from __future__ import annotations
@@ -21,7 +20,6 @@ import pytest
 
 from providers.runner import RemoteOperationError
 from simulator.powershell.machine import Identity
-from simulator.world import operations
 from simulator.world.machine import run_script
 from simulator.world.model import SQL_KEY, SSOSS_KEY, World, key, path_key
 from simulator.wsman.backend import Session
@@ -37,7 +35,6 @@ from tests.test_world import (
     SERVICE,
     SERVICE_PASSWORD,
     SSO,
-    TASK,
     WSFC,
     new_world,
 )
@@ -67,11 +64,6 @@ def fails(world: World, node: str, operation: str, delegated: bool = True, **par
     with pytest.raises(ScriptFailed) as caught:
         op(world, node, operation, delegated=delegated, **parameters)
     return caught.value
-
-
-def twin(world: World, node: str, operation: str, **parameters: Any) -> dict[str, Any]:
-    """A failover-cluster operation, from its twin (see the module's docstring)."""
-    return operations.run(world, Session(node, INSTALL, "ntlm", True, False), operation, parameters)
 
 
 def ps(world: World, node: str, text: str, user: str = INSTALL) -> list[object]:
@@ -111,17 +103,26 @@ def backed_up() -> tuple[World, dict[str, Any]]:
 
 
 def clustered() -> tuple[World, dict[str, Any]]:
-    """Steps 5, 9-22: backup, secret server = the network name, then the cluster and the ENTSSO role (twins)."""
+    """Steps 5, 9-22: backup, secret server = the network name, then the cluster and the ENTSSO role."""
     world, backup = backed_up()
     op(world, N1, "secret_server_set", SecretServer=CAP, **SSO, **CREDSSP)
     for node in (N1, N2):
         op(world, node, "sso_service_set", State="Stopped", StartupType="Manual")
     for node in (N1, N2):
-        twin(world, node, "feature_install", Features=["Failover-Clustering", "RSAT-Clustering-PowerShell"])
-    twin(world, N1, "cluster_new", Name=WSFC, Nodes=[N1, N2], **TASK)
-    twin(world, N1, "dtc_set", Name=DTC, StaticAddress="10.10.1.60", Disk="Cluster Disk 1")
-    twin(world, N1, "role_set", Name=CAP, StaticAddress="10.10.1.50", ProbePort=59999, PreferredOwners=[N1, N2])
-    twin(world, N1, "generic_service_set", Name=CAP, ServiceAccount=SERVICE, PossibleOwners=[N1, N2], **TASK)
+        op(world, node, "feature_install", Features=["Failover-Clustering", "RSAT-Clustering-PowerShell"])
+    op(world, N1, "cluster_new", Name=WSFC, Nodes=[N1, N2], **CREDSSP)
+    op(world, N1, "dtc_set", Name=DTC, StaticAddress="10.10.1.60", Disk="MSSDTC Disk", ProbePort=59998, **CREDSSP)
+    op(
+        world,
+        N1,
+        "role_set",
+        Name=CAP,
+        StaticAddress="10.10.1.50",
+        ProbePort=59999,
+        PreferredOwners=[N1, N2],
+        **CREDSSP,
+    )
+    op(world, N1, "generic_service_set", Name=CAP, ServiceAccount=SERVICE, PossibleOwners=[N1, N2])
     return world, backup
 
 
@@ -152,7 +153,7 @@ def test_the_documented_procedure_serves_the_secret_from_either_node() -> None:
     world, backup = clustered()
     first = op(world, N1, "sso_client_check", **SSO)
     assert first == {"computerName": N1, "ok": True, "secretServer": CAP, "error": ""}
-    twin(world, N1, "role_move", Name=CAP, Node=N2)
+    op(world, N1, "role_move", Name=CAP, Node=N2)
     # Step 24: the second node answers as the network name, but holds no secret yet (10520).
     before = op(world, N2, "sso_client_check", **SSO)
     assert before["ok"] is False and before["secretServer"] == CAP
@@ -163,7 +164,7 @@ def test_the_documented_procedure_serves_the_secret_from_either_node() -> None:
     assert restored["actions"] == ["ISSOConfigSS.RestoreSecret", f"Remove-Item {COPY}"]
     assert 10523 in events(world, N2)
     assert op(world, N2, "sso_client_check", **SSO)["ok"] is True
-    twin(world, N1, "role_move", Name=CAP, Node=N1)
+    op(world, N1, "role_move", Name=CAP, Node=N1)
     assert op(world, N1, "sso_client_check", **SSO)["ok"] is True
     for node in (N1, N2):
         secret = op(world, node, "secret_get")
@@ -306,7 +307,7 @@ def test_a_backup_needs_the_master_secret_server_and_its_running_service() -> No
 def test_a_restore_with_the_wrong_password_fails_and_still_removes_the_copy() -> None:
     # implements F-SSO-11 (ENTSSO_E_BACKUP_FILE_WRONG_PASSWORD; event 10524)
     world, backup = clustered()
-    twin(world, N1, "role_move", Name=CAP, Node=N2)
+    op(world, N1, "role_move", Name=CAP, Node=N2)
     op(world, N2, "file_put", Path=COPY, ContentBase64=backup["contentBase64"], Sha256=backup["sha256"])
     wrong = fails(world, N2, "secret_restore", BackupFile=COPY, BackupPassword="Wrong-pw-123")
     assert wrong.message == (
@@ -765,13 +766,7 @@ def test_canary_a_misspelled_com_member_fails_as_reflection_does() -> None:
 
 
 class WorldRemote:
-    """A provider's shell on a node, running each operation through the interpreter on the world (no WinRM).
-
-    Cluster operations go to their twins (see the module's docstring)."""
-
-    CLUSTER = frozenset(
-        {"role_get", "role_move", "role_set", "generic_service_set", "dtc_get", "dtc_set", "cluster_get"}
-    )
+    """A provider's shell on a node, running each operation through the interpreter on the world (no WinRM)."""
 
     def __init__(self, world: World, node: str) -> None:
         self.world, self.node = world, node
@@ -779,8 +774,6 @@ class WorldRemote:
     def call(self, operation: str, **parameters: Any) -> dict[str, Any]:
         present = {k: v for k, v in parameters.items() if v is not None}
         CALLS.append((self.node, operation))
-        if operation in self.CLUSTER:
-            return twin(self.world, self.node, operation, **present)
         try:
             return op(self.world, self.node, operation, **present)
         except ScriptFailed as failed:
@@ -835,7 +828,7 @@ def test_finding_7_secret_backup_falls_back_to_the_role_s_owner_on_entsso_s_hres
     from providers.secret_backup import SecretBackupProvider
 
     world, backup = clustered()
-    twin(world, N1, "role_move", Name=CAP, Node=N2)
+    op(world, N1, "role_move", Name=CAP, Node=N2)
     restore_on(world, N2, backup)  # step 26 on node 2: the role's owner now serves the secret
     provider = on_world(SecretBackupProvider(), world)
     props = {
@@ -937,7 +930,7 @@ def test_secret_server_name_repairs_the_name_through_the_clustered_entsso_and_le
     from providers.secret_server_name import SecretServerNameProvider
 
     world, backup = clustered()
-    twin(world, N1, "role_move", Name=CAP, Node=N2)
+    op(world, N1, "role_move", Name=CAP, Node=N2)
     restore_on(world, N2, backup)
     op(world, N2, "secret_server_set", SecretServer=N1, **SSO, **CREDSSP)  # the change made behind our back
     CALLS.clear()

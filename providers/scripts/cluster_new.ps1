@@ -1,5 +1,6 @@
 # Procedure prerequisite: New-Cluster -NoStorage. Creating the cluster name object in AD and reaching the
-# other node need network credentials, so the work runs delegated (CredSSP or a one-shot scheduled task).
+# other node need network credentials, so the work runs delegated (CredSSP or a one-shot scheduled task, F-CLU-05).
+# The result is read back from the cluster (management point and quorum as Windows reports them, F-CLU-07/09).
 [CmdletBinding()]
 param(
     [Parameter(Mandatory = $true)][string]$Name,
@@ -14,25 +15,12 @@ param(
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
 
-function Get-ClusterState {
-    $cluster = Get-Cluster -ErrorAction SilentlyContinue
-    if (-not $cluster) { return [ordered]@{ exists = $false; name = ''; nodes = @(); managementPointNetworkType = ''; quorum = $null } }
-    [ordered]@{
-        exists                     = $true
-        name                       = $cluster.Name
-        nodes                      = @(Get-ClusterNode | ForEach-Object { [ordered]@{ name = $_.Name; state = [string]$_.State } })
-        managementPointNetworkType = $ManagementPointNetworkType
-        quorum                     = [ordered]@{ type = [string](Get-ClusterQuorum).QuorumType; witnessAccountName = ''; witnessEndpoint = '' }
-    }
-}
-
-$current = Get-Cluster -ErrorAction SilentlyContinue
-if ($current -and $current.Name -eq $Name) {
-    $state = Get-ClusterState
+$state = Get-ClusterState
+if ($state.exists) {
+    if ($state.name -ne $Name) { throw "This node already belongs to cluster '$($state.name)', not '$Name'." }
     $state.actions = @()
     return $state
 }
-if ($current) { throw "This node already belongs to cluster '$($current.Name)'." }
 
 $work = {
     param([string]$Name, [string[]]$Nodes, [string]$ManagementPointNetworkType, [string]$StaticAddress)

@@ -1,5 +1,6 @@
 # Procedure prerequisite: a cloud witness for the two-node cluster (azure.md 1.4). The access key is a secret:
-# it is passed to the cmdlet as a value and never echoed.
+# it is passed to the cmdlet as a value and never echoed. The witness is read from the cluster's own quorum
+# settings (F-CLU-07/08), so a Cloud Witness resource of another cluster or role cannot fool it.
 [CmdletBinding()]
 param(
     [Parameter(Mandatory = $true)][string]$WitnessAccountName,
@@ -10,19 +11,13 @@ param(
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
 
-$cluster = Get-Cluster
+$null = Get-Cluster  # not clustered: ends here with the cluster service's error (F-CLU-01)
 $actions = @()
 $quorum = Get-Quorum
-if ($quorum.type -ne 'NodeAndCloudWitness' -or $quorum.witnessAccountName -ne $WitnessAccountName -or $quorum.witnessEndpoint -ne $WitnessEndpoint) {
+if ($quorum.witness -ne 'Cloud Witness' -or $quorum.witnessAccountName -ne $WitnessAccountName -or $quorum.witnessEndpoint -ne $WitnessEndpoint) {
     Set-ClusterQuorum -CloudWitness -AccountName $WitnessAccountName -AccessKey $WitnessAccessKey -Endpoint $WitnessEndpoint | Out-Null
     $actions += "Set-ClusterQuorum -CloudWitness $WitnessAccountName"
-    $quorum = Get-Quorum
 }
-[ordered]@{
-    exists                     = $true
-    name                       = $cluster.Name
-    nodes                      = @(Get-ClusterNode | ForEach-Object { [ordered]@{ name = $_.Name; state = [string]$_.State } })
-    managementPointNetworkType = if (Get-ClusterResource | Where-Object { $_.ResourceType.Name -eq 'Distributed Network Name' }) { 'Distributed' } else { 'Singleton' }
-    quorum                     = $quorum
-    actions                    = $actions
-}
+$state = Get-ClusterState
+$state.actions = $actions
+$state

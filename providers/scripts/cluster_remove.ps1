@@ -1,4 +1,5 @@
-# Tear-down: Remove-Cluster -CleanupAD -Force (also deletes the role computer objects). Delegated, like New-Cluster.
+# Tear-down: Remove-Cluster -CleanupAD -Force, which also deletes the role computer objects (F-CLU-22). Delegated,
+# like New-Cluster: it reaches every node and AD with the session's token (F-CLU-03).
 [CmdletBinding()]
 param(
     [Parameter(Mandatory = $true)][string]$Name,
@@ -10,16 +11,17 @@ param(
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
 
-$absent = [ordered]@{ exists = $false; name = ''; nodes = @(); managementPointNetworkType = ''; quorum = $null }
-$cluster = Get-Cluster -ErrorAction SilentlyContinue
-$absent.actions = @()
-if (-not $cluster -or $cluster.Name -ne $Name) { return $absent }
-
+$state = Get-ClusterState
+if (-not $state.exists -or $state.name -ne $Name) {
+    $state.actions = @()
+    return $state
+}
 $work = {
     param([string]$Name)
     $ErrorActionPreference = 'Stop'
     Remove-Cluster -Cluster $Name -CleanupAD -Force | Out-Null
 }
 Invoke-Delegated -Work $work -Arguments @{ Name = $Name } -Mode $DelegationMode -User $TaskUser -Password $TaskPassword | Out-Null
-$absent.actions = @("Remove-Cluster $Name -CleanupAD")
-$absent
+$state = Get-ClusterState
+$state.actions = @("Remove-Cluster $Name -CleanupAD")
+$state

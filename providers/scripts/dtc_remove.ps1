@@ -1,4 +1,6 @@
-# ClusteredDtc delete: stop the DTC role and remove it with its resources; the disk returns to the available disks.
+# ClusteredDtc delete: stop the DTC role and remove it with its resources. -RemoveResources deletes the Physical Disk
+# resource too (F-CLU-21): the disk leaves the cluster, keeps its volume, and the next dtc_set adds it again from
+# its LUN and names it itself.
 [CmdletBinding()]
 param(
     [Parameter(Mandatory = $true)][string]$Name
@@ -7,7 +9,7 @@ $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
 
 $actions = @()
-if (Get-ClusterGroup -Name $Name -ErrorAction SilentlyContinue) {
+if (Find-ClusterGroup -Name $Name) {
     Stop-ClusterGroup -Name $Name | Out-Null
     Remove-ClusterGroup -Name $Name -RemoveResources -Force | Out-Null
     $actions += "Remove-ClusterGroup $Name -RemoveResources"

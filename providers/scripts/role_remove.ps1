@@ -7,9 +7,9 @@ $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
 
 $actions = @()
-if (Get-ClusterGroup -Name $Name -ErrorAction SilentlyContinue) {
+if (Find-ClusterGroup -Name $Name) {
     Stop-ClusterGroup -Name $Name | Out-Null
     Remove-ClusterGroup -Name $Name -RemoveResources -Force | Out-Null
-    $actions += "Remove-ClusterGroup $Name"
+    $actions += "Remove-ClusterGroup $Name -RemoveResources"
 }
 [ordered]@{ exists = $false; name = $Name; actions = $actions }

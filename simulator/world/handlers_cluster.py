@@ -52,7 +52,15 @@ def feature_install(call: Call) -> dict[str, object]:
 def cluster_state(world: World, node_name: str) -> dict[str, object]:
     cluster = world.cluster
     if cluster is None or not cluster.has_node(node_name):
-        return {"exists": False, "name": "", "nodes": [], "managementPointNetworkType": "", "quorum": None}
+        return {
+            "exists": False,
+            "name": "",
+            "nodes": [],
+            "managementPointNetworkType": "",
+            "quorum": None,
+            "heartbeat": None,
+        }
+    witness = cluster.quorum.type == "NodeAndCloudWitness"
     return {
         "exists": True,
         "name": cluster.name,
@@ -62,9 +70,16 @@ def cluster_state(world: World, node_name: str) -> dict[str, object]:
         ],
         "managementPointNetworkType": cluster.management_point,
         "quorum": {
-            "type": cluster.quorum.type,
-            "witnessAccountName": cluster.quorum.account_name,
-            "witnessEndpoint": cluster.quorum.endpoint,
+            "type": "Majority",
+            "witness": "Cloud Witness" if witness else "",
+            "witnessAccountName": cluster.quorum.account_name if witness else "",
+            "witnessEndpoint": cluster.quorum.endpoint if witness else "",
+        },
+        "heartbeat": {
+            "sameSubnetDelay": cluster.common_properties["SameSubnetDelay"],
+            "sameSubnetThreshold": cluster.common_properties["SameSubnetThreshold"],
+            "crossSubnetDelay": cluster.common_properties["CrossSubnetDelay"],
+            "crossSubnetThreshold": cluster.common_properties["CrossSubnetThreshold"],
         },
     }
 
@@ -88,10 +103,36 @@ def _validation_failures(world: World, nodes: list[str]) -> list[str]:
     return failures
 
 
-@operation("cluster_test", params=(Param("Nodes", "string[]", mandatory=True),), reads_only=True)
+@operation("cluster_test", params=(Param("Nodes", "string[]", mandatory=True), *DELEGATION), reads_only=True)
 def cluster_test(call: Call) -> dict[str, object]:
     failures = _validation_failures(call.world, call.texts("Nodes"))
-    return {"passed": not failures, "nodes": call.texts("Nodes"), "failures": failures, "warnings": []}
+    return {
+        "passed": not failures,
+        "nodes": call.texts("Nodes"),
+        "result": "HadFailures" if failures else "ClusterConditionallyApproved",
+        "failures": failures,
+        "warnings": [],
+        "report": "",
+    }
+
+
+@operation(
+    "cluster_heartbeat_set",
+    params=(
+        Param("SameSubnetDelay", "int", mandatory=True),
+        Param("SameSubnetThreshold", "int", mandatory=True),
+        Param("CrossSubnetDelay", "int", mandatory=True),
+        Param("CrossSubnetThreshold", "int", mandatory=True),
+    ),
+)
+def cluster_heartbeat_set(call: Call) -> dict[str, object]:
+    cluster = windows.require_cluster(call.world)
+    actions = []
+    for name in ("SameSubnetDelay", "SameSubnetThreshold", "CrossSubnetDelay", "CrossSubnetThreshold"):
+        if cluster.common_properties.get(name) != call.integer(name):
+            cluster.common_properties[name] = call.integer(name)
+            actions.append(f"(Get-Cluster).{name} = {call.integer(name)}")
+    return {**cluster_state(call.world, call.node.name), "actions": actions}
 
 
 @operation(

@@ -118,6 +118,7 @@ def dtc_state(world: World, name: str) -> dict[str, object]:
         "state": dtc.state,
         "ownerNode": group.owner_node,
         "ipAddress": str(ip.parameters.get("Address", "")) if ip else "",
+        "probePort": ip.parameters.get("ProbePort", 0) if ip else 0,
         "disk": disk.name if disk else "",
         "dependencies": list(dtc.dependencies),
         "networkSettings": dict(cluster.dtc_settings.get(key(name), {})),
@@ -135,7 +136,9 @@ def dtc_get(call: Call) -> dict[str, object]:
         Param("Name", mandatory=True),
         Param("StaticAddress", mandatory=True),
         Param("Disk", mandatory=True),
+        Param("DiskLun", "int", default=0),
         Param("ProbePort", "int", default=0),
+        *DELEGATION,
     ),
 )
 def dtc_set(call: Call) -> dict[str, object]:
@@ -144,6 +147,7 @@ def dtc_set(call: Call) -> dict[str, object]:
     cluster = windows.require_cluster(world)
     actions: list[str] = []
     if cluster.group(name) is None:
+        windows.network_identity(call, f"Add-ClusterServerRole '{name}'")  # the role's computer object in AD
         disk = cluster.resource(disk_name)
         if disk is None:
             if key(disk_name) not in {key(d) for d in world.shared_disks}:
@@ -172,6 +176,13 @@ def dtc_set(call: Call) -> dict[str, object]:
             f"Add-ClusterServerRole {name}; Add-ClusterResource {dtc.name} -ResourceType '{DTC_TYPE}'"
         )
     group = cluster.groups[key(name)]
+    ip = _ip_address(cluster, name)
+    if ip is not None and call.integer("ProbePort"):  # converged on every run (finding 13), as the script does
+        probe = _probe_parameters(str(ip.parameters.get("Address", "")), call.integer("ProbePort"))
+        if any(ip.parameters.get(k) != v for k, v in probe.items()):
+            windows.take_offline(world, ip)
+            ip.parameters.update(probe)
+            actions.append(f"Set-ClusterParameter -InputObject '{ip.name}' ProbePort={call.integer('ProbePort')}")
     if windows.group_state(cluster, group) != "Online":
         windows.group_online(world, group)
         actions.append(f"Start-ClusterGroup {name}")
@@ -247,7 +258,8 @@ def role_state(world: World, name: str, resource_name: str) -> dict[str, object]
             "dependencies": list(service.dependencies),
             "state": service.state,
         },
-        "clusterAccess": [{"account": a, "access": r} for a, r in sorted(cluster.access.items())],
+        "clusterAccess": [{"account": a, "access": r, "type": "Allow"} for a, r in sorted(cluster.access.items())]
+        + [{"account": a, "access": "Full", "type": "Deny"} for a in cluster.denied],
     }
 
 
@@ -267,6 +279,8 @@ def role_get(call: Call) -> dict[str, object]:
         Param("StaticAddress", mandatory=True),
         Param("ProbePort", "int", mandatory=True),
         Param("PreferredOwners", "string[]", mandatory=True),
+        Param("ResourceName", default=ENTSSO),
+        *DELEGATION,
     ),
 )
 def role_set(call: Call) -> dict[str, object]:
@@ -279,6 +293,7 @@ def role_set(call: Call) -> dict[str, object]:
         raise errors.not_found(f"The node '{strangers[0]}' is not a member of cluster '{cluster.name}'.")
     actions: list[str] = []
     if cluster.group(name) is None:
+        windows.network_identity(call, f"Add-ClusterServerRole '{name}'")  # the role's computer object in AD
         cluster.groups[key(name)] = ClusterGroup(name, owner_node=_first_owner(world, cluster, owners))
         try:
             _add_access_point(
@@ -303,7 +318,7 @@ def role_set(call: Call) -> dict[str, object]:
     if windows.group_state(cluster, group) != "Online":
         windows.group_online(world, group)
         actions.append(f"Start-ClusterGroup {name}")
-    return {**role_state(world, name, ENTSSO), "actions": actions}
+    return {**role_state(world, name, call.text("ResourceName")), "actions": actions}
 
 
 @operation(
@@ -314,17 +329,12 @@ def role_set(call: Call) -> dict[str, object]:
         Param("ServiceName", default=ENTSSO),
         Param("ServiceAccount", mandatory=True),
         Param("PossibleOwners", "string[]", mandatory=True),
-        *DELEGATION,
     ),
 )
 def generic_service_set(call: Call) -> dict[str, object]:
     world, name, resource_name = call.world, call.text("Name"), call.text("ResourceName")
     cluster, _ = _find_group(world, name)
     windows.require_admin(call)
-    context = f"Add-ClusterResource '{resource_name}' (Generic Service) in role '{name}'"
-    identity = windows.network_identity(call, context)
-    if not windows.is_node_admin_everywhere(world, identity, cluster.nodes):
-        raise errors.access_denied(context)
     owners = [next((m for m in cluster.nodes if key(m) == key(n)), n) for n in call.texts("PossibleOwners")]
     strangers = [n for n in owners if not cluster.has_node(n)]
     if strangers:
@@ -332,18 +342,6 @@ def generic_service_set(call: Call) -> dict[str, object]:
     service_name = call.text("ServiceName")
     actions: list[str] = []
     resource = cluster.resource(resource_name)
-    cluster_owner = owner_of_online(cluster, resource)
-    for owner in owners:
-        node = world.nodes[key(owner)]
-        service = node.service(service_name)
-        if service is None:
-            raise errors.not_found(f"Cannot find any service with service name '{service_name}' on {owner}.")
-        if service.start_mode != "Manual":
-            service.start_mode = "Manual"
-            actions.append(f"Set-Service {service_name} -StartupType Manual on {owner}")
-        if service.state == "Running" and key(owner) != key(cluster_owner):
-            windows.stop_entsso(world, node)  # a local ENTSSO would hide the network name (pitfall 2)
-            actions.append(f"Stop-Service {service_name} on {owner}")
     if resource is None:
         resource = Resource(resource_name, "Generic Service", name, parameters={"StartupParameters": ""})
         cluster.resources[key(resource_name)] = resource
@@ -368,6 +366,10 @@ def generic_service_set(call: Call) -> dict[str, object]:
         resource.possible_owners = owners
         actions.append(f"Set-ClusterOwnerNode -Resource {resource_name} -Owners {','.join(owners)}")
     account = call.text("ServiceAccount")
+    if key(account) in {key(d) for d in cluster.denied}:
+        cluster.denied = [d for d in cluster.denied if key(d) != key(account)]
+        cluster.access.pop(account, None)
+        actions.append(f"Remove-ClusterAccess -User {account}")
     if cluster.access.get(account) != "Full":
         cluster.access[account] = "Full"
         actions.append(f"Grant-ClusterAccess -User {account} -Full")

@@ -267,6 +267,19 @@ class Resource:
     dependencies: list[str] = field(default_factory=list)  # resource names, all required (AND)
     possible_owners: list[str] = field(default_factory=list)  # node names; empty means every node
     state: str = "Offline"  # "Online" | "Offline" | "Failed"
+    # The private properties in effect: what `parameters` held when the resource last came online
+    # (F-CLU-12: a change to an online resource is stored and takes effect at the next online).
+    applied: dict[str, str | int] = field(default_factory=dict)
+
+
+# Windows Server 2019's defaults (F-CLU-29): learn.microsoft.com/azure/azure-sql/virtual-machines/windows/
+# hadr-cluster-best-practices, "Heartbeat and threshold" (the table of default values).
+HEARTBEAT_DEFAULTS = {
+    "SameSubnetDelay": 1000,
+    "SameSubnetThreshold": 20,
+    "CrossSubnetDelay": 1000,
+    "CrossSubnetThreshold": 20,
+}
 
 
 @dataclass
@@ -293,7 +306,10 @@ class Cluster:
     quorum: Quorum = field(default_factory=Quorum)
     groups: dict[str, ClusterGroup] = field(default_factory=dict)
     resources: dict[str, Resource] = field(default_factory=dict)
-    access: dict[str, str] = field(default_factory=dict)  # account -> "Full" | "ReadOnly"
+    access: dict[str, str] = field(default_factory=dict)  # account -> "Full" | "ReadOnly" (Allow entries)
+    denied: list[str] = field(default_factory=list)  # accounts Block-ClusterAccess denied (F-CLU-10)
+    # Cluster common properties a script sets on the Get-Cluster object (heartbeats: F-CLU-29).
+    common_properties: dict[str, int] = field(default_factory=lambda: dict(HEARTBEAT_DEFAULTS))
     dtc_settings: dict[str, dict[str, str | bool]] = field(
         default_factory=dict
     )  # DTC name -> network settings
@@ -312,12 +328,39 @@ class Cluster:
 
 
 @dataclass
+class Partition:
+    number: int
+    size: int  # bytes
+    drive_letter: str = ""
+    file_system: str = ""  # "" until Format-Volume
+    label: str = ""
+
+
+@dataclass
+class Disk:
+    """A disk every node sees (an Azure shared disk attached at `lun`), as Windows' storage stack reports it.
+
+    It arrives RAW (F-AZ-03). It is a cluster disk while a Physical Disk resource names its `unique_id`
+    (private property DiskIdGuid).
+    """
+
+    number: int  # the same disk number on every node
+    lun: int
+    size: int  # bytes
+    unique_id: str
+    partition_style: str = "RAW"  # "RAW" | "GPT" | "MBR"
+    partitions: list[Partition] = field(default_factory=list)
+
+
+@dataclass
 class World:
     domain: Domain
     sql: SqlServer
     nodes: dict[str, Node] = field(default_factory=dict)
     cluster: Cluster | None = None
-    shared_disks: list[str] = field(default_factory=list)  # disks every node sees, not yet clustered
+    shared_disks: list[str] = field(default_factory=list)  # the twins' disks: names, clusterable at once
+    disks: list[Disk] = field(default_factory=list)  # shared disks as the storage cmdlets see them
+    cloud_platform: str = "Azure"  # what the cluster detects (ClusterCloudType): the nodes stand in for Azure VMs
     event_sequence: int = 0
 
     def node(self, name: str) -> Node | None:

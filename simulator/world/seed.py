@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import ipaddress
+import uuid
 from collections.abc import Mapping, Sequence
 
 from simulator.world.model import (
     ComputerObject,
+    Disk,
     Domain,
     Group,
     Node,
@@ -34,6 +36,8 @@ STANDARD_DIRECTORIES = (
     "C:\\Program Files (x86)",
     "C:\\Users",
 )
+
+SHARED_DISK_BYTES = 32 * 1024**3  # the stacks' default shared disk, a P4 (settings dtc.diskSizeGb)
 
 
 def _sam(account: str) -> str:
@@ -74,6 +78,17 @@ def seed_world(
         name=sql_server, sysadmins=list(sql_sysadmins if sql_sysadmins is not None else [install_account])
     )
     world = World(domain=domain, sql=sql, shared_disks=list(cluster_disks))
+    # The shared disks arrive RAW, attached to every node at LUN 0, 1, ... (F-AZ-03); on an Azure VM the OS
+    # disk is disk 0 and the temporary disk 1, so the first data disk is disk 2.
+    world.disks = [
+        Disk(
+            number=2 + lun,
+            lun=lun,
+            size=SHARED_DISK_BYTES,
+            unique_id="{" + str(uuid.uuid5(uuid.NAMESPACE_DNS, f"{lun}.{name}.disks.{domain_fqdn}")) + "}",
+        )
+        for lun, name in enumerate(cluster_disks)
+    ]
     admins = list(administrators if administrators is not None else [install_account])
     _ = database  # SSODB does not exist until SSO is configured (Create); the name comes with that step
     for name, ip in nodes.items():

@@ -300,10 +300,10 @@ def bring_online(world: World, resource: Resource) -> None:
     group = owner_of(cluster, resource)
     owner = group.owner_node
     if resource.possible_owners and key(owner) not in {key(n) for n in resource.possible_owners}:
+        # implements F-CLU-19: Win32 5071 ERROR_NODE_CANT_HOST_RESOURCE (which of 5071/5015 applies is assumed)
         raise errors.invalid(
-            f"Failed to bring the resource '{resource.name}' online. The cluster node '{owner}' is not a "
-            "possible "
-            "owner of the resource.",
+            f"Failed to bring the resource '{resource.name}' online.\n"
+            "The cluster resource cannot be brought online. The owner node cannot run this resource.",
             "ClusterCmdletException",
         )
     for dependency in resource.dependencies:
@@ -316,18 +316,30 @@ def bring_online(world: World, resource: Resource) -> None:
         service = node.service(service_name)
         if service is None:
             resource.state = "Failed"
+            # implements F-CLU-15: Win32 1060 ERROR_SERVICE_DOES_NOT_EXIST (the cmdlet's prefix is assumed)
             raise errors.invalid(
-                f"Failed to bring the resource '{resource.name}' online. The specified service does not "
-                "exist as "
-                f"an installed service on node '{owner}'.",
+                f"Failed to bring the resource '{resource.name}' online.\n"
+                "The specified service does not exist as an installed service.",
                 "ClusterCmdletException",
             )
+        if service.start_mode == "Disabled":
+            resource.state = "Failed"
+            # implements F-CLU-15: Win32 1058 ERROR_SERVICE_DISABLED
+            raise errors.invalid(
+                f"Failed to bring the resource '{resource.name}' online.\n"
+                "The service cannot be started, either because it is disabled or because it has no enabled "
+                "devices associated with it.",
+                "ClusterCmdletException",
+            )
+        # implements F-CLU-14 (inferred, P-05): the resource DLL sets its service to manual start before it
+        # starts it, so that only the cluster starts it.
+        service.start_mode = "Manual"
         if key(service_name) == ENTSSO:
             if service.state == "Running":
                 # Started outside the cluster: the resource merely monitors it (esso.md pitfall 2).
-                resource.state = "Online"
+                _online(resource)
                 return
-            resource.state = "Online"  # online first, so ENTSSO sees the network name
+            _online(resource)  # online first, so ENTSSO sees the network name
             service.started_by = "cluster"
             try:
                 service.state = "Stopped"
@@ -337,7 +349,13 @@ def bring_online(world: World, resource: Resource) -> None:
                 raise
             return
         service.state, service.started_by = "Running", "cluster"
+    _online(resource)
+
+
+def _online(resource: Resource) -> None:
+    # implements F-CLU-12: the private properties stored while it was offline take effect now
     resource.state = "Online"
+    resource.applied = dict(resource.parameters)
 
 
 def take_offline(world: World, resource: Resource) -> None:
@@ -377,9 +395,17 @@ def group_state(cluster: Cluster, group: ClusterGroup) -> str:
     return "Failed" if "Failed" in states else "PartialOnline"
 
 
-def can_own(world: World, cluster: Cluster, group: ClusterGroup, node_name: str) -> bool:
+def cluster_node_up(world: World, node_name: str) -> bool:
+    """ClusterNode.State Up: the node runs and so does its cluster service (F-CLU-01, F-CLU-24)."""
     node = world.node(node_name)
-    if node is None or not node.up or not cluster.has_node(node_name):
+    if node is None or not node.up:
+        return False
+    service = node.service("ClusSvc")
+    return service is not None and service.state == "Running"
+
+
+def can_own(world: World, cluster: Cluster, group: ClusterGroup, node_name: str) -> bool:
+    if not cluster.has_node(node_name) or not cluster_node_up(world, node_name):
         return False
     return all(
         not r.possible_owners or key(node_name) in {key(n) for n in r.possible_owners}
@@ -477,6 +503,43 @@ def _online_quietly(world: World, group: ClusterGroup) -> None:
             bring_online(world, resource)
         except errors.PowerShellError:
             resource.state = "Failed"
+
+
+def stop_cluster_service(world: World, node: Node) -> None:
+    """ClusSvc stops on `node` (Stop-Service, a crash): the node is Down to the cluster and the groups it
+    owned fail over to the nodes that can own them (F-CLU-26); its own services keep running."""
+    service = node.service("ClusSvc")
+    if service is None or service.state != "Running":
+        return
+    service.state, service.started_by = "Stopped", ""
+    cluster = world.cluster
+    if cluster is None or not cluster.has_node(node.name):
+        return
+    for group in cluster.groups.values():
+        if key(group.owner_node) != key(node.name):
+            continue
+        for resource in cluster.group_resources(group.name):
+            take_offline(world, resource)
+        others = [n for n in [*group.preferred_owners, *cluster.nodes] if key(n) != key(node.name)]
+        for name in others:
+            if can_own(world, cluster, group, name):
+                group.owner_node = next(n for n in cluster.nodes if key(n) == key(name))
+                _online_quietly(world, group)
+                break
+
+
+def probe_answerer(world: World, port: int) -> str:
+    """The node that answers an Azure load balancer probe on `port`, or "" (F-AZ-01, F-CLU-12): the owner of
+    an online IP Address resource whose ProbePort in effect is `port`."""
+    cluster = world.cluster
+    if cluster is None:
+        return ""
+    for resource in cluster.resources.values():
+        if resource.type == "IP Address" and resource.state == "Online" and resource.applied.get("ProbePort") == port:
+            group = cluster.group(resource.group)
+            if group is not None and cluster_node_up(world, group.owner_node):
+                return group.owner_node
+    return ""
 
 
 def reboot(world: World, node: Node) -> None:
