@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -37,6 +38,7 @@ from settings import crypt
 
 PROJECT_ROOT = Path(__file__).absolute().parent.parent  # not resolved: a linked checkout keeps its own paths
 PROGRAM = PROJECT_ROOT / "__main__.py"
+POLICY_LAUNCHER = PROJECT_ROOT / "tools" / "pulumi-cli" / "plugins" / "policy-pack"
 STATE_DIR = ".entsso"
 _BOOTSTRAP = "import sys; sys.path.insert(0, sys.argv[1]); from ops.engine_worker import main; main()"
 _MUTATING = (Operation.UP, Operation.REFRESH, Operation.DESTROY)
@@ -73,7 +75,9 @@ class Workspace:
     """A stack and where its runs happen.
 
     `project_dir` holds Pulumi.yaml and Pulumi.<stack>.yaml and is the CLI's working directory (and
-    the dynamic-provider host's); `program` is the `__main__.py` the inline program runs.
+    the dynamic-provider host's); `program` is the `__main__.py` the inline program runs. The
+    backend and PULUMI_HOME are in the state directory; an Azure stack's are the environment's
+    PULUMI_BACKEND_URL and PULUMI_HOME when set (a simulator stack's never are).
     """
 
     project_dir: Path
@@ -113,17 +117,24 @@ class Workspace:
         """Where the DIY backend locks the stack (pkg/backend/diy/lock.go: .pulumi/locks/<org>/<project>/<stack>)."""
         return self.backend_dir / ".pulumi" / "locks" / "organization" / self.project_name / self.stack
 
-    def passphrase(self) -> str | None:
-        """The passphrase for the stack's secrets: for a simulator stack, the environment's if it opens the
-        stack, else the sample one; for other stacks, whatever the environment gives the CLI (None)."""
+    def _stack_document(self) -> dict[str, Any]:
         try:
             document = yaml.safe_load(self.stack_file.read_text(encoding="utf-8")) or {}
         except (OSError, yaml.YAMLError):
+            return {}
+        return document if isinstance(document, dict) else {}
+
+    def simulator(self) -> bool:
+        """A simulator stack (target: simulator): its runs never leave the project's state directory."""
+        config = self._stack_document().get("config") or {}
+        return any(str(k).endswith(":target") and v == "simulator" for k, v in config.items())
+
+    def passphrase(self) -> str | None:
+        """The passphrase for the stack's secrets: for a simulator stack, the environment's if it opens the
+        stack, else the sample one; for other stacks, whatever the environment gives the CLI (None)."""
+        if not self.simulator():
             return None
-        config = document.get("config") or {}
-        if not any(str(k).endswith(":target") and v == "simulator" for k, v in config.items()):
-            return None
-        salt = document.get("encryptionsalt")
+        salt = self._stack_document().get("encryptionsalt")
         if not salt:
             return next(iter(crypt.passphrases_from_environment()), crypt.SAMPLE_PASSPHRASE)
         try:
@@ -149,7 +160,22 @@ class Workspace:
         passphrase = self.passphrase()
         if passphrase is not None:
             env["PULUMI_CONFIG_PASSPHRASE"] = passphrase
+        if not self.simulator():
+            # An Azure stack lives where its operators keep it: their backend and Pulumi home (where
+            # `pulumi plugin install` put the azure-native plugin), when they name them.
+            for name in ("PULUMI_BACKEND_URL", "PULUMI_HOME"):
+                if os.environ.get(name):
+                    env[name] = os.environ[name]
         return env
+
+
+def language_host(cli: pulumi_cli.Cli) -> Path | None:
+    """The Python language host the CLI would use (beside it, or on PATH), if there is one."""
+    beside = cli.directory / "pulumi-language-python"
+    if beside.is_file():
+        return beside
+    found = shutil.which("pulumi-language-python")
+    return Path(found) if found else None
 
 
 @dataclass(frozen=True)
@@ -239,16 +265,30 @@ class Engine:
                 raise EngineError(str(error)) from None
         return self.cli
 
+    def _policy_packs(self, env: dict[str, str]) -> list[str]:
+        """The packs as the CLI takes them. A CLI with the Python language host runs a pack directory
+        itself; ours has none, and runs an executable given as a pack as the analyzer (pkg/resource/
+        plugin/analyzer_plugin.go): tools/pulumi-cli/plugins/policy-pack, told the directory in env."""
+        packs = [p.resolve() for p in self.policy_packs]
+        if not packs or language_host(self._cli()) is not None:
+            return [str(p) for p in packs]
+        if len(packs) > 1:
+            raise EngineError("without the Python language host, one policy pack at a time can run")
+        env["ENTSSO_POLICY_PACK"] = str(packs[0])
+        return [str(POLICY_LAUNCHER)]
+
     def _job(self, operation: Operation, event_fd: int) -> dict[str, Any]:
         workspace = self.workspace
+        env = workspace.environment(self._cli())
+        packs = self._policy_packs(env) if operation in (Operation.UP, Operation.PREVIEW) else []
         return {
             "operation": operation.value,
             "project_dir": str(workspace.project_dir.resolve()),
             "program": str(workspace.program.resolve()),
             "stack": workspace.stack,
             "cli_root": str(self._cli().root),
-            "env": workspace.environment(self._cli()),
-            "policy_packs": [str(p.resolve()) for p in self.policy_packs],
+            "env": env,
+            "policy_packs": packs,
             "event_fd": event_fd,
         }
 

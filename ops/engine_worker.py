@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import runpy
 import sys
 import threading
@@ -192,6 +193,8 @@ class Translator:
         self.warnings: list[str] = []
         self.messages: list[str] = []
         self.changes: dict[str, int] = {}
+        self.violations: list[str] = []  # policy violations, as the policy pack reported them
+        self.mandatory: list[str] = []  # the policies whose mandatory violations fail the run
         self.lock = threading.Lock()
 
     def _track(self, urn: str, type_: str) -> _Track:
@@ -234,15 +237,17 @@ class Translator:
             self._diagnostic(event.diagnostic_event)
         elif event.summary_event is not None:
             self.changes = {str(op): int(count) for op, count in (event.summary_event.resource_changes or {}).items()}
-            if event.summary_event.maybe_corrupt:
-                self.warnings.append("the engine says the checkpoint may be corrupt")
         elif event.policy_event is not None:
             policy = event.policy_event
-            level = str(getattr(policy, "enforcement_level", "") or "")
-            self.warnings.append(
-                f"policy {policy.policy_pack_name}/{policy.policy_name} ({level}) on "
-                f"{urn_name(policy.resource_urn) if policy.resource_urn else 'the stack'}: {policy.message.strip()}"
+            level = str(getattr(policy.enforcement_level, "value", policy.enforcement_level) or "").lower()
+            lines = [line.strip() for line in str(policy.message or "").strip().splitlines() if line.strip()]
+            where = urn_name(policy.resource_urn) if policy.resource_urn else "the stack"
+            violation = (
+                f"{policy.policy_pack_name}/{policy.policy_name} ({level}) on {where}: {lines[-1] if lines else ''}"
             )
+            self.violations.append(violation)
+            if level == "mandatory":
+                self.mandatory.append(policy.policy_name)
 
     def _learn_changes(self, track: _Track, meta: Any) -> None:
         old = meta.old
@@ -321,15 +326,20 @@ class Translator:
 
 
 def _cli_error(error: BaseException) -> str:
-    """A failed CLI command in one line: its last `error:` line, else the exception's own text."""
-    stderr = str(getattr(error, "stderr", "") or "")
-    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
-    found = [line.removeprefix("error: ") for line in lines if line.startswith("error: ")]
-    if found:
-        index = lines.index(next(line for line in lines if line.startswith("error: ")))
-        detail = [line for line in lines[index + 1 : index + 3] if not line.startswith("error: ")]
-        return " ".join([found[0], *detail])
-    return f"{type(error).__name__}: {lines[-1] if lines else error}"
+    """A failed CLI command in a line or two: its first `error:` line (and what follows it), else its exit."""
+    # A CommandError's text is the command's result: " code: N\n stdout: ...\n stderr: ...".
+    text = str(error)
+    lines = [line.strip().removeprefix("stderr: ").removeprefix("stdout: ").strip() for line in text.splitlines()]
+    lines = [line for line in lines if line]
+    for index, line in enumerate(lines):
+        if line.startswith("error: ") and line.removeprefix("error: ").lower() not in _CONSEQUENTIAL_ERRORS:
+            detail = [more for more in lines[index + 1 : index + 3] if not more.startswith("error: ")]
+            return " ".join([line.removeprefix("error: "), *detail])
+    code = re.search(r"code: (-?\d+)", text)
+    return (
+        f"the Pulumi CLI failed ({type(error).__name__}, exit code {code.group(1) if code else 'unknown'}); "
+        "its output is in the run's log"
+    )
 
 
 def clear_completed_pending_creates(stack: Any, printed: Callable[[str], None]) -> list[str]:
@@ -416,7 +426,10 @@ def run(job: dict[str, Any], emit: Callable[[Event], None]) -> RunResult:
             common.pop("policy_packs", None)
             stack.destroy(show_secrets=False, suppress_outputs=True, **common)
     except Exception as error:  # the CLI failed (a failed resource, the program, a lock): reported below
-        if not translator.custom_failures() and not translator.stack_errors:
+        if translator.mandatory:
+            names = ", ".join(dict.fromkeys(translator.mandatory))
+            result.error = f"{len(translator.mandatory)} mandatory policy violations ({names}): see the policy lines"
+        elif not translator.custom_failures() and not translator.stack_errors:
             result.error = _cli_error(error)
     result.wall_seconds = time.monotonic() - started
     with translator.lock:
@@ -426,6 +439,7 @@ def run(job: dict[str, Any], emit: Callable[[Event], None]) -> RunResult:
         result.warnings = list(dict.fromkeys(translator.warnings))
         result.messages = translator.messages
         result.engine_changes = translator.changes
+        result.policy_violations = list(translator.violations)
     with output_lock:
         result.cli_output = "\n".join(output)
     return result

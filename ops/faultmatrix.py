@@ -466,9 +466,10 @@ def _judge_first(
 def measure_baseline(project_dir: Path) -> Baseline:
     """A fault-free `up`: which (node, operation) pairs it runs, in order, and the world it leaves."""
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="entsso-faultmatrix-") as directory, sandboxed(
-        project_dir, Path(directory), None
-    ) as sandbox:
+    with (
+        tempfile.TemporaryDirectory(prefix="entsso-faultmatrix-") as directory,
+        sandboxed(project_dir, Path(directory), None) as sandbox,
+    ):
         result, counts = sandbox.up()
         if result.failed:
             raise RuntimeError(f"the fault-free up failed: {'; '.join(failed_errors(result))}")
@@ -486,9 +487,10 @@ def run_cells(project_dir: Path, baseline: Baseline, kind: FaultKind, targets: S
     started = time.monotonic()
     plan = FaultPlan(faults=[fault(kind, t.node, t.operation) for t in targets])
     try:
-        with tempfile.TemporaryDirectory(prefix="entsso-faultmatrix-") as directory, sandboxed(
-            project_dir, Path(directory), plan
-        ) as sandbox:
+        with (
+            tempfile.TemporaryDirectory(prefix="entsso-faultmatrix-") as directory,
+            sandboxed(project_dir, Path(directory), plan) as sandbox,
+        ):
             names = [n.name for n in sandbox.config.nodes]
             first, counts = sandbox.up()
             fired = sandbox.nodes.host.faults.fired()

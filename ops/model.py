@@ -180,6 +180,7 @@ class RunResult:
     outputs: dict[str, Any] = field(default_factory=dict)  # stack outputs after up; secrets as "[secret]"
     cli_output: str = ""  # everything the Pulumi CLI printed (stdout and stderr), as it printed it
     engine_changes: dict[str, int] = field(default_factory=dict)  # the engine's summary: op -> count
+    policy_violations: list[str] = field(default_factory=list)  # "pack/policy (level) on resource: message"
     wall_seconds: float = 0.0
 
     @property
@@ -208,6 +209,7 @@ class RunResult:
             "outputs": self.outputs,
             "cli_output": self.cli_output,
             "engine_changes": self.engine_changes,
+            "policy_violations": self.policy_violations,
             "wall_seconds": self.wall_seconds,
         }
 
@@ -223,5 +225,6 @@ class RunResult:
             outputs=dict(data.get("outputs", {})),
             cli_output=data.get("cli_output", ""),
             engine_changes=dict(data.get("engine_changes", {})),
+            policy_violations=list(data.get("policy_violations", [])),
             wall_seconds=float(data.get("wall_seconds", 0.0)),
         )

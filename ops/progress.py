@@ -249,6 +249,8 @@ def run(
         result = engine.run(operation)
     for warning in result.warnings:
         out.print(f"  [yellow]warning[/yellow] {escape(warning)}")
+    for violation in result.policy_violations:
+        out.print(f"  [magenta]policy[/magenta]  {escape(violation)}")
     if result.error:
         out.print(f"  [red]error[/red] {escape(result.error)}")
     for outcome in result.outcomes:

@@ -1,8 +1,8 @@
 """A stack's simulated nodes: its world seeded from the stack settings, one WS-Man endpoint per node.
 
-Used by `python -m ops simulate`, the rehearsal and the tests. The world is kept in
-`<simulator.stateDirectory>/<stack>.world.json` when a state file is given, so stopping and
-starting again is the same machines, as after a reboot.
+Used by `python -m ops simulate`, `python -m ops up|preview|refresh|destroy|lifecycle` and the
+tests. The world is kept in `<simulator.stateDirectory>/<stack>.world.json` when a state file is
+given, so stopping and starting again is the same machines, as after a reboot.
 """
 
 from __future__ import annotations

@@ -83,9 +83,25 @@ class SimStack:
         return latest
 
     def resources(self, show_secrets: bool = False) -> list[dict[str, Any]]:
-        """The stack's resources as `pulumi stack export` shows them (secrets decrypted when asked)."""
+        """The stack's resources as `pulumi stack export` shows them; with `show_secrets`, every secret
+        (`{<sig>: <secret sig>, "plaintext": <JSON>}` in the export) as its plain value."""
         deployment = self.engine.export(show_secrets=show_secrets)["deployment"]
-        return list(deployment.get("resources") or [])
+        resources = list(deployment.get("resources") or [])
+        return [revealed(resource) for resource in resources] if show_secrets else resources
+
+
+SIG_KEY, SECRET_SIG = "4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270"
+
+
+def revealed(value: Any) -> Any:
+    """An exported value with each decrypted secret replaced by its value (the export keeps it as JSON text)."""
+    if isinstance(value, dict):
+        if value.get(SIG_KEY) == SECRET_SIG and "plaintext" in value:
+            return revealed(json.loads(value["plaintext"]))
+        return {key: revealed(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [revealed(item) for item in value]
+    return value
 
 
 def _engine_for(workspace: Workspace, events: list[Event]) -> Engine:
@@ -100,11 +116,13 @@ def sim_stack(
     world: World | None = None,
     changes: dict[str, Any] | None = None,
     secrets: dict[str, str] | None = None,
+    world_file: Path | None = None,
 ) -> Iterator[SimStack]:
     """The sim stack's program, its own project, backend and simulated nodes on free ports under `tmp_path`.
 
     `changes` replace config values (keys without prefix); `secrets` replace secret keys through
-    `pulumi config set --secret` before anything runs (and before the nodes are seeded with them).
+    `pulumi config set --secret` before anything runs (and before the nodes are seeded with them);
+    `world_file` keeps the simulated world on disk as `python -m ops simulate` does.
     """
     config = sim_stack_config()
     overrides = {
@@ -119,7 +137,7 @@ def sim_stack(
     for key, value in (secrets or {}).items():
         engine.set_secret(PREFIX + key, value)
     loaded = settings.load_stack_file(workspace.stack_file, STACK)
-    nodes = simstack.start(loaded, ports="stack", plan=plan, world=world)
+    nodes = simstack.start(loaded, ports="stack", plan=plan, world=world, state_file=world_file)
     try:
         yield SimStack(workspace, engine, nodes, loaded, events)
     finally:

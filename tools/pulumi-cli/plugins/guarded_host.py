@@ -9,7 +9,8 @@ the kernel to kill it when its parent dies (PR_SET_PDEATHSIG), and a watcher thr
 re-parented, in case the signal was missed.
 
 Usage (from the launchers beside this file): `python -u guarded_host.py dynamic [ENGINE_ADDRESS]` in
-the program directory, `python -u guarded_host.py policy` in the policy pack's directory.
+the program directory (pulumi-resource-pulumi-python), `python -u guarded_host.py policy` in the
+policy pack's directory (policy-pack).
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ def main() -> None:
         sys.argv = ["pulumi.dynamic", *arguments]
         runpy.run_module("pulumi.dynamic", run_name="__main__", alter_sys=True)
     else:
-        sys.argv = ["__main__.py"]  # the engine address and -virtualenv=... are for the launcher
+        sys.argv = ["__main__.py"]  # PolicyPack serves on a port of its own and prints it
         runpy.run_path(os.path.join(os.getcwd(), "__main__.py"), run_name="__main__")
 
 
