@@ -29,6 +29,7 @@ from engine_support import BOOKKEEPING, ROOT, SimStack, sim_stack
 
 from ops.model import Op, RunResult, Status
 from simulator.world import Fault, FaultPlan, WorldHost, mastersecret, store
+from simulator.world.faults import FaultInjector
 from simulator.world.model import ENTSSO
 from simulator.wsman.backend import Directive, Session
 
@@ -515,8 +516,53 @@ import sys
 from pathlib import Path
 sys.path.insert(0, sys.argv[1])
 from ops.engine import Engine, Workspace
-Engine(Workspace(Path(sys.argv[2]), "sim", program=Path(sys.argv[1]) / "__main__.py")).up()
+getattr(Engine(Workspace(Path(sys.argv[2]), "sim", program=Path(sys.argv[1]) / "__main__.py")), sys.argv[3])()
 """
+
+
+def kill_when(r: SimStack, operation: str, command: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run `operation` (`python -m ops`'s engine, in a process group of its own) and SIGKILL the whole
+    group when `command` reaches a node (the command is on the node, held there by a delay fault).
+    Then no process of the run may be left: not in its group, and no provider host anywhere."""
+    reached = _watch_for(r.nodes.host, command, monkeypatch)
+    runner = subprocess.Popen(
+        [sys.executable, "-c", _RUNNER, str(ROOT), str(r.workspace.project_dir), operation],
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not reached.wait(0.05):
+            assert runner.poll() is None, f"the {operation} ended before it reached {command}"
+            assert time.monotonic() < deadline, f"the {operation} never reached {command}"
+        assert provider_hosts(r.workspace.project_dir), "no dynamic-provider host was seen while the run ran"
+    finally:
+        os.killpg(runner.pid, signal.SIGKILL)
+        runner.wait()
+    deadline = time.monotonic() + 30
+    while (_live_members(runner.pid) or provider_hosts(r.workspace.project_dir)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _live_members(runner.pid) == []
+    assert provider_hosts(r.workspace.project_dir) == [], "a dynamic-provider host outlived its engine"
+    assert list(r.workspace.lock_dir().glob("*.json")), "the killed CLI's lock should still be there"
+
+
+def pending(r: SimStack) -> set[tuple[str, str]]:
+    return {(p["type"], p["resource"]["urn"].rsplit("::", 1)[1]) for p in r.checkpoint().get("pending_operations") or []}
+
+
+def resumes_cleanly(r: SimStack, result: RunResult) -> None:
+    succeeded(result)
+    assert any("removed the stack's lock" in w for w in result.warnings), result.warnings
+    assert pending(r) == set()
+    assert not list(r.workspace.lock_dir().glob("*.json"))
+
+
+def slowed(command: str) -> FaultPlan:
+    return FaultPlan(faults=[Fault(kind="delay", operation=command, times=1, seconds=120)])
 
 
 @pytest.mark.slow
@@ -526,64 +572,76 @@ def test_an_up_killed_mid_procedure_leaves_no_host_and_resumes_as_a_clean_up(
 ) -> None:
     # The secret server name is set (steps 10-13) after ENTSSO was stopped on both nodes (step 9):
     # the slowed command holds the run there, with the world half way through the procedure.
-    slow = FaultPlan(faults=[Fault(kind="delay", operation="secret_server_set", times=1, seconds=120)])
     with sim_stack(tmp_path / "reference") as reference:
         succeeded(reference.engine.up())
         clean = world_facts(reference.nodes.host)
-    with sim_stack(tmp_path / "killed", plan=slow) as r:
+    with sim_stack(tmp_path / "killed", plan=slowed("secret_server_set")) as r:
         first, _ = node_names(r)
-        reached = _watch_for(r.nodes.host, "secret_server_set", monkeypatch)
-        # The runner, its engine worker and the Pulumi CLI share a new process group: one kill takes
-        # them all, as a SIGKILL of `python -m ops up` and its children would.
-        runner = subprocess.Popen(
-            [sys.executable, "-c", _RUNNER, str(ROOT), str(r.workspace.project_dir)],
-            cwd=ROOT,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        try:
-            deadline = time.monotonic() + 120
-            while not reached.wait(0.05):
-                assert runner.poll() is None, "the up ended before it reached secret_server_set"
-                assert time.monotonic() < deadline, "the up never reached secret_server_set"
-            hosts = provider_hosts(r.workspace.project_dir)
-            assert hosts, "no dynamic-provider host was seen while the up ran"
-        finally:
-            os.killpg(runner.pid, signal.SIGKILL)
-            runner.wait()
-        deadline = time.monotonic() + 30
-        while (_live_members(runner.pid) or provider_hosts(r.workspace.project_dir)) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert _live_members(runner.pid) == []
-        assert provider_hosts(r.workspace.project_dir) == [], "a dynamic-provider host outlived its engine"
+        kill_when(r, "up", "secret_server_set", monkeypatch)
 
         halfway = world_facts(r.nodes.host)
         assert halfway["ssodb"][0] == first  # SSODB still names the master: steps 10-13 never ran
         assert all(node["entsso"][0] == "Stopped" for node in halfway["nodes"].values())  # step 9 ran
         assert not r.nodes.host.client_check()[0]
-        checkpoint = r.checkpoint()
-        pending = {(p["type"], p["resource"]["urn"].rsplit("::", 1)[1]) for p in checkpoint["pending_operations"]}
-        assert ("creating", "mss-secret-server") in pending
-        recorded = {res["urn"].rsplit("::", 1)[1] for res in checkpoint["resources"]}
+        assert ("creating", "mss-secret-server") in pending(r)
+        recorded = {res["urn"].rsplit("::", 1)[1] for res in r.checkpoint()["resources"]}
         assert {"mss-cluster", "mss-sso-master-mssnode1", "mss-backup", "mss-sso-member-mssnode2"} <= recorded
         assert not recorded & {"mss-secret-server", "mss-entsso", "mss-restore"}
-        assert list(r.workspace.lock_dir().glob("*.json")), "the killed CLI's lock should still be there"
 
-        resumed = succeeded(r.engine.up())
+        resumed = r.engine.up()
 
-        assert any("removed the stack's lock" in w for w in resumed.warnings), resumed.warnings
+        resumes_cleanly(r, resumed)
         assert any("pending operations" in w for w in resumed.warnings), resumed.warnings
+        assert any("cleared the pending create of mss-secret-server" in w for w in resumed.warnings)
         created = {name for name, (op, _) in changes(resumed).items()}
         assert created == EVERYTHING - recorded
         assert {op for op, _ in changes(resumed).values()} == {Op.CREATE}
         assert world_facts(r.nodes.host) == clean
         client_gets_secret(r)
-        final = r.checkpoint()
-        assert final.get("pending_operations") in (None, [])
-        assert {res["urn"].rsplit("::", 1)[1] for res in final["resources"]} == EVERYTHING
-        assert not list(r.workspace.lock_dir().glob("*.json"))
+        assert {res["urn"].rsplit("::", 1)[1] for res in r.checkpoint()["resources"]} == EVERYTHING
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc").exists(), reason="needs Linux /proc to see the killed processes")
+def test_an_up_killed_at_its_first_command_resumes_as_a_clean_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with sim_stack(tmp_path / "reference") as reference:
+        succeeded(reference.engine.up())
+        clean = world_facts(reference.nodes.host)
+    with sim_stack(tmp_path / "killed", plan=slowed("feature_get")) as r:
+        kill_when(r, "up", "feature_get", monkeypatch)
+        assert ("creating", "mss-cluster") in pending(r)
+
+        resumes_cleanly(r, r.engine.up())
+
+        assert world_facts(r.nodes.host) == clean
+        client_gets_secret(r)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc").exists(), reason="needs Linux /proc to see the killed processes")
+def test_a_destroy_killed_half_way_is_finished_by_the_next_destroy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with sim_stack(tmp_path / "reference") as reference:
+        succeeded(reference.engine.up())
+        succeeded(reference.engine.destroy())
+        destroyed = world_facts(reference.nodes.host)
+    with sim_stack(tmp_path / "killed") as r:
+        succeeded(r.engine.up())
+        with r.nodes.host.lock:  # the role's removal (EntssoService, steps 18-23) holds the destroy
+            r.nodes.host.faults = FaultInjector(slowed("role_remove"))
+        kill_when(r, "destroy", "role_remove", monkeypatch)
+        with r.nodes.host.lock:
+            r.nodes.host.faults = FaultInjector()
+        assert ("deleting", "mss-entsso") in pending(r)
+
+        finished = r.engine.destroy()
+
+        resumes_cleanly(r, finished)
+        assert not r.checkpoint().get("resources")
+        assert world_facts(r.nodes.host) == destroyed
 
 
 # -- 6. destroy -----------------------------------------------------------------------------------
