@@ -151,7 +151,7 @@ class _Track:
     diff: list[PropertyChange] = field(default_factory=list)
     removed: bool = False
 
-    def op(self, operation: Operation) -> Op:
+    def op(self) -> Op:
         steps = set(self.steps)
         if steps & _REPLACE_STEPS:
             return Op.REPLACE
@@ -164,7 +164,7 @@ class _Track:
                 return op
         return Op.SAME
 
-    def outcome(self, operation: Operation) -> ResourceOutcome:
+    def outcome(self) -> ResourceOutcome:
         error = None
         if self.errors:
             error = concise_error(self.errors[-1])
@@ -172,7 +172,7 @@ class _Track:
             urn=self.urn,
             type=self.type,
             name=urn_name(self.urn),
-            op=self.op(operation),
+            op=self.op(),
             status=Status.FAILED if self.failed else Status.OK,
             changed=tuple(self.changed),
             duration=max(0.0, self.ended - self.started) if self.ended else 0.0,
@@ -219,9 +219,7 @@ class Translator:
             track.steps.append(meta.op.value)
             if not track.started:
                 track.started = now
-            self.emit(
-                Event("start", meta.urn, meta.type, urn_name(meta.urn), track.op(self.operation), step=meta.op.value)
-            )
+            self.emit(Event("start", meta.urn, meta.type, urn_name(meta.urn), track.op(), step=meta.op.value))
         elif event.res_outputs_event is not None:
             meta = event.res_outputs_event.metadata
             track = self._track(meta.urn, meta.type)
@@ -283,7 +281,7 @@ class Translator:
         ]
 
     def _emit_end(self, track: _Track) -> None:
-        outcome = track.outcome(self.operation)
+        outcome = track.outcome()
         self.emit(
             Event(
                 "end",
@@ -319,7 +317,7 @@ class Translator:
             self.messages.append(message.strip())
 
     def outcomes(self) -> list[ResourceOutcome]:
-        return [self.tracks[urn].outcome(self.operation) for urn in self.order]
+        return [self.tracks[urn].outcome() for urn in self.order]
 
     def custom_failures(self) -> bool:
         return any(t.failed and t.type.startswith(DYNAMIC_TYPE_PREFIX) for t in self.tracks.values())
