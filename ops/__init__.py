@@ -1,1 +1,2 @@
-"""The operator command line: validate, simulate, runbook, rehearse, bench (`python -m ops --help`)."""
+"""The operator command line (`python -m ops --help`): validate, simulate, runbook, up, preview, refresh,
+destroy, lifecycle, bench."""

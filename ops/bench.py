@@ -6,13 +6,16 @@
     protocol  HTTP requests of `up` (total and on the critical path) against the naive way: one fresh
               pywinrm Session (connection, NTLM handshake, shell) per operation; and the wall time of
               both at 50 ms round trip, NTLM with message encryption.             goal: at least 3x fewer
-    noop      WinRM requests of `preview` and of `up` on a stack that has not changed.  goal: 0 and 0
+    noop      WinRM requests of `preview` and of `up` on a stack that has not changed, and the wall time of
+              each: the engine's own overhead per run, beside the same path's preview of an empty
+              program (the CLI's fixed cost).                                      goal: 0 and 0 requests
     startup   time and peak memory to build the prod graph under Pulumi's mocks: the Azure foundation,
               and the whole program with its dynamic resources registered but not run.  no goal set
 
-It measures and prints the goal beside each figure; it never asserts one. Every node here is
-simulated on free ports with its own world and a throwaway state, so the stack's own simulator,
-ports, world and state are never touched. Exit 0 when every benchmark ran (goals met or not),
+It measures and prints the goal beside each figure; it never asserts one. Every run goes through
+the real Pulumi engine (the pinned CLI, ops/engine.py) on a copy of the stack in a throwaway
+project, and every node here is simulated on free ports with its own world, so the stack's own
+simulator, ports, world and backend are never touched. Exit 0 when every benchmark ran (goals met or not),
 1 when one could not run.
 """
 
@@ -41,10 +44,9 @@ from rich.markup import escape
 from rich.table import Table
 
 import settings
-from ops import rehearsal, simstack, startup_bench
-from ops.rehearse.engine import Engine
-from ops.rehearse.model import Event, Op, RunResult, Status, urn_name
-from ops.rehearse.state import PASSPHRASE_ENV
+from ops import progress, simstack, startup_bench
+from ops.engine import Engine, Workspace, scratch_project, stack_document
+from ops.model import Event, RunResult, Status, urn_name
 from providers import runner_wire
 from simulator.shell import SimulatedShell
 from simulator.world import FaultPlan, WorldHost
@@ -340,7 +342,7 @@ class Measured:
             return self.result.error.strip().splitlines()[-1]
         for outcome in self.result.outcomes:
             if outcome.status is Status.FAILED:
-                return f"{outcome.name}: {rehearsal.first_line(outcome.error)}"
+                return f"{outcome.name}: {progress.first_line(outcome.error)}"
         return None
 
 
@@ -349,27 +351,22 @@ class BenchError(Exception):
 
 
 @dataclass
-class Rehearsed:
-    """The stack's program against probed simulated nodes on free ports, with a throwaway state."""
+class ProbedStack:
+    """The stack's program against probed simulated nodes on free ports, on a copy of the stack in a
+    throwaway project (its own backend)."""
 
-    project_dir: Path
-    stack: str
+    workspace: Workspace
     nodes: simstack.SimulatedStack
     traffic: Traffic
-    engine_config: dict[str, Any]
-    secret_keys: set[str]
-    state_path: Path
+
+    @property
+    def checkpoint(self) -> Path:
+        return self.workspace.checkpoint()
 
     def run(self, operation: str) -> Measured:
         stamped: list[tuple[float, Event]] = []
-        engine = Engine(
-            self.project_dir,
-            self.stack,
-            self.engine_config,
-            self.secret_keys,
-            self.state_path,
-            on_event=lambda event: stamped.append((time.monotonic(), event)),
-        )
+        engine = Engine(self.workspace, on_event=lambda event: stamped.append((time.monotonic(), event)))
+        engine.ensure_stack()  # `stack select --create` is set-up, not the operation
         self.traffic.take()
         before = mark(self.nodes)
         started_at = time.monotonic()
@@ -383,26 +380,17 @@ class Rehearsed:
 
 
 @contextmanager
-def rehearsed(project_dir: Path, stack: str, config: settings.StackSettings, plan: FaultPlan) -> Iterator[Rehearsed]:
-    engine_config, secret_keys = rehearsal.stack_config(project_dir, stack)
+def probed_stack(
+    project_dir: Path, stack: str, config: settings.StackSettings, plan: FaultPlan
+) -> Iterator[ProbedStack]:
     base = simstack.free_ports(len(config.nodes))
-    engine_config[PREFIX + "simulator"] = {**engine_config[PREFIX + "simulator"], "basePort": base}
-    previous = os.environ.get(PASSPHRASE_ENV)
-    # The state is thrown away with its directory; its passphrase never reaches the project's key file.
-    os.environ[PASSPHRASE_ENV] = previous or "ops bench: throwaway state"
-    try:
-        with (
-            tempfile.TemporaryDirectory(prefix="entsso-bench-") as folder,
-            probed_nodes(config, plan, base) as (nodes, traffic),
-        ):
-            yield Rehearsed(
-                project_dir, stack, nodes, traffic, engine_config, secret_keys, Path(folder) / f"{stack}.json"
-            )
-    finally:
-        if previous is None:
-            os.environ.pop(PASSPHRASE_ENV, None)
-        else:
-            os.environ[PASSPHRASE_ENV] = previous
+    simulator = {**stack_document(project_dir, stack)["config"][PREFIX + "simulator"], "basePort": base}
+    with (
+        tempfile.TemporaryDirectory(prefix="entsso-bench-") as folder,
+        probed_nodes(config, plan, base) as (nodes, traffic),
+    ):
+        workspace = scratch_project(Path(folder), stack, config={PREFIX + "simulator": simulator}, source=project_dir)
+        yield ProbedStack(workspace, nodes, traffic)
 
 
 # --- the dependency graph and its critical path --------------------------------------------------
@@ -424,26 +412,26 @@ class GraphResource:
         return self.type.rsplit(":", 1)[-1]
 
 
-def read_graph(state_path: Path) -> dict[str, GraphResource]:
-    """The resources and their dependencies as the program declared them, from the engine's state file.
+def read_graph(checkpoint: Path) -> dict[str, GraphResource]:
+    """The resources and their dependencies as the program declared them, from the engine's checkpoint.
 
     Only the readable fields are used (urn, type, dependencies, parent, node names); no secret is decrypted.
     """
     try:
-        document = json.loads(state_path.read_text(encoding="utf-8"))
+        document = json.loads(checkpoint.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
-        raise BenchError(f"cannot read the state file {state_path}: {error}") from error
+        raise BenchError(f"cannot read the checkpoint {checkpoint}: {error}") from error
     graph: dict[str, GraphResource] = {}
-    for record in document.get("resources", []):
-        if record.get("delete"):
+    for record in (document.get("checkpoint", {}).get("latest") or {}).get("resources") or []:
+        if record.get("delete") or str(record.get("type", "")).startswith("pulumi:providers:"):
             continue
-        needed = set(record.get("dependencies", []))
-        for urns in record.get("propertyDependencies", {}).values():
+        needed = set(record.get("dependencies") or [])
+        for urns in (record.get("propertyDependencies") or {}).values():
             needed.update(urns)
         if record.get("parent"):
             needed.add(record["parent"])
         needed.discard(record["urn"])
-        inputs = record.get("inputs", {})
+        inputs = record.get("inputs") or {}
         targets = [inputs.get("node"), *(inputs.get("nodes") or [])]
         names = tuple(str(t["name"]) for t in targets if isinstance(t, dict) and isinstance(t.get("name"), str))
         graph[record["urn"]] = GraphResource(record["urn"], record["type"], frozenset(needed), names)
@@ -576,12 +564,12 @@ def _met(flag: bool) -> str:
 def bench_work(context: Context) -> BenchOutcome:
     outcome = BenchOutcome("work")
     durations = scaled_durations()
-    with rehearsed(context.project_dir, context.stack, context.config, FaultPlan(durations=durations)) as sim:
+    with probed_stack(context.project_dir, context.stack, context.config, FaultPlan(durations=durations)) as sim:
         up = sim.run("up")
         problem = up.failure()
         if problem:
             raise BenchError(f"up failed: {problem}")
-        graph = read_graph(sim.state_path)
+        graph = read_graph(sim.checkpoint)
     owned = attribute(up.connections, up.windows, graph)
     runs = up.operations()
     missing = sorted({run.operation for run in runs} - set(durations))
@@ -681,12 +669,12 @@ def run_naive(config: settings.StackSettings, nodes: simstack.SimulatedStack, ru
 def bench_protocol(context: Context) -> BenchOutcome:
     outcome = BenchOutcome("protocol")
     plan = FaultPlan(request_delay=ROUND_TRIP)
-    with rehearsed(context.project_dir, context.stack, context.config, plan) as sim:
+    with probed_stack(context.project_dir, context.stack, context.config, plan) as sim:
         up = sim.run("up")
         problem = up.failure()
         if problem:
             raise BenchError(f"up failed: {problem}")
-        graph = read_graph(sim.state_path)
+        graph = read_graph(sim.checkpoint)
     owned = attribute(up.connections, up.windows, graph)
     weight = {urn: float(sum(c.requests for c in owned[urn])) for urn in graph}
     on_path, _ = critical_path({urn: r.depends_on for urn, r in graph.items()}, weight)
@@ -716,9 +704,30 @@ def bench_protocol(context: Context) -> BenchOutcome:
     return outcome
 
 
+EMPTY_PROGRAM = "# an empty Pulumi program: what a run costs before any resource\n"
+
+
+def empty_program_preview(project_dir: Path, stack: str) -> float:
+    """Wall time of a preview of an empty program through the same path (worker, Automation API, CLI):
+    the fixed cost of a run, as a reference for the stack's own preview."""
+    with tempfile.TemporaryDirectory(prefix="entsso-bench-empty-") as folder:
+        workspace = scratch_project(Path(folder) / "project", stack, source=project_dir)
+        program = Path(folder) / "__main__.py"
+        program.write_text(EMPTY_PROGRAM, encoding="utf-8")
+        engine = Engine(Workspace(workspace.project_dir, stack, program=program))
+        engine.ensure_stack()
+        engine.preview()  # the first run of a fresh stack creates its files; measure the second
+        started = time.monotonic()
+        result = engine.preview()
+        wall = time.monotonic() - started
+    if result.failed:
+        raise BenchError(f"the empty program's preview failed: {result.error}")
+    return wall
+
+
 def bench_noop(context: Context) -> BenchOutcome:
     outcome = BenchOutcome("noop")
-    with rehearsed(context.project_dir, context.stack, context.config, FaultPlan()) as sim:
+    with probed_stack(context.project_dir, context.stack, context.config, FaultPlan()) as sim:
         first = sim.run("up")
         problem = first.failure()
         if problem:
@@ -729,20 +738,26 @@ def bench_noop(context: Context) -> BenchOutcome:
         problem = measured.failure()
         if problem:
             raise BenchError(f"{label} failed: {problem}")
-    planned = sum(1 for o in preview.result.outcomes if o.op is not Op.SAME)
-    changed = sum(1 for o in again.result.outcomes if o.op is not Op.SAME)
+    empty = empty_program_preview(context.project_dir, context.stack)
+    planned = sum(1 for o in preview.result.outcomes if o.op.changes)
+    changed = sum(1 for o in again.result.outcomes if o.op.changes)
     met = preview.requests == 0 and again.requests == 0
     outcome.figures = [
         Figure("preview: WinRM requests", str(preview.requests), "0", preview.requests == 0),
         Figure("preview: planned changes", str(planned)),
-        Figure("preview wall time", _seconds(preview.wall)),
+        Figure("preview wall time (the engine's overhead per run)", _seconds(preview.wall)),
         Figure("up again: WinRM requests", str(again.requests), "0", again.requests == 0),
         Figure("up again: changes", str(changed)),
-        Figure("up again wall time", _seconds(again.wall)),
+        Figure("up again wall time (no-op up)", _seconds(again.wall)),
+        Figure("first up wall time (from nothing)", _seconds(first.wall)),
+        Figure("empty program: preview wall time", f"{_seconds(empty)} (the same path with no resource)"),
+        Figure("preview / empty program's preview", _ratio(preview.wall / empty)),
+        Figure("no-op up / empty program's preview", _ratio(again.wall / empty)),
     ]
     outcome.verdict = (
         f"no-op runs: preview sent {preview.requests} and up sent {again.requests} WinRM requests "
-        f"(goal 0 for both): {_met(met)}"
+        f"(goal 0 for both): {_met(met)}; preview {_seconds(preview.wall)}, no-op up {_seconds(again.wall)}, "
+        f"empty program's preview {_seconds(empty)}"
     )
     return outcome
 

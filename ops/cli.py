@@ -68,16 +68,20 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_rehearse(args: argparse.Namespace) -> int:
-    from ops import mainjob, rehearsal
+def cmd_operation(args: argparse.Namespace) -> int:
+    from ops import engine, mainjob, progress, pulumi_cli
 
-    if args.operation == "lifecycle":
+    if args.command == "lifecycle":
         return mainjob.main(PROJECT_DIR, args.stack)
     config = load(args.stack)
-    if config.simulator is None:
-        raise settings.SettingsError([f"stack {args.stack} targets {config.target.value}; rehearse runs sim stacks"])
-    with rehearsal.simulated_nodes(PROJECT_DIR, args.stack, config, keep=args.keep_nodes):
-        result = rehearsal.run(PROJECT_DIR, args.stack, args.operation)
+    workspace = engine.Workspace(PROJECT_DIR, args.stack)
+    packs = tuple(Path(p) for p in args.policy_pack)
+    try:
+        with progress.simulated_nodes(PROJECT_DIR, args.stack, config, keep=args.keep_nodes):
+            result = progress.run(workspace, args.command, policy_packs=packs)
+    except (engine.EngineError, pulumi_cli.CliError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_FAILED if result.failed else EXIT_OK
 
 
@@ -95,11 +99,18 @@ def cmd_runbook(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+OPERATIONS = {
+    "up": "pulumi up: create or converge the stack (against its simulated nodes for a sim stack)",
+    "preview": "pulumi preview: what up would change, with the engine's property diff; changes nothing",
+    "refresh": "pulumi refresh: read every resource back and record drift",
+    "destroy": "pulumi destroy: remove what the stack built",
+    "lifecycle": "the main job on a sim stack: up, client check, no-op preview, failover and back, refresh, destroy",
+}
 COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
     "validate": ("check a stack's settings; one line per problem, exit 2 when bad", cmd_validate),
-    "rehearse": ("run up, preview, refresh or destroy (or the whole lifecycle) against simulated nodes", cmd_rehearse),
+    **{name: (help_text, cmd_operation) for name, help_text in OPERATIONS.items()},
     "runbook": ("the ordered documented steps (and Azure resources) the stack performs, as Markdown", cmd_runbook),
-    "bench": ("measure and print figures: work and protocol efficiency, no-op runs, start-up", cmd_bench),
+    "bench": ("measure and print figures: work and protocol efficiency, engine overhead, start-up", cmd_bench),
     "simulate": ("serve a sim stack's nodes on 127.0.0.1 in the foreground, for the Pulumi CLI", cmd_simulate),
 }
 
@@ -110,9 +121,12 @@ def parser() -> argparse.ArgumentParser:
     for name, (help_text, _) in COMMANDS.items():
         command = sub.add_parser(name, help=help_text, description=help_text)
         command.add_argument("--stack", default="sim", help="stack name: sim (default), lab, prod")
-        if name == "rehearse":
-            command.add_argument("operation", choices=["up", "preview", "refresh", "destroy", "lifecycle"])
+        if name in ("up", "preview", "refresh", "destroy"):
             command.add_argument("--keep-nodes", action="store_true", help="leave the simulated nodes running")
+        if name in ("up", "preview"):
+            command.add_argument(
+                "--policy-pack", action="append", default=[], help="a policy pack directory to run (repeatable)"
+            )
         if name == "bench":
             command.add_argument("--only", action="append", default=[], help="run only these benchmarks (repeatable)")
         if name == "simulate":

@@ -14,12 +14,17 @@ c. the master secret is intact: the stack's backupSha256 is the SHA-256 of the b
    node that took it, the backup opens with the backup password and holds the secret every node and
    SSODB hold, and an SSO client gets it from the network name.
 
-Cost: each cell is two engine runs (~1.8 s of CPU each). The transport faults (connection resets, HTTP 500,
-OperationTimeout storms) are first tried together, one `up` carrying that fault on every operation:
-when that run passes every check with every fault fired, nothing was hidden (each fault hit its
-command and was retried), so each cell is credited from it; otherwise the group is halved until
-each failing cell is measured alone. World faults and hangs always run alone. `run_matrix` is what
-the tests and `python -m ops bench` call; `render` prints the table.
+Every run goes through the real Pulumi engine (ops/engine.py) with its default failure semantics:
+a failed step stops the run (no --continue-on-error), and the second `up` must converge from what
+the first left, pending operations included.
+
+Cost: each cell is two runs of the Pulumi CLI, each a few seconds of CPU. The transport faults
+(connection resets, HTTP 500, OperationTimeout storms) are first tried together, one `up` carrying
+that fault on every operation: when that run passes every check with every fault fired, nothing
+was hidden (each fault hit its command and was retried), so each cell is credited from it;
+otherwise the group is halved until each failing cell is measured alone. World faults and hangs
+always run alone. `run_matrix` is what the tests and `python -m ops.faultmatrix` call; `render`
+prints the table.
 """
 
 from __future__ import annotations
@@ -43,9 +48,8 @@ from typing import Any, Literal
 
 import settings
 from ops import simstack
-from ops.rehearsal import stack_config
-from ops.rehearse.engine import Engine
-from ops.rehearse.model import RunResult, Status
+from ops.engine import Engine, Workspace, scratch_project, stack_document
+from ops.model import DYNAMIC_TYPE_PREFIX, RunResult, Status
 from providers import procedure
 from simulator.world import Fault, FaultPlan, World, registry
 from simulator.world.faults import FaultInjector
@@ -82,7 +86,7 @@ GROUPABLE: frozenset[FaultKind] = frozenset({"reset_before", "reset_after", "htt
 TIMEOUT_STORM = 8  # OperationTimeout faults before the output; the runner polls again after each
 # The runner's limits in a cell: a hung command costs one deadline (settings allow no less than 30 s).
 WINRM_OVERRIDES: dict[str, Any] = {"retryBackoffSeconds": 0.02, "operationTimeoutSeconds": 5, "deadlineSeconds": 30}
-MAX_IDLE_CELLS = 20  # hung cells at once: each holds ~175 MB in its two engine processes
+MAX_IDLE_CELLS = 10  # hung cells at once: each holds a worker, a Pulumi CLI and a provider host (~300 MB)
 _CORE_GROUPS = {"CLUSTER GROUP", "AVAILABLE STORAGE"}
 _OPERATIONS = frozenset(registry())
 _STEP = re.compile(r"\bsteps? \d+")
@@ -173,12 +177,16 @@ _PORT_LOCK = threading.Lock()
 
 @dataclass
 class Sandbox:
-    """One cell's simulated nodes (a freshly seeded world) and an engine whose state lives in `directory`."""
+    """One cell's simulated nodes (a freshly seeded world) and an engine on a project of its own in `directory`."""
 
     nodes: simstack.SimulatedStack
     config: settings.StackSettings
     engine: Engine
     commands: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def workspace(self) -> Workspace:
+        return self.engine.workspace
 
     def up(self) -> tuple[RunResult, Counter[tuple[str, str]]]:
         """One `up`, and the (node, operation) of every command the nodes received during it."""
@@ -192,25 +200,31 @@ class Sandbox:
 
 @contextmanager
 def sandboxed(project_dir: Path, directory: Path, plan: FaultPlan | None = None) -> Iterator[Sandbox]:
-    """The sim stack's nodes on free ports from a freshly seeded world, with `plan`, and an engine
-    whose state lives under `directory`; the winrm limits are WINRM_OVERRIDES."""
-    raw, secret_keys = stack_config(project_dir, STACK)
+    """The sim stack's nodes on free ports from a freshly seeded world, with `plan`, and an engine on a
+    copy of the stack (ops.engine.scratch_project) under `directory`; the winrm limits are WINRM_OVERRIDES."""
     prefix = f"{settings.PROJECT}:"
-    raw[prefix + "winrm"] = {**raw[prefix + "winrm"], **WINRM_OVERRIDES}
+    raw = stack_document(project_dir, STACK)["config"]
+    winrm = {**raw[prefix + "winrm"], **WINRM_OVERRIDES}
     nodes: simstack.SimulatedStack | None = None
+    workspace: Workspace | None = None
     with _PORT_LOCK:  # ports are found by binding: our own threads must not pick the same pair
         for _ in range(20):
-            raw[prefix + "simulator"] = {**raw[prefix + "simulator"], "basePort": simstack.free_ports(2)}
-            config = settings.validate_stack({k.removeprefix(prefix): v for k, v in raw.items()}, stack=STACK)
+            simulator = {**raw[prefix + "simulator"], "basePort": simstack.free_ports(2)}
+            workspace = scratch_project(
+                directory / "project",
+                STACK,
+                config={prefix + "winrm": winrm, prefix + "simulator": simulator},
+                source=project_dir,
+            )
+            config = settings.load_stack_file(workspace.stack_file, STACK)
             try:
                 nodes = simstack.start(config, ports="stack", plan=plan)
                 break
             except OSError:  # another process took a port between the probe and the bind
                 continue
-    if nodes is None:
+    if nodes is None or workspace is None:
         raise RuntimeError("could not start the simulated nodes on free ports")
-    engine = Engine(project_dir, STACK, raw, secret_keys, directory / "state" / f"{STACK}.json")
-    sandbox = Sandbox(nodes, config, engine)
+    sandbox = Sandbox(nodes, config, Engine(workspace))
     _record_commands(sandbox)
     try:
         yield sandbox
@@ -349,7 +363,7 @@ def secret_problems(sandbox: Sandbox, result: RunResult) -> list[str]:
     """Check (c): a verified backup, one secret everywhere, and an SSO client gets it."""
     host, config = sandbox.nodes.host, sandbox.config
     problems: list[str] = []
-    backup = _backup_record(sandbox.engine.state_path)
+    backup = _backup_record(sandbox.workspace.checkpoint())
     sha256 = str(result.outputs.get("backupSha256") or "").upper()
     with host.lock:
         world = host.world
@@ -387,13 +401,13 @@ def secret_problems(sandbox: Sandbox, result: RunResult) -> list[str]:
     return problems
 
 
-def _backup_record(state_path: Path) -> tuple[str, str] | None:
-    """(node, file) of the stack's SecretBackup, as the state records its (non-secret) inputs."""
+def _backup_record(checkpoint: Path) -> tuple[str, str] | None:
+    """(node, file) of the stack's SecretBackup, as the engine's checkpoint records its (non-secret) inputs."""
     try:
-        document = json.loads(state_path.read_text(encoding="utf-8"))
+        document = json.loads(checkpoint.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    for record in document.get("resources", []):
+    for record in (document.get("checkpoint", {}).get("latest") or {}).get("resources", []):
         if str(record.get("type", "")).endswith(":SecretBackup") and not record.get("delete"):
             inputs = record.get("inputs") or {}
             node, path = inputs.get("node") or {}, inputs.get("backup_file")
@@ -405,9 +419,22 @@ def _backup_record(state_path: Path) -> tuple[str, str] | None:
 # ------------------------------------------------------------------------------------------- judging
 
 
+def failed_resources(result: RunResult) -> list[str]:
+    """The errors of the dynamic resources that failed (the stack and components fail with them)."""
+    return [
+        o.error or "(no error text)"
+        for o in result.outcomes
+        if o.status is Status.FAILED and o.type.startswith(DYNAMIC_TYPE_PREFIX)
+    ]
+
+
 def failed_errors(result: RunResult) -> list[str]:
-    """The errors of the resources that failed (not those skipped because of them), and a run error."""
-    errors = [f"{o.name}: {o.error or '(no error text)'}" for o in result.outcomes if o.status is Status.FAILED]
+    """The errors of the resources that failed, and a run error (the program, the CLI)."""
+    errors = [
+        f"{o.name}: {o.error or '(no error text)'}"
+        for o in result.outcomes
+        if o.status is Status.FAILED and o.type.startswith(DYNAMIC_TYPE_PREFIX)
+    ]
     if result.error:
         errors.append(f"run: {result.error}")
     return errors
@@ -430,7 +457,7 @@ def _judge_first(
     errors = failed_errors(result)
     if not errors:
         return "broken", ("the run failed without a failed resource or an error",)
-    resource_errors = [o.error or "" for o in result.outcomes if o.status is Status.FAILED]
+    resource_errors = failed_resources(result)
     if result.error or not all(clear_error(e, nodes) for e in resource_errors):
         return "unclear", tuple(errors)
     return "failed", tuple(errors)
@@ -439,9 +466,10 @@ def _judge_first(
 def measure_baseline(project_dir: Path) -> Baseline:
     """A fault-free `up`: which (node, operation) pairs it runs, in order, and the world it leaves."""
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="entsso-faultmatrix-") as directory, sandboxed(
-        project_dir, Path(directory), None
-    ) as sandbox:
+    with (
+        tempfile.TemporaryDirectory(prefix="entsso-faultmatrix-") as directory,
+        sandboxed(project_dir, Path(directory), None) as sandbox,
+    ):
         result, counts = sandbox.up()
         if result.failed:
             raise RuntimeError(f"the fault-free up failed: {'; '.join(failed_errors(result))}")
@@ -459,9 +487,10 @@ def run_cells(project_dir: Path, baseline: Baseline, kind: FaultKind, targets: S
     started = time.monotonic()
     plan = FaultPlan(faults=[fault(kind, t.node, t.operation) for t in targets])
     try:
-        with tempfile.TemporaryDirectory(prefix="entsso-faultmatrix-") as directory, sandboxed(
-            project_dir, Path(directory), plan
-        ) as sandbox:
+        with (
+            tempfile.TemporaryDirectory(prefix="entsso-faultmatrix-") as directory,
+            sandboxed(project_dir, Path(directory), plan) as sandbox,
+        ):
             names = [n.name for n in sandbox.config.nodes]
             first, counts = sandbox.up()
             fired = sandbox.nodes.host.faults.fired()
@@ -469,7 +498,7 @@ def run_cells(project_dir: Path, baseline: Baseline, kind: FaultKind, targets: S
             second, _ = sandbox.up()
             diff = tuple(differences(baseline.snapshot, world_snapshot(sandbox.nodes.world)))
             secret = tuple(secret_problems(sandbox, second))
-    except Exception as error:  # the rehearsal itself broke (a crashed worker, no ports): say so per cell
+    except Exception as error:  # the run itself broke (a crashed worker, no ports): say so per cell
         problem = f"{type(error).__name__}: {error}"
         return [Cell(t, kind, "broken", (problem,), group=len(targets)) for t in targets]
     second_errors = tuple(failed_errors(second))
@@ -649,7 +678,8 @@ def render(cells: Sequence[Cell]) -> str:
         f"{2 * len(runs)} engine runs ({sum(c.group > 1 for c in cells)} cells credited from grouped runs)",
         "retried: the first up succeeded and the operation ran again after the fault; absorbed: the first up"
         " succeeded without re-running it; failed: the first up stopped with an error naming the node, the"
-        " operation and what to do. In each of these the second up converged to the fault-free world and the"
+        " operation and what to do (the engine stopped the run there, as Pulumi does without"
+        " --continue-on-error). In each of these the second up converged to the fault-free world and the"
         " master secret was intact (verified backup, one secret on every node, an SSO client gets it).",
         "faults: " + "; ".join(f"{k}: {DESCRIPTIONS[k]}" for k in kinds),
     ]

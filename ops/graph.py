@@ -70,9 +70,8 @@ def capture(project_dir: Path, stack: str, timeout: float = 300.0) -> list[Node]
 
 
 def _child(stack: str) -> None:
-    from ops.rehearse.model import DYNAMIC_TYPE_PREFIX
-    from ops.rehearse.monitor import Registration, RegistrationResult, run_program
-    from ops.rehearse.properties import PROVIDER_KEY, is_secret
+    from ops.mock_runtime import PROVIDER_KEY, Registration, RegistrationResult, is_secret, run_program
+    from ops.model import DYNAMIC_TYPE_PREFIX
 
     project_dir = Path.cwd()
     project = yaml.safe_load((project_dir / "Pulumi.yaml").read_text(encoding="utf-8"))["name"]

@@ -1,8 +1,10 @@
-"""The main job (`make rehearse`): the whole lifecycle of the `sim` stack, each claim checked.
+"""The main job (`make rehearse`): the whole lifecycle of the `sim` stack through the Pulumi CLI, each claim checked.
 
 up -> an SSO client gets the secret from the network name -> a second preview changes nothing and
 sends no WinRM request -> the role fails over to the other node and back, the client checked on
-each -> destroy, and the world is as it started.
+each -> refresh finds nothing drifted -> destroy, and the world is as it started. Each operation is
+a real engine run: the stack's DIY backend keeps its checkpoint and an update history entry for
+each, which the job checks at the end.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from typing import Any
 from rich.console import Console
 
 import settings
-from ops import rehearsal, simstack
+from ops import progress, simstack
+from ops.engine import Workspace
 from providers.base import ProviderSettings
 from providers.runner import WinRmRunner
 
@@ -61,34 +64,44 @@ def client_check(config: settings.StackSettings, stack: simstack.SimulatedStack,
 
 
 def main(project_dir: Path, stack: str = "sim") -> int:
-    out = rehearsal.console()
+    out = progress.console()
     config = settings.load_stack_file(settings.stack_file(project_dir, stack), stack)
     if config.simulator is None:
-        raise settings.SettingsError([f"stack {stack} is not a simulator stack; the main job rehearses sim stacks"])
-    with rehearsal.simulated_nodes(project_dir, stack, config, keep=False) as nodes:
+        raise settings.SettingsError([f"stack {stack} is not a simulator stack; the main job runs sim stacks"])
+    with progress.simulated_nodes(project_dir, stack, config, keep=False) as nodes:
         if nodes is None:
             raise CheckFailed("the stack's ports are in use (is `python -m ops simulate` running?); stop it first")
         try:
-            return _lifecycle(project_dir, stack, config, nodes, out)
+            return _lifecycle(Workspace(project_dir, stack), config, nodes, out)
         except CheckFailed as failure:
             out.print(f"[red]main job failed[/red]: {failure}")
             return 1
 
 
+def update_history(workspace: Workspace) -> list[dict[str, Any]]:
+    """The stack's update history as the DIY backend keeps it (`.pulumi/history/<project>/<stack>/*.history.json`)."""
+    directory = workspace.backend_dir / ".pulumi" / "history" / workspace.project_name / workspace.stack
+    entries = []
+    for path in sorted(directory.glob("*.history.json")):
+        entries.append(json.loads(path.read_text(encoding="utf-8")))
+    return sorted(entries, key=lambda entry: int(entry.get("startTime", 0)))
+
+
 def _lifecycle(
-    project_dir: Path, stack: str, config: settings.StackSettings, nodes: simstack.SimulatedStack, out: Console
+    workspace: Workspace, config: settings.StackSettings, nodes: simstack.SimulatedStack, out: Console
 ) -> int:
-    out.rule("1. pulumi up (rehearsal)")
-    if rehearsal.run(project_dir, stack, "up", out).failed:
+    history_before = len(update_history(workspace))
+    out.rule("1. pulumi up")
+    if progress.run(workspace, "up", out).failed:
         raise CheckFailed("up failed; see the lines above")
     out.rule("2. SSO client check")
     client_check(config, nodes, out)
 
     out.rule("3. second preview: no changes, no WinRM requests")
     requests = nodes.http_requests()
-    preview = rehearsal.run(project_dir, stack, "preview", out)
+    preview = progress.run(workspace, "preview", out)
     sent = nodes.http_requests() - requests
-    changes = [o for o in preview.outcomes if o.op.value not in ("same",)]
+    changes = [o for o in preview.outcomes if o.op.changes]
     out.print(f"  preview sent {sent} WinRM requests and plans {len(changes)} changes")
     if preview.failed or sent or changes:
         raise CheckFailed(f"preview was not a no-op: {sent} requests, changes {[o.name for o in changes]}")
@@ -101,8 +114,14 @@ def _lifecycle(
         if owner.upper() != target.upper():
             raise CheckFailed(f"the role should be on {target} but is on {owner}")
 
-    out.rule("5. pulumi destroy (rehearsal)")
-    if rehearsal.run(project_dir, stack, "destroy", out).failed:
+    out.rule("5. pulumi refresh: nothing drifted")
+    refresh = progress.run(workspace, "refresh", out)
+    drifted = [o.name for o in refresh.outcomes if o.op.changes]
+    if refresh.failed or drifted:
+        raise CheckFailed(f"refresh failed or found drift after failing over and back: {drifted}")
+
+    out.rule("6. pulumi destroy")
+    if progress.run(workspace, "destroy", out).failed:
         raise CheckFailed("destroy failed; see the lines above")
     # What the stack built is gone; what it found (SSO installed and configured, SSODB) stays, with
     # the master secret server named as before the procedure: the first node.
@@ -119,5 +138,17 @@ def _lifecycle(
     out.print(f"  cluster left: {cluster.name if cluster else 'none'}; SSODB's secret server: {info['secretServer']}")
     if cluster is not None or str(info["secretServer"]).upper() != first.upper():
         raise CheckFailed("destroy did not return the world to where it started")
-    out.print("[bold green]main job passed[/bold green]: up, client check, no-op preview, failover and back, destroy")
+
+    out.rule("7. the backend: the engine's checkpoint and update history")
+    history = update_history(workspace)[history_before:]
+    kinds = [str(entry.get("kind")) for entry in history]
+    out.print(f"  checkpoint {workspace.checkpoint()}")
+    out.print("  update history: " + ", ".join(f"{entry.get('kind')} {entry.get('result')}" for entry in history))
+    if kinds != ["update", "refresh", "destroy"] or any(entry.get("result") != "succeeded" for entry in history):
+        raise CheckFailed(f"the backend's history is not up, refresh, destroy, each succeeded: {kinds}")
+    if not workspace.checkpoint().is_file():
+        raise CheckFailed(f"no checkpoint at {workspace.checkpoint()}")
+    out.print(
+        "[bold green]main job passed[/bold green]: up, client check, no-op preview, failover and back, refresh, destroy"
+    )
     return 0

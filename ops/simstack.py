@@ -1,9 +1,9 @@
 """A stack's simulated nodes: its world seeded from the stack settings, one WS-Man endpoint per node.
 
-Used by `python -m ops simulate`, the rehearsal and the tests. The world is kept in
-`<simulator.stateDirectory>/<stack>.world.json` when a state file is given, so stopping and
-starting again is the same machines, as after a reboot. The state directory must lie inside the
-project: the world file holds the domain's NT hashes and the nodes' master secrets.
+Used by `python -m ops simulate`, `python -m ops up|preview|refresh|destroy|lifecycle` and the
+tests. The world is kept in `<simulator.stateDirectory>/<stack>.world.json` when a state file is
+given, so stopping and starting again is the same machines, as after a reboot. The state directory
+must lie inside the project: the world file holds the domain's NT hashes and the nodes' master secrets.
 
 Each node's WinRM listener has Windows' default configuration (simulator/wsman/server.py): Negotiate
 only, AllowUnencrypted false, CbtHardeningLevel Relaxed. The sim stack needs nothing else: it logs on

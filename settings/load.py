@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from settings import crypt
 from settings.model import PROJECT, SECRET_KEYS
 from settings.stack import SettingsError, StackSettings, validate_stack
 
@@ -36,6 +37,7 @@ def load_stack_file(path: Path, stack: str | None = None) -> StackSettings:
     config: dict[str, Any] = {}
     encrypted: list[str] = []
     lines: list[str] = []
+    key_of_simulator = _simulator_key(document, path, lines)
     for full_key, value in document["config"].items():
         namespace, _, key = str(full_key).partition(":")
         if not key:
@@ -46,6 +48,12 @@ def load_stack_file(path: Path, stack: str | None = None) -> StackSettings:
         if isinstance(value, dict) and set(value) == {"secure"}:
             if key not in SECRET_KEYS:
                 lines.append(f"{full_key}: is encrypted but is not a secret setting; set it with `pulumi config set`")
+                continue
+            if key_of_simulator is not None:  # the simulator's sample secrets: read as the CLI reads them
+                try:
+                    config[key] = crypt.decrypt(key_of_simulator, str(value["secure"]))
+                except crypt.DecryptError as error:
+                    lines.append(f"{full_key}: cannot be decrypted ({error}); `pulumi config set --secret` it again")
                 continue
             encrypted.append(key)
             value = "(encrypted)"
@@ -63,6 +71,20 @@ def load_stack_file(path: Path, stack: str | None = None) -> StackSettings:
 
 def _simulator_stack(config: dict[str, Any]) -> bool:
     return config.get("target") == "simulator"
+
+
+def _simulator_key(document: dict[str, Any], path: Path, lines: list[str]) -> bytes | None:
+    """The key that opens a simulator stack's `secure:` values (settings/crypt.py); None for other stacks."""
+    if document["config"].get(f"{PROJECT}:target") != "simulator" or "encryptionsalt" not in document:
+        return None
+    try:
+        return crypt.simulator_key(str(document["encryptionsalt"]))[1]
+    except crypt.DecryptError as error:
+        lines.append(
+            f"{path}: encryptionsalt: {error}; the sim stack's secrets open with the sample passphrase "
+            f"`{crypt.SAMPLE_PASSPHRASE}`"
+        )
+        return None
 
 
 def from_pulumi_config() -> StackSettings:

@@ -1,5 +1,6 @@
-"""`python -m ops bench`: the cheapest benchmark end to end, the naive baseline really doing the work,
-and the arithmetic behind the figures. Figures are checked for presence, never for their values."""
+"""`python -m ops bench`: the cheapest benchmark end to end (through the real Pulumi CLI), the naive
+baseline really doing the work, and the arithmetic behind the figures. Figures are checked for
+presence, never for their values."""
 
 from __future__ import annotations
 
@@ -23,7 +24,15 @@ def test_noop_benchmark_prints_its_figures_and_verdict(capsys: pytest.CaptureFix
     assert bench.main(ROOT, "sim", ["noop"]) == 0
 
     out = capsys.readouterr().out
-    for figure in ("preview: WinRM requests", "preview: planned changes", "up again: WinRM requests"):
+    for figure in (
+        "preview: WinRM requests",
+        "preview: planned changes",
+        "preview wall time",
+        "up again: WinRM requests",
+        "up again wall time (no-op up)",
+        "empty program: preview wall time",
+        "preview / empty program's preview",
+    ):
         assert figure in out
     assert "no-op runs: preview sent" in out
     assert "(goal 0 for both):" in out
@@ -33,7 +42,7 @@ def test_noop_benchmark_prints_its_figures_and_verdict(capsys: pytest.CaptureFix
 @pytest.mark.slow
 def test_naive_baseline_performs_the_procedure_one_session_per_operation() -> None:
     config = sim_settings()
-    with bench.rehearsed(ROOT, "sim", config, FaultPlan()) as sim:
+    with bench.probed_stack(ROOT, "sim", config, FaultPlan()) as sim:
         up = sim.run("up")
         assert up.failure() is None
     runs = up.operations()

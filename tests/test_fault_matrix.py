@@ -1,11 +1,13 @@
 """The fault matrix: every remote operation `up` performs, under every fault the simulator injects.
 
-Each cell runs the real program's `up` against freshly seeded simulated nodes with one fault on the
-first matching command, then `up` again without it, and checks that the first run succeeded or
-failed clearly, that the second converged to the fault-free world, and that the master secret is
-intact (ops/faultmatrix.py). The full matrix is slow (one test per fault kind); a handful of cells,
-one per fault kind, runs on every change. The table is printed at the end of the session and
-written to <basetemp>/fault-matrix.txt.
+Each cell runs the real program's `up` through the real Pulumi engine (the pinned CLI, with its
+default failure semantics: the first failed step stops the run) against freshly seeded simulated
+nodes with one fault on the first matching command, then `up` again without it, and checks that
+the first run succeeded or failed clearly, that the second converged to the fault-free world, and
+that the master secret is intact (ops/faultmatrix.py). One cell per fault kind runs on every
+change (CI); the whole matrix (one test per fault kind, every operation) runs on demand:
+`ENTSSO_FAULT_MATRIX=full pytest tests/test_fault_matrix.py`, or `python -m ops.faultmatrix`. The
+table is printed at the end of the session and written to <basetemp>/fault-matrix.txt.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from simulator.world.mastersecret import current
 from simulator.world.model import SSOSS_KEY, key
 
 ROOT = Path(__file__).resolve().parent.parent
-os.environ.setdefault("ENTSSO_STATE_PASSPHRASE", "rehearsal tests only")
+WHOLE_MATRIX = os.environ.get("ENTSSO_FAULT_MATRIX") == "full"
 
 # Cells that fail because of a bug reported and not fixed yet. Strict: once the bug is fixed the
 # cell passes and the matrix test says to remove it from here.
@@ -229,6 +231,7 @@ def test_runner_threads_never_race_on_the_environment(monkeypatch: pytest.Monkey
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(not WHOLE_MATRIX, reason="the whole matrix runs on demand: ENTSSO_FAULT_MATRIX=full")
 @pytest.mark.parametrize("kind", fm.FAULT_KINDS)
 def test_fault_matrix(kind: fm.FaultKind, baseline: fm.Baseline, matrix_cells: list[fm.Cell]) -> None:
     """One fault kind over every operation of the fault-free up (a test per kind, so that xdist can

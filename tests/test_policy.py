@@ -42,7 +42,7 @@ from pulumi_policy.policy import _PolicyAnalyzerServicer
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 import settings
-from ops.rehearse.mock_cloud import MockCloud
+from ops.mock_cloud import MockCloud
 from policy import policies
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -23,13 +23,11 @@ from typing import Any
 
 import grpc
 import pytest
+from engine_support import sim_stack
 from google.protobuf import struct_pb2
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
-from rehearse_support import rehearsal
 
-from ops.rehearse.properties import reveal
-from ops.rehearse.state import StateStore, passphrase_source
 from providers import procedure
 from providers.base import EntssoProvider
 from providers.clustered_dtc import ClusteredDtcProvider
@@ -149,16 +147,17 @@ def test_the_diff_table_covers_every_input_of_every_resource() -> None:
 
 @pytest.fixture(scope="module")
 def live_outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
-    """Each resource's stored outputs after a real up of the sim stack (what diff gets as `olds`)."""
+    """Each resource's stored outputs after a real up of the sim stack through the Pulumi CLI (what diff
+    gets as `olds`), as `pulumi stack export --show-secrets` gives them."""
     tmp = tmp_path_factory.mktemp("contract")
-    with rehearsal(tmp) as run:
+    with sim_stack(tmp) as run:
         result = run.engine.up()
         assert not result.failed, result.error or [o.error for o in result.outcomes if o.error]
-        state = StateStore(run.state_path, passphrase_source(ROOT)).load()
+        resources = run.resources(show_secrets=True)
     return {
-        r.type.rsplit(":", 1)[-1]: reveal(r.outputs)
-        for r in state.live_resources()
-        if r.type.startswith("pulumi-python:dynamic/entsso:")
+        str(r["type"]).rsplit(":", 1)[-1]: dict(r.get("outputs") or {})
+        for r in resources
+        if str(r["type"]).startswith("pulumi-python:dynamic/entsso:")
     }
 
 

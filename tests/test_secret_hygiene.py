@@ -1,16 +1,21 @@
-"""No secret reaches anything a person or a log can see.
+"""No secret reaches anything a person or a log can see, with the real Pulumi engine in the loop.
 
-The whole life of the sim stack (two ups that fail on injected faults, an up, preview, refresh, a
-refresh with a wrong install password, failover and back over WinRM, destroy) runs with
-recognisable secrets: the three passwords (each with a random hex marker, a quote, a backslash and
-a non-ASCII letter, so escaped forms are distinct), a wrong password, the master secret itself,
-the backup's bytes and the cloud witness key. Everything visible is captured: the CLI's lines
-(`ops.rehearsal.run` and the main job's client check into a recording console), stdout and stderr,
-every log record at DEBUG, every RunResult (error, warnings, outcomes, host log, program output,
-outputs), the progress events, exception texts and tracebacks of failed remote calls, the state
-file without its encrypted values, every command line the nodes received, and the runbook. Each
-secret is searched for raw, JSON-escaped, by its marker, and inside every base64 run (decoded as
-UTF-8 and UTF-16).
+The whole life of the sim stack through the pinned Pulumi CLI (two ups that fail on injected
+faults, an up, preview, refresh, a refresh with a wrong install password, failover and back over
+WinRM, destroy) runs with recognisable secrets set by `pulumi config set --secret`: the three
+passwords (each with a random hex marker, a quote, a backslash and a non-ASCII letter, so escaped
+forms are distinct), a wrong password, the master secret itself, the backup's bytes and the cloud
+witness key. Everything visible is captured: everything the CLI printed (it masks only decrypted
+`secure:` config values, and a provider's exception reaches it as a full Python traceback,
+unmasked), `python -m ops`'s own lines and the main job's client check (a recording console),
+stdout and stderr, every log record at DEBUG, every RunResult, the progress events, exception texts
+and tracebacks of failed remote calls, every file of the stack's state directory (the backend's
+checkpoint, update history and backups with the default provider's inputs, PULUMI_HOME, the CLI's
+logs) outside Pulumi's encrypted values, the simulator's world file outside the stores that model
+Windows' own secrets, every command line the nodes received, and the runbook. Each secret is
+searched for raw, JSON-escaped, by its marker, and inside every base64 run (decoded as UTF-8 and
+UTF-16). The scan itself is shown to fail on a planted leak: a provider that puts a secret in its
+exception, run through the same engine, and a file planted in the backend.
 
 Also: a transport that would carry a secret unencrypted is refused unless the stack is the
 simulator, and the runner refuses plain http before it sends anything.
@@ -20,7 +25,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-import copy
+import contextlib
 import io
 import json
 import logging
@@ -36,16 +41,15 @@ from typing import Any
 
 import pytest
 import yaml
+from engine_support import PREFIX, ROOT, SimStack, sim_stack, sim_stack_config
 from providers_support import configured
 from pydantic import ValidationError
-from rehearse_support import PREFIX, ROOT, Rehearsal, sim_stack_config
-from rehearse_support import rehearsal as rehearsed_stack
 from rich.console import Console
 
 import settings
-from ops import mainjob, rehearsal
-from ops.rehearse.engine import Engine
-from ops.rehearse.model import RunResult
+from ops import mainjob, progress
+from ops.engine import Engine, scratch_project, stack_document
+from ops.model import RunResult
 from providers.runner import NodeConnection, RemoteOperationError
 from providers.secret_restore import SecretRestoreProvider
 from simulator.shell import SimulatedShell, StandInHost
@@ -55,6 +59,7 @@ from simulator.world.model import SSOSS_KEY
 from simulator.wsman import WsManServer
 
 BASE64_RUN = re.compile(r"[A-Za-z0-9+/]{24,}={0,2}")
+SIG_KEY = "4dabf18193072939515e22adb298388d"
 
 
 def recognisable(kind: str) -> str:
@@ -113,14 +118,44 @@ def _decoded_base64(text: str) -> Iterator[str]:
 
 
 def without_encrypted(value: Any) -> Any:
-    """The state as anyone can read it: every {"ciphertext", "secure": true} value left out."""
+    """Engine state as anyone can read it: each secret the engine encrypted (`{<sig>: ..., "ciphertext"}`)
+    left out, everything else as it stands."""
     if isinstance(value, dict):
-        if value.get("secure") is True and "ciphertext" in value:
+        if SIG_KEY in value and "ciphertext" in value:
             return "[encrypted]"
         return {k: without_encrypted(v) for k, v in value.items()}
     if isinstance(value, list):
         return [without_encrypted(v) for v in value]
     return value
+
+
+def readable_files(directory: Path) -> Iterator[tuple[str, str]]:
+    """Every file under `directory` as text anyone with the files can read: JSON without the engine's
+    encrypted values, anything else as it is (bytes decoded leniently)."""
+    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+        raw = path.read_bytes()
+        text = raw.decode("utf-8", errors="replace")
+        with contextlib.suppress(ValueError):
+            text = json.dumps(without_encrypted(json.loads(text)), ensure_ascii=False)
+        yield str(path.relative_to(directory)), text
+
+
+def world_file_without_windows_stores(path: Path) -> str:
+    """The simulator's world file without what models Windows' own secret stores: the domain's
+    accounts (a domain controller's credential store), ENTSSO's registry value holding the master
+    secret, and the nodes' disks (the backup files the procedure writes there)."""
+    document = json.loads(path.read_text(encoding="utf-8"))
+
+    def scrub(value: Any, key: str = "") -> Any:
+        if key in ("password", "files") or (key == "Secret" and isinstance(value, str)):
+            return "[Windows' own store]"
+        if isinstance(value, dict):
+            return {k: scrub(v, str(k)) for k, v in value.items()}
+        if isinstance(value, list):
+            return [scrub(v) for v in value]
+        return value
+
+    return json.dumps(scrub(document), ensure_ascii=False)
 
 
 def result_text(result: RunResult) -> str:
@@ -136,58 +171,58 @@ class Seen:
     def add(self, where: str, text: str) -> None:
         self.texts.append((where, text))
 
+    def leaks(self, secrets: Secrets) -> list[str]:
+        return [leak for where, text in self.texts for leak in secrets.leaks(where, text)]
 
-@pytest.fixture
-def hygiene(tmp_path: Path) -> Iterator[tuple[Rehearsal, Secrets]]:
-    secrets = Secrets()
-    passwords = {
+
+def passwords() -> dict[str, str]:
+    return {
         "installPassword": recognisable("Install"),
         "serviceAccountPassword": recognisable("Service"),
         "backupPassword": recognisable("Backup"),
     }
-    for key, value in passwords.items():
+
+
+@pytest.fixture
+def hygiene(tmp_path: Path) -> Iterator[tuple[SimStack, Secrets]]:
+    secrets = Secrets()
+    chosen = passwords()
+    for key, value in chosen.items():
         secrets.add(key, value)
     # The simulator's NTLM acceptor keeps one password per logon name for the whole process, and
     # other tests log on as the sim stack's install account with its sample password.
     domain = {**sim_stack_config()[PREFIX + "domain"], "installAccount": f"CORP\\svc-hygiene-{uuid.uuid4().hex[:8]}"}
-    with rehearsed_stack(tmp_path, changes={**passwords, "domain": domain}) as r:
+    with sim_stack(
+        tmp_path, changes={"domain": domain}, secrets=chosen, world_file=tmp_path / "sim.world.json"
+    ) as r:
         yield r, secrets
-
-
-def engine_for(r: Rehearsal, config: dict[str, Any], renderer: rehearsal.Renderer) -> Engine:
-    secret_keys = {k for k in config if k.removeprefix(PREFIX) in settings.SECRET_KEYS}
-    return Engine(ROOT, "sim", config, secret_keys, r.state_path, on_event=renderer)
 
 
 @pytest.mark.slow
 def test_no_secret_is_seen_anywhere_in_a_whole_lifecycle(
-    hygiene: tuple[Rehearsal, Secrets],
+    hygiene: tuple[SimStack, Secrets],
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
     capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     r, secrets = hygiene
     caplog.set_level(logging.DEBUG)
     seen = Seen()
     sink = io.StringIO()
     out = Console(file=sink, record=True, width=240, highlight=False, soft_wrap=True, force_terminal=False)
-    config: dict[str, Any] = copy.deepcopy(r.config)
+    events: list[Any] = []
 
     def cli(operation: str, fault: Fault | None = None) -> RunResult:
-        """The operation as `python -m ops rehearse` runs and prints it, on this test's stack."""
-        monkeypatch.setattr(rehearsal, "engine", lambda _dir, _stack, renderer: engine_for(r, config, renderer))
+        """The operation as `python -m ops` runs and prints it, on this test's stack."""
         with r.nodes.host.lock:
             r.nodes.host.faults = FaultInjector(FaultPlan(faults=[fault] if fault else []))
         try:
-            result = rehearsal.run(ROOT, "sim", operation, out)
+            result = progress.run(r.workspace, operation, out, engine=r.engine)
         finally:
             with r.nodes.host.lock:
                 r.nodes.host.faults = FaultInjector()
-        seen.add(f"RunResult of {operation}", result_text(result))
-        if r.state_path.exists():
-            state = without_encrypted(json.loads(r.state_path.read_text(encoding="utf-8")))
-            seen.add(f"state file after {operation}", json.dumps(state, ensure_ascii=False))
+        events.extend(r.engine.on_event.events if isinstance(r.engine.on_event, progress.Renderer) else [])
+        seen.add(f"RunResult of {operation}, the CLI's output with it", result_text(result))
         return result
 
     # Two ups fail on faults: one where the SSO configuration (service, backup and task passwords)
@@ -197,6 +232,7 @@ def test_no_secret_is_seen_anywhere_in_a_whole_lifecycle(
     assert failed_early.failed and failed_late.failed
     assert any("sso_configure" in (o.error or "") for o in failed_early.outcomes)
     assert any("secret_restore" in (o.error or "") for o in failed_late.outcomes)
+    assert "Traceback (most recent call last)" in failed_early.cli_output  # what the CLI shows unmasked
     assert not cli("up").failed
     assert not cli("preview").failed
     assert not cli("refresh").failed
@@ -249,13 +285,23 @@ def test_no_secret_is_seen_anywhere_in_a_whole_lifecycle(
         seen.add("exception text", f"{problem}\n{problem!r}\n{problem.args!r}\n{vars(problem)!r}")
         seen.add("traceback", "".join(traceback.format_exception(problem)))
 
-    # A refresh with a wrong install password: every node refuses the logon.
+    # A wrong install password (set with `pulumi config set --secret`) and a change that needs the
+    # nodes: the up configures the provider host with the new config (a refresh would not: it uses
+    # the provider's config in the checkpoint), and the node refuses the logon.
     wrong = recognisable("Wrong")
     secrets.add("wrong install password", wrong)
-    config[PREFIX + "installPassword"] = wrong
-    refused = cli("refresh")
-    assert refused.failed and any("refused the credentials" in (o.error or "") for o in refused.outcomes)
-    config[PREFIX + "installPassword"] = r.settings.secret("installPassword")
+    r.set_secret("installPassword", wrong)
+    r.with_config(sso={"probePort": 59990})
+    refused = cli("up")
+    assert refused.failed and any("refused the credentials" in (o.error or "") for o in refused.outcomes), (
+        refused.error,
+        [(o.name, o.error) for o in refused.outcomes],
+    )
+    r.set_secret("installPassword", r.settings.secret("installPassword"))
+    r.with_config(sso={"probePort": r.settings.sso.probe_port})
+    # The failed up had already updated the default provider with the wrong password, and destroy
+    # (like refresh) configures the provider from the checkpoint: an up with the right one comes first.
+    assert not cli("up").failed
 
     assert not cli("destroy").failed
 
@@ -266,33 +312,43 @@ def test_no_secret_is_seen_anywhere_in_a_whole_lifecycle(
     seen.add("stderr", captured.err)
     seen.add("log records", "\n".join(f"{rec.name} {rec.levelname} {rec.getMessage()}" for rec in caplog.records))
     seen.add("log records' arguments", "\n".join(repr(rec.args) for rec in caplog.records))
-    seen.add("progress events", "\n".join(json.dumps(e.to_json(), ensure_ascii=False) for e in r.events))
+    seen.add("progress events", "\n".join(json.dumps(e.to_json(), ensure_ascii=False) for e in events))
+    state_files = list(readable_files(r.workspace.state))
+    for name, text in state_files:
+        seen.add(f"state directory: {name}", text)
+    seen.add("the simulator's world file", world_file_without_windows_stores(tmp_path / "sim.world.json"))
     seen.add("command lines", "\n".join(r.nodes.command_lines()))
     seen.add("runbook", runbook_text(tmp_path, r))
 
-    leaks = [leak for where, text in seen.texts for leak in secrets.leaks(where, text)]
+    leaks = seen.leaks(secrets)
     print(
         f"\nsecret hygiene: {len(secrets.values)} secrets in {len(secrets.forms())} forms searched in "
         f"{len(seen.texts)} captures ({sum(len(t) for _, t in seen.texts)} characters, "
-        f"{len(caplog.records)} log records, {len(r.nodes.command_lines())} command lines)"
+        f"{len(state_files)} files of the state directory, {len(caplog.records)} log records, "
+        f"{len(r.nodes.command_lines())} command lines)"
     )
     assert leaks == [], leaks
+    names = [name for name, _ in state_files]
+    assert any(name.startswith("backend/.pulumi/history/") for name in names), names  # the update history
+    assert any(name.startswith("backend/.pulumi/backups/") for name in names), names  # every checkpoint kept
+    assert any(name.startswith("logs/") for name in names), names
     assert len(caplog.records) > 50, "the logs this test searches were not captured"
     assert len(set(r.nodes.command_lines())) == 1, "a command line other than the fixed bootstrap"
 
 
-def runbook_text(tmp_path: Path, r: Rehearsal) -> str:
+def runbook_text(tmp_path: Path, r: SimStack) -> str:
     """`python -m ops runbook` for a copy of the project whose stack file holds this test's secrets."""
-    if not (ROOT / "ops" / "runbook.py").exists():
-        pytest.skip("ops/runbook.py (render(project_dir, stack) -> str) is not there yet")
-    project = tmp_path / "project"
+    project = tmp_path / "runbook-project"
     shutil.copytree(
         ROOT,
         project,
         ignore=shutil.ignore_patterns(".venv", ".git", ".entsso", "tests", "__pycache__", ".hypothesis", "*.pyc"),
     )
-    document = {"config": {key: value for key, value in r.config.items()}}
+    document = stack_document(r.workspace.project_dir, "sim")  # the secrets as ciphertext, with the salt
     (project / "Pulumi.hygiene.yaml").write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    assert settings.load_stack_file(project / "Pulumi.hygiene.yaml").secret("backupPassword") == r.settings.secret(
+        "backupPassword"
+    )  # the runbook reads the decrypted secrets: what it prints is what this test checks
     completed = subprocess.run(
         [sys.executable, "-m", "ops", "runbook", "--stack", "hygiene"],
         cwd=project,
@@ -304,6 +360,77 @@ def runbook_text(tmp_path: Path, r: Rehearsal) -> str:
     assert completed.returncode == 0, completed.stderr[-2000:]
     assert "Documented steps" in completed.stdout
     return completed.stdout + completed.stderr
+
+
+# --- the scan fails on a planted leak ----------------------------------------------------------------
+
+LEAKY_PROVIDER = """
+import base64
+
+from pulumi.dynamic import ResourceProvider
+
+
+class Leaky(ResourceProvider):
+    password = ""
+
+    def configure(self, req):
+        self.password = req.config.get("entsso-cluster:installPassword") or ""
+
+    def create(self, props):
+        # The CLI masks the exact text of a secure config value; the same secret in another form
+        # (here base64, as a header or a backup would carry it) goes through as it is.
+        token = base64.b64encode(f"CORP\\svc-install:{self.password}".encode()).decode()
+        raise RuntimeError(f"the node refused Authorization: Basic {token}")
+"""
+LEAKY_PROGRAM = """
+import pulumi
+from pulumi.dynamic import Resource
+from leaky import Leaky
+
+
+class Thing(Resource, module="leaky", name="Thing"):
+    def __init__(self, name):
+        super().__init__(Leaky(), name, {})
+
+
+Thing("leak")
+"""
+
+
+@pytest.mark.slow
+def test_the_scan_finds_a_leak_the_engine_lets_through_and_one_planted_in_the_backend(tmp_path: Path) -> None:
+    """A provider that puts the install password, base64-encoded, in its exception, run through the
+    same engine: the CLI masks the password's own text wherever it prints (a decrypted secure config
+    value), but not another form of it, and prints the traceback with it; the scan says so. Then a
+    file planted in the backend."""
+    secret = recognisable("Planted")
+    secrets = Secrets()
+    secrets.add("installPassword", secret)
+    workspace = scratch_project(tmp_path / "project", "sim", source=ROOT)
+    (workspace.project_dir / "leaky.py").write_text(LEAKY_PROVIDER, encoding="utf-8")
+    program = workspace.project_dir / "__main__.py"
+    program.write_text(LEAKY_PROGRAM, encoding="utf-8")
+    engine = Engine(type(workspace)(workspace.project_dir, "sim", program=program))
+    engine.set_secret(PREFIX + "installPassword", secret)
+
+    result = engine.up()
+
+    assert result.failed
+    seen = Seen()
+    seen.add("RunResult", result_text(result))
+    assert "RunResult" in " ".join(seen.leaks(secrets)), "the scan missed a secret in a provider's traceback"
+    assert "Authorization: Basic " in result.cli_output and "[secret]" not in result.cli_output
+
+    clean = Seen()
+    for name, text in readable_files(workspace.state / "backend"):
+        clean.add(name, text)
+    assert clean.leaks(secrets) == []  # the checkpoint holds it encrypted only
+    planted = workspace.state / "backend" / ".pulumi" / "planted.txt"
+    planted.write_text(f"note: {json.dumps(secret)}", encoding="utf-8")
+    dirty = Seen()
+    for name, text in readable_files(workspace.state / "backend"):
+        dirty.add(name, text)
+    assert any(".pulumi/planted.txt" in leak for leak in dirty.leaks(secrets)), dirty.leaks(secrets)
 
 
 # --- transports that would carry a secret unencrypted ------------------------------------------------
@@ -348,8 +475,8 @@ def test_settings_refuse_a_transport_that_would_send_a_secret_in_clear(
 
 
 def test_only_the_simulator_stack_may_use_http() -> None:
-    sim, _ = stack("sim")
-    loaded = settings.validate_stack(sim, stack="sim")
+    sim, encrypted = stack("sim")
+    loaded = settings.validate_stack(sim, stack="sim", encrypted=encrypted)
     assert loaded.winrm.scheme == "http" and loaded.winrm.allow_http and loaded.winrm.transport == "ntlm"
     assert loaded.target is settings.Target.SIMULATOR
 

@@ -52,7 +52,9 @@ def test_sim_stack_has_no_azure_and_prod_is_production() -> None:
 
 
 def sim() -> dict[str, Any]:
-    return copy.deepcopy(stack_config("sim")[0])
+    config, encrypted = stack_config("sim")
+    loaded = load_stack_file(ROOT / "Pulumi.sim.yaml")  # the sample secrets, decrypted
+    return copy.deepcopy({**config, **{key: loaded.secret(key) for key in encrypted}})
 
 
 @pytest.mark.parametrize(

@@ -94,7 +94,7 @@ def computed_outputs(type_: str, name: str, inputs: dict[str, Any]) -> dict[str,
 
 class MockCloud(Mocks):
     """The `Mocks` behind the SDK mock monitor, used for invokes and `Resource.get` reads; resource
-    registrations go through the engine instead (see monitor.RecordingMonitor)."""
+    registrations go through mock_runtime.RecordingMonitor instead."""
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
         inputs = dict(args.inputs)

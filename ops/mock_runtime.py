@@ -1,13 +1,11 @@
-"""Running the Pulumi program under the SDK's mock runtime, with every registration sent to the engine.
+"""The program under the SDK's mock runtime, every registration handed to a recorder (`ops runbook`'s graph).
 
-The SDK's `MockMonitor` hands `Mocks.new_resource` only type, name and inputs; the engine needs the
-whole RegisterResourceRequest (parent, dependencies, property dependencies, options), so
-`RecordingMonitor` overrides `RegisterResource` and `RegisterResourceOutputs`. Invokes and reads
-still go through `Mocks` (mock_cloud.MockCloud).
-
-The SDK calls the monitor from the event loop's default executor, so independent registrations
-arrive concurrently on different threads; each blocks until the engine has finished its step, as a
-RegisterResource call to the real engine does, so a program that awaits an output waits for it.
+This is Pulumi's own unit-test mechanism (`pulumi.runtime.set_mocks`), not an engine: nothing is
+planned, created or kept. The SDK's `MockMonitor` hands `Mocks.new_resource` only type, name and
+inputs; a graph needs the whole RegisterResourceRequest (parent, dependencies, options), so
+`RecordingMonitor` overrides `RegisterResource` and `RegisterResourceOutputs` and passes each
+registration to a handler, which answers it (ops/graph.py answers with the inputs). Invokes and
+reads still go through `Mocks` (mock_cloud.MockCloud).
 """
 
 from __future__ import annotations
@@ -22,14 +20,78 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import pulumi
-from google.protobuf import empty_pb2
+from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime import mocks, settings
 from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.stack import wait_for_rpcs
 
-from ops.rehearse.mock_cloud import MockCloud
-from ops.rehearse.model import DYNAMIC_TYPE_PREFIX, make_urn
-from ops.rehearse.properties import PropertyMap, map_to_struct, struct_to_map
+from ops.mock_cloud import MockCloud
+from ops.model import DYNAMIC_TYPE_PREFIX, ROOT_STACK_TYPE
+
+SIG_KEY = "4dabf18193072939515e22adb298388d"
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # noqa: S105 (the SDK's secret marker, not a secret)
+PROVIDER_KEY = "__provider"
+
+PropertyMap = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A secret input as the program sent it (the SDK's signature map on the wire)."""
+
+    value: Any
+
+
+def from_wire(value: Any) -> Any:
+    if isinstance(value, dict):
+        if value.get(SIG_KEY) == SECRET_SIG:
+            return Secret(from_wire(value.get("value")))
+        return {k: from_wire(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [from_wire(v) for v in value]
+    return value
+
+
+def to_wire(value: Any) -> Any:
+    if isinstance(value, Secret):
+        return {SIG_KEY: SECRET_SIG, "value": to_wire(value.value)}
+    if isinstance(value, dict):
+        return {k: to_wire(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [to_wire(v) for v in value]
+    return value
+
+
+def is_secret(value: Any) -> bool:
+    """True when the value is, or contains, a secret."""
+    if isinstance(value, Secret):
+        return True
+    if isinstance(value, dict):
+        return any(is_secret(v) for v in value.values())
+    if isinstance(value, list):
+        return any(is_secret(v) for v in value)
+    return False
+
+
+def struct_to_map(struct: struct_pb2.Struct) -> PropertyMap:
+    as_dict: dict[str, Any] = json_format.MessageToDict(struct)
+    return {k: from_wire(v) for k, v in as_dict.items()}
+
+
+def map_to_struct(props: PropertyMap) -> struct_pb2.Struct:
+    struct = struct_pb2.Struct()
+    struct.update(to_wire(props))
+    return struct
+
+
+def make_urn(stack: str, project: str, parent_urn: str, type_: str, name: str) -> str:
+    """The engine's NewURN: the parent's qualified type prefixes the type, except for the root stack."""
+    qualified = type_
+    if parent_urn:
+        parent_type = parent_urn.split("::")[2]
+        if parent_type != ROOT_STACK_TYPE:
+            qualified = f"{parent_type}${type_}"
+    return f"urn:pulumi:{stack}::{project}::{qualified}::{name}"
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
-"""What a rehearsal run reports: per-resource outcomes, progress events and a Pulumi-like summary.
+"""What a run of the Pulumi engine reports: progress events, per-resource outcomes and a summary.
 
-Plain dataclasses with a JSON form, because a run happens in a worker process and its events and
-result cross a pipe to the caller. Nothing here imports pulumi.
+Plain dataclasses with a JSON form: the engine runs in a worker process (ops/engine_worker.py) and
+its events and result cross a pipe to the caller. Nothing here imports pulumi. The words are the
+engine's: an outcome's `op` is what the engine did to the resource (its steps folded into one).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
 DYNAMIC_TYPE_PREFIX = "pulumi-python:dynamic"
+PROVIDER_TYPE_PREFIX = "pulumi:providers:"
 
 
 class Op(StrEnum):
@@ -20,14 +22,17 @@ class Op(StrEnum):
     REPLACE = "replace"
     DELETE = "delete"
     SAME = "same"
-    READ_DRIFT = "read-drift"
-    REFRESH_REMOVED = "refresh-removed"
+    READ_DRIFT = "read-drift"  # a refresh read outputs that differ from the state's
+    REFRESH_REMOVED = "refresh-removed"  # a refresh found the resource gone
+
+    @property
+    def changes(self) -> bool:
+        return self is not Op.SAME
 
 
 class Status(StrEnum):
     OK = "ok"
     FAILED = "failed"
-    SKIPPED = "skipped"  # not attempted because something it depends on failed
 
 
 class Operation(StrEnum):
@@ -37,23 +42,32 @@ class Operation(StrEnum):
     DESTROY = "destroy"
 
 
-def make_urn(stack: str, project: str, parent_urn: str, type_: str, name: str) -> str:
-    """The engine's NewURN: the parent's qualified type prefixes the type, except for the root stack."""
-    qualified = type_
-    if parent_urn:
-        parent_type = parent_urn.split("::")[2]
-        if parent_type != ROOT_STACK_TYPE:
-            qualified = f"{parent_type}${type_}"
-    return f"urn:pulumi:{stack}::{project}::{qualified}::{name}"
-
-
 def urn_name(urn: str) -> str:
     return urn.split("::", 3)[3]
 
 
+def urn_type(urn: str) -> str:
+    return urn.split("::")[2].rsplit("$", 1)[-1]
+
+
+@dataclass(frozen=True)
+class PropertyChange:
+    """One line of the engine's detailed diff: `path` changed `kind` (add, update, delete, and their
+    -replace forms), with the old and new input values as the engine showed them (secrets "[secret]")."""
+
+    path: str
+    kind: str
+    old: Any = None
+    new: Any = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PropertyChange:
+        return cls(path=data["path"], kind=data["kind"], old=data.get("old"), new=data.get("new"))
+
+
 @dataclass(frozen=True)
 class Event:
-    """A resource step started ("start") or finished ("end"); status/duration/error only on "end"."""
+    """A resource step started ("start") or ended ("end"); status, duration and error only on "end"."""
 
     phase: str
     urn: str
@@ -64,6 +78,8 @@ class Event:
     duration: float = 0.0
     error: str | None = None
     changed: tuple[str, ...] = ()
+    diff: tuple[PropertyChange, ...] = ()
+    step: str = ""  # the engine's step: create, update, same, create-replacement, replace, delete-replaced, ...
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -81,6 +97,8 @@ class Event:
             duration=float(data.get("duration", 0.0)),
             error=data.get("error"),
             changed=tuple(data.get("changed", ())),
+            diff=tuple(PropertyChange.from_json(d) for d in data.get("diff", ())),
+            step=data.get("step", ""),
         )
 
 
@@ -94,6 +112,16 @@ class ResourceOutcome:
     changed: tuple[str, ...] = ()
     duration: float = 0.0
     error: str | None = None
+    diff: tuple[PropertyChange, ...] = ()
+
+    @property
+    def is_stack_or_component(self) -> bool:
+        """The stack and our components (`entsso:...`) are bookkeeping; the work is in the custom resources."""
+        return self.type == ROOT_STACK_TYPE or self.type.startswith("entsso:")
+
+    @property
+    def is_default_provider(self) -> bool:
+        return self.type.startswith(PROVIDER_TYPE_PREFIX)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -109,6 +137,7 @@ class ResourceOutcome:
             changed=tuple(data.get("changed", ())),
             duration=float(data.get("duration", 0.0)),
             error=data.get("error"),
+            diff=tuple(PropertyChange.from_json(d) for d in data.get("diff", ())),
         )
 
 
@@ -122,11 +151,10 @@ class Summary:
     deleted: int = 0
     unchanged: int = 0
     failed: int = 0
-    skipped: int = 0
 
     @classmethod
     def of(cls, outcomes: list[ResourceOutcome]) -> Summary:
-        counts = dict.fromkeys(("created", "updated", "replaced", "deleted", "unchanged", "failed", "skipped"), 0)
+        counts = dict.fromkeys(("created", "updated", "replaced", "deleted", "unchanged", "failed"), 0)
         by_op = {
             Op.CREATE: "created",
             Op.UPDATE: "updated",
@@ -137,12 +165,7 @@ class Summary:
             Op.SAME: "unchanged",
         }
         for outcome in outcomes:
-            if outcome.status is Status.FAILED:
-                counts["failed"] += 1
-            elif outcome.status is Status.SKIPPED:
-                counts["skipped"] += 1
-            else:
-                counts[by_op[outcome.op]] += 1
+            counts["failed" if outcome.status is Status.FAILED else by_op[outcome.op]] += 1
         return cls(**counts)
 
 
@@ -151,11 +174,14 @@ class RunResult:
     operation: Operation
     stack: str
     outcomes: list[ResourceOutcome] = field(default_factory=list)
-    error: str | None = None  # the program or the run itself failed (not a single resource)
-    warnings: list[str] = field(default_factory=list)
-    outputs: dict[str, Any] = field(default_factory=dict)  # stack exports, secrets shown as "[secret]"
-    host_log: str = ""  # tail of the provider host's stdout/stderr, secrets masked
-    program_output: str = ""  # tail of what the program (worker) printed
+    error: str | None = None  # the run itself failed (the program, a lock, the CLI), not one resource
+    warnings: list[str] = field(default_factory=list)  # the engine's warnings, e.g. pending operations
+    messages: list[str] = field(default_factory=list)  # what the program and providers printed (info)
+    outputs: dict[str, Any] = field(default_factory=dict)  # stack outputs after up; secrets as "[secret]"
+    cli_output: str = ""  # everything the Pulumi CLI printed (stdout and stderr), as it printed it
+    engine_changes: dict[str, int] = field(default_factory=dict)  # the engine's summary: op -> count
+    policy_violations: list[str] = field(default_factory=list)  # "pack/policy (level) on resource: message"
+    wall_seconds: float = 0.0
 
     @property
     def summary(self) -> Summary:
@@ -179,9 +205,12 @@ class RunResult:
             "outcomes": [o.to_json() for o in self.outcomes],
             "error": self.error,
             "warnings": self.warnings,
+            "messages": self.messages,
             "outputs": self.outputs,
-            "host_log": self.host_log,
-            "program_output": self.program_output,
+            "cli_output": self.cli_output,
+            "engine_changes": self.engine_changes,
+            "policy_violations": self.policy_violations,
+            "wall_seconds": self.wall_seconds,
         }
 
     @classmethod
@@ -192,7 +221,10 @@ class RunResult:
             outcomes=[ResourceOutcome.from_json(o) for o in data.get("outcomes", [])],
             error=data.get("error"),
             warnings=list(data.get("warnings", [])),
+            messages=list(data.get("messages", [])),
             outputs=dict(data.get("outputs", {})),
-            host_log=data.get("host_log", ""),
-            program_output=data.get("program_output", ""),
+            cli_output=data.get("cli_output", ""),
+            engine_changes=dict(data.get("engine_changes", {})),
+            policy_violations=list(data.get("policy_violations", [])),
+            wall_seconds=float(data.get("wall_seconds", 0.0)),
         )
