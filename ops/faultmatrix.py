@@ -51,7 +51,7 @@ from ops import simstack
 from ops.engine import Engine, Workspace, scratch_project, stack_document
 from ops.model import DYNAMIC_TYPE_PREFIX, RunResult, Status
 from providers import procedure
-from simulator.world import Fault, FaultPlan, World, registry
+from simulator.world import Fault, FaultPlan, World
 from simulator.world.faults import FaultInjector
 from simulator.world.mastersecret import NotABackup, WrongPassword, current, open_backup
 from simulator.wsman.backend import Directive, Session
@@ -88,7 +88,7 @@ TIMEOUT_STORM = 8  # OperationTimeout faults before the output; the runner polls
 WINRM_OVERRIDES: dict[str, Any] = {"retryBackoffSeconds": 0.02, "operationTimeoutSeconds": 5, "deadlineSeconds": 30}
 MAX_IDLE_CELLS = 10  # hung cells at once: each holds a worker, a Pulumi CLI and a provider host (~300 MB)
 _CORE_GROUPS = {"CLUSTER GROUP", "AVAILABLE STORAGE"}
-_OPERATIONS = frozenset(registry())
+_OPERATIONS = frozenset(script.stem for script in (PROJECT_DIR / "providers" / "scripts").glob("*.ps1"))
 _STEP = re.compile(r"\bsteps? \d+")
 # What an error must say to tell an operator what to do: the runner's advice, or a provider's own remedy.
 _ADVICE = re.compile(
@@ -335,7 +335,9 @@ def world_snapshot(world: World) -> dict[str, Any]:
     return {
         "sql": {"available": world.sql.available, "databases": databases},
         "cluster": cluster,
-        "shared_disks": sorted(world.shared_disks),
+        "disks": [
+            {"lun": d.lun, "partition_style": d.partition_style, "partitions": len(d.partitions)} for d in world.disks
+        ],
         "computers": {k: c.kind for k, c in sorted(world.domain.computers.items())},
         "nodes": nodes,
     }

@@ -132,14 +132,12 @@ def start(
     state_file: Path | None = None,
     plan: FaultPlan | None = None,
     world: World | None = None,
-    interpreted: bool | None = None,
 ) -> SimulatedStack:
     """Serve every node of the stack on 127.0.0.1 (ports from the stack, or any free port).
 
     With a state file, this process claims it (one simulator per world) and removes what a killed
     predecessor left. Raises LocalConditionError, in one line, when the world file is corrupt or held
-    by another simulator, or when a port is in use. `interpreted` overrides the stack's
-    `simulator.interpreted` (the nodes run the real scripts in the PowerShell interpreter).
+    by another simulator, or when a port is in use.
     """
     if config.simulator is None:
         raise ValueError("only a simulator stack has simulated nodes")
@@ -160,9 +158,7 @@ def start(
         if held is not None:
             held.release()
         raise
-    if interpreted is None:
-        interpreted = config.simulator.interpreted
-    host = WorldHost(world, plan=plan, state_file=state_file, interpreted=interpreted)
+    host = WorldHost(world, plan=plan, state_file=state_file)
     stack = SimulatedStack(host, claim=held)
     try:
         for index, node in enumerate(config.nodes):

@@ -403,11 +403,6 @@ class Simulator(_Model):
     host: Literal["127.0.0.1"] = "127.0.0.1"
     base_port: int = Field(default=45985, ge=1024, le=65000)
     state_directory: str = ".entsso/sim"
-    interpreted: bool = Field(
-        default=False,
-        description="the simulated nodes run the real scripts in the PowerShell interpreter (issue 11); "
-        "off until the per-operation twins are retired",
-    )
 
 
 class ResourceGroup(_Model):

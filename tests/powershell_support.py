@@ -5,16 +5,14 @@ The doubles only answer what a test sets up; they encode no belief about the scr
 
 from __future__ import annotations
 
-import datetime as _dt
-import uuid
-from collections.abc import Callable, Iterable, MutableMapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from simulator.powershell import catalogue
 from simulator.powershell.cmdlets import Cmdlet, CommandDefinition
 from simulator.powershell.engine import ProcessResult, run_process
-from simulator.powershell.machine import CaseInsensitiveEnvironment, Executable, Identity, NativeResult
-from simulator.powershell.memory import MemoryFileSystem, MemoryRegistry
+from simulator.powershell.machine import Executable, NativeResult
+from simulator.powershell.memory import MemoryMachine
 from simulator.powershell.types import PSType
 from simulator.powershell.values import DotNetObject
 
@@ -30,46 +28,18 @@ class FakeExecutable:
         return self.behaviour(arguments, stdin)
 
 
-class TestMachine:
+class TestMachine(MemoryMachine):
     """An in-memory Windows: files, registry, environment, and whatever cmdlets a test registers."""
 
     __test__ = False  # not a pytest class
 
     def __init__(self, computer_name: str = "MSSNODE1", modules: Iterable[str] = ("FailoverClusters",)) -> None:
-        self.computer_name = computer_name
-        self.filesystem = MemoryFileSystem()
-        self.registry = MemoryRegistry()
-        self._environment = CaseInsensitiveEnvironment(
-            [
-                ("COMPUTERNAME", computer_name),
-                ("ProgramData", "C:\\ProgramData"),
-                ("SystemRoot", "C:\\Windows"),
-                ("CommonProgramW6432", "C:\\Program Files\\Common Files"),
-                ("TEMP", "C:\\Windows\\Temp"),
-                ("USERNAME", "svc-install"),
-            ]
-        )
-        for folder in ("C:\\ProgramData", "C:\\Windows\\Temp", "C:\\Program Files\\Common Files"):
-            self.filesystem.make_directory(folder)
-        self.machine_variables: dict[str, str] = {}
+        super().__init__(computer_name)
         self._modules = list(modules)
         self.definitions: list[CommandDefinition] = []
         self.executables: dict[str, Executable] = {}
         self.com_classes: dict[str, Callable[[], DotNetObject]] = {}
         self.assemblies: dict[str, list[PSType]] = {}
-        self.slept: list[float] = []
-        self.clock = _dt.datetime(2026, 1, 15, 9, 30, 0)
-        self.user = "CORP\\svc-install"
-        self._guids = 0
-
-    def identity(self) -> Identity:
-        return Identity(self.user)
-
-    def environment(self) -> MutableMapping[str, str]:
-        return self._environment
-
-    def machine_environment(self, name: str, target: str) -> str | None:
-        return self.machine_variables.get(name)
 
     def modules(self) -> Iterable[str]:
         return self._modules
@@ -86,26 +56,6 @@ class TestMachine:
 
     def load_assembly(self, path: str) -> Iterable[PSType]:
         return self.assemblies.get(path.lower(), [])
-
-    def protect(self, data: bytes, entropy: bytes | None, scope: str) -> bytes:
-        return b"DPAPI" + bytes(b ^ 0x5A for b in data)
-
-    def unprotect(self, data: bytes, entropy: bytes | None, scope: str) -> bytes:
-        return bytes(b ^ 0x5A for b in data[5:])
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.clock += _dt.timedelta(seconds=seconds)
-
-    def now(self) -> _dt.datetime:
-        return self.clock
-
-    def new_guid(self) -> uuid.UUID:
-        self._guids += 1
-        return uuid.UUID(int=self._guids)
-
-    def random_bytes(self, count: int) -> bytes:
-        return bytes((i * 37 + 11) % 256 for i in range(count))
 
     def run(self, script: str, stdin: str = "") -> ProcessResult:
         return run_process(self, script, stdin)

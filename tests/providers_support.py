@@ -1,6 +1,6 @@
 """Shared scaffolding for provider tests: the sim stack's nodes on free ports, configured providers,
-and a way to bring the simulated world to the state a resource expects (through the world's own
-operations, so a provider test does not depend on the providers before it)."""
+and a way to bring the simulated world to the state a resource expects (the operations' own scripts run
+on the nodes, so a provider test does not depend on the providers before it)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from ops import simstack
 from providers.base import EntssoProvider, ProviderSettings
 from providers.runner import WinRmRunner
 from providers.targets import NodeTarget
-from simulator.wsman.backend import Session
+from simulator.wsman.backend import Outcome, Session
+from tests.world_support import run_operation
 
 ROOT = Path(__file__).resolve().parent.parent
 _SIM = settings.load_stack_file(ROOT / "Pulumi.sim.yaml")
@@ -64,13 +65,15 @@ def without_backoff(provider: P, *, attempts: int | None = None) -> P:
 
 
 def _spy(stack: simstack.SimulatedStack, monkeypatch: pytest.MonkeyPatch, note: Callable[[Session, str], None]) -> None:
-    invoke = stack.host.invoke
+    """Note every powershell.exe the runner starts for an operation (the bootstrap's envelope names it)."""
+    run_process = stack.host.run_process
 
-    def recording(session: Session, operation: str, parameters: dict[str, object]) -> dict[str, object]:
-        note(session, operation)
-        return invoke(session, operation, parameters)
+    def recording(session: Session, operation: str | None, run: Callable[[], Outcome]) -> Outcome:
+        if operation is not None:
+            note(session, operation)
+        return run_process(session, operation, run)
 
-    monkeypatch.setattr(stack.host, "invoke", recording)
+    monkeypatch.setattr(stack.host, "run_process", recording)
 
 
 def record_calls(stack: simstack.SimulatedStack, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
@@ -96,8 +99,8 @@ def _session(node: str) -> Session:
 
 
 def world_op(stack: simstack.SimulatedStack, node: str, operation: str, **parameters: Any) -> dict[str, Any]:
-    """Run one operation directly in the world, as the script would on `node` (no WinRM)."""
-    return stack.host.invoke(_session(node), operation, parameters)
+    """Run one operation's script on `node` as the install account, as the host runs it (no WinRM)."""
+    return run_operation(stack.host, _session(node), operation, **parameters)
 
 
 def backup_file() -> str:
@@ -156,9 +159,10 @@ def bring_world_to(stack: simstack.SimulatedStack, phase: str) -> dict[str, Any]
             BackupReminder=c.sso.backup_reminder,
         )
     if reached("secret_server"):
+        # ssomanage works through the running ENTSSO (F-SSO-13): the name first, then the services stop.
+        world_op(stack, N1, "secret_server_set", SecretServer=c.sso.network_name, **sso, **task)
         for node in (N1, N2):
             world_op(stack, node, "sso_service_set", State="Stopped", StartupType="Manual")
-        world_op(stack, N1, "secret_server_set", SecretServer=c.sso.network_name, **sso)
     if reached("dtc"):
         world_op(
             stack, N1, "dtc_set", Name=c.dtc.network_name, StaticAddress=str(c.dtc.ip), Disk=c.dtc.disk, **task

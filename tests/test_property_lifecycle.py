@@ -50,12 +50,12 @@ from hypothesis.stateful import (
 
 from ops.engine import Engine
 from ops.model import RunResult
-from simulator.world import Fault, FaultPlan, World, mastersecret
+from simulator.world import Fault, FaultPlan, World, mastersecret, windows
 from simulator.world.faults import FaultInjector
-from simulator.world.handlers_role import dtc_state, role_state
 from simulator.world.model import key, path_key
 from simulator.world.windows import sso_client_can_get_secret, sso_config
 from simulator.wsman.backend import Session
+from tests.world_support import run_operation
 
 EXAMPLES = int(os.environ.get("ENTSSO_HYPOTHESIS_EXAMPLES", "4"))
 STEPS = int(os.environ.get("ENTSSO_HYPOTHESIS_STEPS", "6"))
@@ -233,6 +233,33 @@ def world_disagreements(world: World, records: list[Record], expected: dict[str,
     return problems
 
 
+def role_state(world: World, group_name: str, resource_name: str) -> dict[str, Any]:
+    """What the cluster holds for the role (the world's truth, read as Get-ClusterGroup/Resource would show it)."""
+    cluster = world.cluster
+    group = cluster.group(group_name) if cluster is not None else None
+    if cluster is None or group is None:
+        return {"exists": False}
+    resource = cluster.resource(resource_name)
+    ip = next((r for r in cluster.group_resources(group.name) if r.type == "IP Address"), None)
+    return {
+        "exists": True,
+        "state": windows.group_state(cluster, group),
+        "ownerNode": group.owner_node,
+        "service": None if resource is None else {"useNetworkName": resource.parameters.get("UseNetworkName")},
+        "ipAddress": None if ip is None else {"probePort": ip.parameters.get("ProbePort")},
+    }
+
+
+def dtc_state(world: World, group_name: str) -> dict[str, Any]:
+    """The clustered DTC's resource as the cluster holds it."""
+    cluster = world.cluster
+    group = cluster.group(group_name) if cluster is not None else None
+    if cluster is None or group is None:
+        return {"exists": False}
+    dtc = next((r for r in cluster.group_resources(group.name) if r.type == "Distributed Transaction Coordinator"), None)
+    return {"exists": dtc is not None, "state": None if dtc is None else dtc.state}
+
+
 def probe_port(world: World, group: str) -> object:
     cluster = world.cluster
     if cluster is None:
@@ -373,7 +400,7 @@ class LifecycleMachine(RuleBasedStateMachine):
     def behind_the_back(self, node: str, operation: str, **parameters: Any) -> None:
         """An administrator's change on a node, outside the stack (through the world's own operation)."""
         self.step(f"behind the back: {operation} on {node}")
-        self.r.nodes.host.invoke(self.session(node), operation, parameters)
+        run_operation(self.r.nodes.host, self.session(node), operation, **parameters)
         self.unseen_drift = True
         self.settled = False
 
@@ -563,7 +590,7 @@ def test_up_after_destroy_with_entsso_stopped_on_node_1(tmp_path: Path) -> None:
         session = Session(
             node=first, user=r.settings.domain.install_account, auth="ntlm", encrypted=True, delegated=False
         )
-        r.nodes.host.invoke(session, "sso_service_set", {"State": "Stopped", "StartupType": "Automatic"})
+        run_operation(r.nodes.host, session, "sso_service_set", State="Stopped", StartupType="Automatic")
         again = r.engine.up()
         assert not again.failed, [(o.name, o.error) for o in again.outcomes if o.error]
 
@@ -588,7 +615,7 @@ def test_a_new_backup_while_the_role_is_down_does_not_block_every_up(tmp_path: P
 
         def by_hand(node: str, operation: str, **parameters: Any) -> None:
             session = Session(node=node, user=s.domain.install_account, auth="ntlm", encrypted=True, delegated=False)
-            r.nodes.host.invoke(session, operation, parameters)
+            run_operation(r.nodes.host, session, operation, **parameters)
 
         by_hand(owner, "sso_service_set", State="Stopped", StartupType="Manual")
         engine = r.engine

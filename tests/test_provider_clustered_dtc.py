@@ -13,6 +13,7 @@ from providers_support import (  # noqa: F401
     bring_world_to,
     configured,
     operations_seen,
+    record_calls,
     sim,
     targets,
     without_backoff,
@@ -24,10 +25,12 @@ from ops import simstack
 from providers.base import EntssoProvider
 from providers.clustered_dtc import ClusteredDtcProvider
 from providers.runner import RemoteOperationError
-from simulator.world import Fault, FaultPlan, windows
+from simulator.world import Fault, FaultPlan
 from simulator.world.model import key
+from tests.world_support import as_admin
 
 DTC = CONFIG.dtc.network_name
+DTC_RESOURCE = f"MSDTC-{DTC}"
 
 UNKNOWN: Any = Unknown()  # type: ignore[no-untyped-call]  # a preview's unknown value
 
@@ -46,6 +49,15 @@ def dtc_inputs(stack: simstack.SimulatedStack, **changes: Any) -> dict[str, Any]
 def quick_retries(provider: EntssoProvider, monkeypatch: pytest.MonkeyPatch) -> None:
     """Two attempts, no backoff: a dead node or a fault plan fails in milliseconds instead of seconds."""
     without_backoff(provider, attempts=2)
+
+
+def dtc_owner(stack: simstack.SimulatedStack) -> str:
+    with stack.host.lock:
+        cluster = stack.world.cluster
+        assert cluster is not None
+        group = cluster.group(DTC)
+        assert group is not None
+        return group.owner_node
 
 
 def cluster_shape(stack: simstack.SimulatedStack) -> tuple[list[str], list[str], list[str]]:
@@ -68,10 +80,10 @@ def test_create_from_scratch_builds_the_dtc_role_and_is_idempotent(
     assert cluster is not None
     dtc = cluster.resource(f"MSDTC-{DTC}")
     assert dtc is not None and dtc.type == "Distributed Transaction Coordinator" and dtc.state == "Online"
-    assert dtc.dependencies == [DTC, CONFIG.dtc.disk]
+    assert sorted(dtc.dependencies) == sorted([DTC, CONFIG.dtc.disk])
     ip = cluster.resource(f"IP Address {CONFIG.dtc.ip}")
     assert ip is not None and ip.parameters["ProbePort"] == CONFIG.dtc.probe_port
-    assert cluster.dtc_settings[key(DTC)]["authenticationLevel"] == "Incoming"
+    assert cluster.dtc_settings[key(DTC_RESOURCE)]["AuthenticationLevel"] == "Incoming"
     assert key(DTC) in sim.world.domain.computers
 
     seen = operations_seen(sim, monkeypatch)
@@ -109,17 +121,21 @@ def test_read_reports_drift_and_update_repairs_it(sim: simstack.SimulatedStack) 
     outs = provider.create(dtc_inputs(sim)).outs or {}
     cluster = sim.world.cluster
     assert cluster is not None
-    dtc = cluster.resources[key(f"MSDTC-{DTC}")]
+    dtc = cluster.resources[key(DTC_RESOURCE)]
 
     def someone_takes_dtc_offline() -> None:
-        windows.take_offline(sim.world, dtc)
+        as_admin(sim.host, N1, f"Stop-ClusterResource -Name '{DTC_RESOURCE}' | Out-Null")
 
     def someone_turns_inbound_transactions_off() -> None:
-        cluster.dtc_settings[key(DTC)]["inboundTransactionsEnabled"] = False
+        owner = dtc_owner(sim)
+        as_admin(
+            sim.host,
+            owner,
+            f"Set-DtcNetworkSetting -DtcName '{DTC_RESOURCE}' -InboundTransactionsEnabled $false -Confirm:$false",
+        )
 
     for change in (someone_takes_dtc_offline, someone_turns_inbound_transactions_off):
-        with sim.host.lock:
-            change()
+        change()
         read = provider.read(DTC, outs)
         olds = read.outs or {}
         assert read.id == DTC
@@ -128,7 +144,7 @@ def test_read_reports_drift_and_update_repairs_it(sim: simstack.SimulatedStack) 
         assert diff.changes and not diff.replaces, change.__name__
 
         outs = provider.update(DTC, olds, dtc_inputs(sim)).outs or {}
-        assert dtc.state == "Online" and cluster.dtc_settings[key(DTC)]["inboundTransactionsEnabled"] is True
+        assert dtc.state == "Online" and cluster.dtc_settings[key(DTC_RESOURCE)]["InboundTransactionsEnabled"] is True
         assert not provider.diff(DTC, outs, dtc_inputs(sim)).changes
 
 
@@ -139,8 +155,7 @@ def test_a_changed_probe_port_is_read_as_drift_and_set_in_place(sim: simstack.Si
     cluster = sim.world.cluster
     assert cluster is not None
     ip = cluster.resources[key(f"IP Address {CONFIG.dtc.ip}")]
-    with sim.host.lock:  # someone changes the probe port
-        ip.parameters["ProbePort"] = 50000
+    as_admin(sim.host, N1, f"Get-ClusterResource -Name '{ip.name}' | Set-ClusterParameter -Name ProbePort -Value 50000")
     olds = provider.read(DTC, outs).outs or {}
     assert olds["probe_port"] == 50000
     diff = provider.diff(DTC, olds, dtc_inputs(sim))
@@ -157,29 +172,20 @@ def test_network_settings_are_read_and_set_on_the_node_that_owns_the_dtc(
     bring_world_to(sim, "secret_server")
     provider = configured(ClusteredDtcProvider)
     outs = provider.create(dtc_inputs(sim)).outs or {}
-    world_op(sim, N1, "role_move", Name=DTC, Node=N2, ResourceName=f"MSDTC-{DTC}")
-    calls: list[tuple[str, str]] = []
-    invoke = sim.host.invoke
-
-    def as_the_script_answers(session: Any, operation: str, parameters: dict[str, object]) -> dict[str, object]:
-        calls.append((session.node, operation))
-        result = dict(invoke(session, operation, parameters))
-        if result.get("exists") and str(result.get("ownerNode", "")).upper() != session.node.upper():
-            result["networkSettings"] = None
-        return result
-
-    monkeypatch.setattr(sim.host, "invoke", as_the_script_answers)
+    as_admin(sim.host, N1, f"Move-ClusterGroup -Name '{DTC}' -Node {N2} | Out-Null")
+    calls = record_calls(sim, monkeypatch)
     read = provider.read(DTC, outs).outs or {}
     assert calls == [(N1, "dtc_get"), (N2, "dtc_get")]
     assert read["network_settings"]["inboundTransactionsEnabled"] is True and read["owner_node"] == N2
     cluster = sim.world.cluster
     assert cluster is not None
-    with sim.host.lock:
-        cluster.dtc_settings[key(DTC)]["inboundTransactionsEnabled"] = False
+    as_admin(
+        sim.host, N2, f"Set-DtcNetworkSetting -DtcName '{DTC_RESOURCE}' -InboundTransactionsEnabled $false -Confirm:$false"
+    )
     calls.clear()
     provider.update(DTC, provider.read(DTC, outs).outs or {}, dtc_inputs(sim))
     assert (N2, "dtc_set") in calls and (N1, "dtc_set") not in calls
-    assert cluster.dtc_settings[key(DTC)]["inboundTransactionsEnabled"] is True
+    assert cluster.dtc_settings[key(DTC_RESOURCE)]["InboundTransactionsEnabled"] is True
 
 
 def test_read_of_a_removed_role_returns_an_empty_id(sim: simstack.SimulatedStack) -> None:
@@ -223,7 +229,7 @@ def test_delete_leaves_the_cluster_as_before(sim: simstack.SimulatedStack) -> No
     created = provider.create(dtc_inputs(sim))
     provider.delete(created.id, created.outs or {})
     assert cluster_shape(sim) == before
-    assert sim.world.cluster is not None and key(DTC) not in sim.world.cluster.dtc_settings
+    assert sim.world.cluster is not None and key(DTC_RESOURCE) not in sim.world.cluster.dtc_settings
     provider.delete(created.id, created.outs or {})  # already gone: nothing to do, no error
 
 

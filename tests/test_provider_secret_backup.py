@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +30,7 @@ from providers.runner import RemoteOperationError
 from providers.secret_backup import OUTPUTS, SecretBackup, SecretBackupProvider
 from simulator.world import Fault, FaultPlan, mastersecret
 from simulator.world.model import key
+from simulator.wsman.backend import Outcome
 
 PASSWORD = CONFIG.secret("backupPassword")
 SECRETS = (PASSWORD, CONFIG.secret("installPassword"))
@@ -113,16 +115,16 @@ def test_a_backup_that_does_not_read_back_the_same_fails(
     sim: simstack.SimulatedStack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     bring_world_to(sim, "sso")
-    invoke = sim.host.invoke
+    run_process = sim.host.run_process
 
-    def meddling(session: Any, operation: str, parameters: dict[str, object]) -> dict[str, object]:
-        result = invoke(session, operation, parameters)
+    def meddling(session: Any, operation: str | None, run: Callable[[], Outcome]) -> Outcome:
+        outcome = run_process(session, operation, run)
         if operation == "secret_backup":  # something rewrites the file before it is read back
             files = sim.world.nodes[key(N1)].files
             files[next(name for name in files if name.endswith("master-secret.bak"))] += b"x"
-        return result
+        return outcome
 
-    monkeypatch.setattr(sim.host, "invoke", meddling)
+    monkeypatch.setattr(sim.host, "run_process", meddling)
     with pytest.raises(RuntimeError, match="does not verify: the file has SHA-256") as caught:
         provider().create(props(sim))
     assert not any(secret in str(caught.value) for secret in SECRETS)

@@ -126,7 +126,7 @@ def test_a_wrong_password_fails_cleanly_then_create_finishes(
     wrong = "Not-The-Backup-Pa55!"
     with caplog.at_level(logging.DEBUG), pytest.raises(RemoteOperationError) as failure:
         provider.create(restore_inputs(sim, backup, password=wrong))
-    assert failure.value.operation == "secret_restore" and "The password is incorrect." in str(failure.value)
+    assert failure.value.operation == "secret_restore" and "An incorrect password was specified for the backup file." in str(failure.value)
     text = str(failure.value) + repr(failure.value.__dict__) + caplog.text
     for secret in (wrong, PASSWORD, backup["contentBase64"][:40]):
         assert secret not in text

@@ -14,9 +14,17 @@ from providers.runner import RemoteOperationError
 from providers.secret_server_name import SecretServerNameProvider
 from simulator.world import Fault, FaultPlan
 from simulator.world.model import key
+from tests.world_support import point_secret_server
 
 CAP = CONFIG.sso.network_name
-SQL = {"SqlServer": CONFIG.sql.server, "Database": CONFIG.sql.database}
+SQL = {
+    "SqlServer": CONFIG.sql.server,
+    "Database": CONFIG.sql.database,
+    # GetDBInfo opens its own SQL connection as the caller: delegated (F-SSO-09)
+    "DelegationMode": "ScheduledTask",
+    "TaskUser": CONFIG.domain.install_account,
+    "TaskPassword": CONFIG.secret("installPassword"),
+}
 
 
 def props(stack: simstack.SimulatedStack, **changes: Any) -> dict[str, Any]:
@@ -75,7 +83,7 @@ def test_read_shows_a_change_made_behind_its_back(sim: simstack.SimulatedStack) 
     bring_world_to(sim, "backup")
     provider = configured(SecretServerNameProvider)
     created = provider.create(props(sim))
-    world_op(sim, N1, "secret_server_set", SecretServer=N2, **SQL)
+    point_secret_server(sim.host, N1, N2)  # an administrator runs ssomanage -updatedb by hand
     read = provider.read(created.id, created.outs)
     assert read.id == created.id and read.outs["secret_server"] == N2
     assert provider.diff(created.id, read.outs, props(sim)).changes is True

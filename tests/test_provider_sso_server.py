@@ -128,7 +128,7 @@ def test_a_configured_node_is_only_probed(sim: simstack.SimulatedStack, ran: lis
 
 def test_a_member_before_the_master_fails_with_windows_words(sim: simstack.SimulatedStack) -> None:
     bring_world_to(sim, "cluster")
-    with pytest.raises(RemoteOperationError, match="Create the SSO system on the master secret server first"):
+    with pytest.raises(RemoteOperationError, match="0xC0002A51 : The specified SSO database is not configured"):
         provider().create(props(sim, "member"))
 
 

@@ -320,7 +320,7 @@ def test_a_script_error_is_not_retried(make_server: Callable[..., WsManServer]) 
         "InvalidOperation",
     )
     assert str(error).startswith(
-        "fail on MSSNODE1 failed (script, exit code 1, SsoNotConfigured): SSO is not"
+        "fail on MSSNODE1 failed (script, exit code 1, SsoNotConfigured, line 11): SSO is not"  # fail.ps1's Write-Error
     )
     assert commands(server) == 1
 

@@ -1,4 +1,9 @@
-"""The simulated Windows world: the documented procedure, the rules Windows enforces, faults, persistence."""
+"""The simulated Windows world: the documented procedure, the rules Windows enforces, faults, persistence.
+
+Every operation runs its real script through the bootstrap in the interpreter, as the host runs the
+powershell.exe WinRM starts (tests/world_support.run_operation); a change made outside the stack is an
+administrator's own PowerShell on the node (world_support.as_admin).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,6 @@ from typing import Any
 
 import pytest
 
-from simulator.shell import PowerShellError
 from simulator.world import (
     Fault,
     FaultPlan,
@@ -20,10 +24,10 @@ from simulator.world import (
     sso_client_can_get_secret,
     store,
 )
-from simulator.world.handlers_sso import ssomanage_updatedb
 from simulator.world.model import EVENT_RESTORE_OK, EVENT_SECRET_SERVER_CHANGED, SSOSS_KEY, World, key
 from simulator.wsman.auth import nt_hash
 from simulator.wsman.backend import Session
+from tests.world_support import AdminFailed, ScriptFailed, as_admin, run_operation
 
 N1, N2, N3 = "MSSNODE1", "MSSNODE2", "MSSNODE3"
 INSTALL, INSTALL_PASSWORD = "CORP\\svc-install", "Inst@ll-pw1"
@@ -71,13 +75,13 @@ def session(node: str, user: str = INSTALL, delegated: bool = False) -> Session:
     )
 
 
-def run(host: WorldHost, node: str, operation: str, **parameters: Any) -> dict[str, Any]:
-    return host.invoke(session(node), operation, parameters)
+def run(host: WorldHost, node: str, operation: str, delegated: bool = False, **parameters: Any) -> dict[str, Any]:
+    return run_operation(host, session(node, delegated=delegated), operation, **parameters)
 
 
-def fails(host: WorldHost, node: str, operation: str, **parameters: Any) -> PowerShellError:
-    with pytest.raises(PowerShellError) as caught:
-        run(host, node, operation, **parameters)
+def fails(host: WorldHost, node: str, operation: str, delegated: bool = False, **parameters: Any) -> ScriptFailed:
+    with pytest.raises(ScriptFailed) as caught:
+        run(host, node, operation, delegated=delegated, **parameters)
     return caught.value
 
 
@@ -85,7 +89,7 @@ def cluster_and_sso(host: WorldHost) -> dict[str, Any]:
     """Prerequisites and steps 1-8: features, cluster, witness, install, Create, Join, backup."""
     for node in (N1, N2):
         run(host, node, "feature_install", Features=["Failover-Clustering", "RSAT-Clustering-PowerShell"])
-    assert run(host, N1, "cluster_test", Nodes=[N1, N2])["passed"]
+    assert run(host, N1, "cluster_test", Nodes=[N1, N2], **TASK)["passed"]
     run(host, N1, "cluster_new", Name=WSFC, Nodes=[N1, N2], **TASK)
     run(host, N1, "cluster_quorum_set", WitnessAccountName="msswitness", WitnessAccessKey="a2V5")
     for node in (N1, N2):
@@ -95,7 +99,7 @@ def cluster_and_sso(host: WorldHost) -> dict[str, Any]:
         N1,
         "sso_configure",
         Mode="Create",
-        BackupFile=r"C:\ProgramData\wizard.bak",
+        BackupFile=r"C:\ProgramData\EntssoCluster\wizard.bak",
         BackupPassword=BACKUP_PASSWORD,
         BackupReminder="the usual",
         **CONFIGURE,
@@ -107,10 +111,12 @@ def cluster_and_sso(host: WorldHost) -> dict[str, Any]:
 
 
 def cluster_the_secret_server(host: WorldHost) -> dict[str, Any]:
-    """Steps 9-22: stop ENTSSO, secret server = CAP, clustered DTC, the role and its Generic Service."""
+    """Steps 9-22 in the safe order (docs/windows-facts.md section 9): secret server = CAP while ENTSSO runs on
+    node 1 (ssomanage needs it, F-SSO-13), then ENTSSO stopped and Manual everywhere, clustered DTC, the role and
+    its Generic Service."""
+    run(host, N1, "secret_server_set", SecretServer=CAP, **SSO, **TASK)
     for node in (N1, N2):
         run(host, node, "sso_service_set", State="Stopped", StartupType="Manual")
-    run(host, N1, "secret_server_set", SecretServer=CAP, **SSO)
     run(host, N1, "dtc_set", Name=DTC, StaticAddress="10.10.1.60", Disk="Cluster Disk 1", **TASK)
     run(
         host, N1, "role_set", Name=CAP, StaticAddress="10.10.1.50", ProbePort=59999, PreferredOwners=[N1, N2], **TASK
@@ -185,7 +191,7 @@ def test_set_operations_are_idempotent_on_a_second_run(host: WorldHost) -> None:
         run(host, N1, "cluster_quorum_set", WitnessAccountName="msswitness", WitnessAccessKey="a2V5"),
         run(host, N2, "sso_install", InstallerPath=r"C:\Install\BizTalk\Setup.exe"),
         run(host, N2, "sso_configure", Mode="Join", **CONFIGURE),
-        run(host, N1, "secret_server_set", SecretServer=CAP, **SSO),
+        run(host, N1, "secret_server_set", SecretServer=CAP, **SSO, **TASK),
         run(host, N1, "dtc_set", Name=DTC, StaticAddress="10.10.1.60", Disk="Cluster Disk 1", **TASK),
         run(
             host,
@@ -229,10 +235,10 @@ def test_restore_needs_the_file_on_that_node_and_the_right_password(host: WorldH
     cluster_the_secret_server(host)
     run(host, N1, "role_move", Name=CAP, Node=N2)
     missing = fails(host, N2, "secret_restore", BackupFile=BACKUP, BackupPassword=BACKUP_PASSWORD)
-    assert "The system cannot find the file specified" in missing.message  # the copy is on node 1 only
+    assert "Cannot find the backup copy" in missing.message  # the copy is on node 1 only
     run(host, N2, "file_put", Path=BACKUP, ContentBase64=backup["contentBase64"], Sha256=backup["sha256"])
     wrong = fails(host, N2, "secret_restore", BackupFile=BACKUP, BackupPassword="not-it")
-    assert "The password is incorrect" in wrong.message
+    assert "An incorrect password was specified for the backup file." in wrong.message
     assert BACKUP_PASSWORD not in wrong.message
     assert 10524 in [e.event_id for e in host.world.nodes[N2].events]
 
@@ -257,28 +263,34 @@ def test_updatedb_with_an_admin_element_from_a_non_master_fails(host: WorldHost)
         "<sso><globalInfo><ssoAdminAccount>CORP\\SSO Administrators</ssoAdminAccount>"
         f"<secretServer>{CAP}</secretServer></globalInfo></sso>"
     )
-    with pytest.raises(PowerShellError) as caught:
-        ssomanage_updatedb(host.world, host.world.nodes[N2], session(N2), document)
-    assert "not the master secret server" in caught.value.message
-    assert run(host, N2, "secret_server_get", **SSO)["secretServer"] == N1
+    # An administrator on node 2 runs ssomanage -updatedb with a file that also names the admin account.
+    with pytest.raises(AdminFailed) as caught:
+        as_admin(
+            host,
+            N2,
+            f"Set-Content -LiteralPath C:\\Windows\\Temp\\update.xml -Value '{document}'\n"
+            "& (Join-Path $env:CommonProgramW6432 'Enterprise Single Sign-On\\ssomanage.exe') -updatedb "
+            "C:\\Windows\\Temp\\update.xml 2>&1",
+        )
+    assert "can only be performed on the master secret server" in caught.value.message
+    assert run(host, N2, "secret_server_get", **SSO, **TASK)["secretServer"] == N1
     # The script's document (only secretServer) works from node 2 too.
-    result = run(host, N2, "secret_server_set", SecretServer=CAP, **SSO)
+    result = run(host, N2, "secret_server_set", SecretServer=CAP, **SSO, **TASK)
     assert result["secretServer"] == CAP
     assert EVENT_SECRET_SERVER_CHANGED in [e.event_id for e in host.world.nodes[N2].events]
     assert result["warnings"]
-    assert "ignore" in result["warnings"][0]  # DTC noise before DTC is clustered
+    assert "DTC" in result["warnings"][0]  # DTC noise before DTC is clustered (F-SSO-17)
 
 
 def test_without_use_network_name_clients_get_no_endpoint(host: WorldHost) -> None:
     whole_procedure(host)
-    resource = host.world.cluster.resources[key("ENTSSO")]  # type: ignore[union-attr]
-    resource.parameters["UseNetworkName"] = 0  # someone unticked "Use Network Name for computer name"
+    # Someone unticked "Use Network Name for computer name".
+    as_admin(host, N1, "Get-ClusterResource -Name ENTSSO | Set-ClusterParameter -Name UseNetworkName -Value 0")
     run(host, N1, "role_move", Name=CAP, Node=N1)  # cycles the resource
     assert "0x800706D9: There are no more endpoints available from the endpoint mapper" in client_error(host)
-    check = run(host, N1, "sso_client_check", **SSO)
+    check = run(host, N1, "sso_client_check", **SSO)  # ENTSSO sees its computer name, not the network name
     assert not check["ok"]
-    assert "0x800706D9" in check["error"]
-    assert check["secretServer"] == CAP
+    assert f"answers as '{N1}'" in check["error"] and "not the master secret server" in check["error"]
     assert run(host, N1, "role_get", Name=CAP)["service"]["useNetworkName"] == 0
     repaired = run(
         host, N1, "generic_service_set", Name=CAP, ServiceAccount=SERVICE, PossibleOwners=[N1, N2]
@@ -289,7 +301,7 @@ def test_without_use_network_name_clients_get_no_endpoint(host: WorldHost) -> No
 
 def test_without_the_network_name_dependency_clients_get_no_endpoint(host: WorldHost) -> None:
     whole_procedure(host)
-    host.world.cluster.resources[key("ENTSSO")].dependencies.clear()  # type: ignore[union-attr]
+    as_admin(host, N1, f"Remove-ClusterResourceDependency -Resource ENTSSO -Provider {CAP}")
     run(host, N1, "role_move", Name=CAP, Node=N1)
     assert "0x800706D9" in client_error(host)
 
@@ -308,11 +320,9 @@ def test_secret_server_must_be_the_role_network_name(host: WorldHost) -> None:
 def test_double_hop_steps_are_denied_without_delegation(host: WorldHost) -> None:
     for node in (N1, N2):
         run(host, node, "feature_install", Features=["Failover-Clustering"])
-    no_credssp: dict[str, object] = {"Name": WSFC, "Nodes": [N1, N2], "DelegationMode": "CredSSP"}
-    with pytest.raises(PowerShellError) as denied:
-        host.invoke(session(N1, delegated=False), "cluster_new", no_credssp)
-    assert "Access is denied" in denied.value.message
-    assert denied.value.category == "PermissionDenied"
+    no_credssp: dict[str, Any] = {"Name": WSFC, "Nodes": [N1, N2], "DelegationMode": "CredSSP"}
+    denied = fails(host, N1, "cluster_new", **no_credssp)
+    assert "Access is denied" in denied.message
     bad_task = fails(
         host,
         N1,
@@ -323,7 +333,7 @@ def test_double_hop_steps_are_denied_without_delegation(host: WorldHost) -> None
         TaskUser=INSTALL,
         TaskPassword="wrong",
     )
-    assert bad_task.message == "The user name or password is incorrect."
+    assert bad_task.message == "The user name or password is incorrect. (Exception from HRESULT: 0x8007052E)"
     unprivileged = fails(
         host,
         N1,
@@ -334,33 +344,32 @@ def test_double_hop_steps_are_denied_without_delegation(host: WorldHost) -> None
         TaskUser=OUTSIDER,
         TaskPassword=OUTSIDER_PASSWORD,
     )
-    assert "Access is denied" in unprivileged.message
-    host.invoke(session(N1, delegated=True), "cluster_new", no_credssp)  # CredSSP carries the credentials
+    # No batch logon right for an account that is not an administrator: the task cannot start (F-FS-02).
+    assert "0x80070569" in unprivileged.message
+    run(host, N1, "cluster_new", delegated=True, **no_credssp)  # CredSSP carries the credentials
     assert run(host, N2, "cluster_get")["exists"]
     for node in (N1, N2):
         run(host, node, "sso_install", InstallerPath=r"C:\Install\BizTalk\Setup.exe")
-    create: dict[str, object] = {
+    create: dict[str, Any] = {
         **CONFIGURE,
         "Mode": "Create",
         "BackupFile": BACKUP,
         "BackupPassword": BACKUP_PASSWORD,
         "DelegationMode": "CredSSP",
     }
-    with pytest.raises(PowerShellError) as sso_denied:
-        host.invoke(session(N1), "sso_configure", create)
-    assert "Access is denied" in sso_denied.value.message
-    assert run(host, N1, "secret_server_get", **SSO)["exists"] is False
+    sso_denied = fails(host, N1, "sso_configure", **create)  # SQL Server sees no credentials (F-SSO-30)
+    assert "Login failed for user 'NT AUTHORITY\\ANONYMOUS LOGON'" in sso_denied.message
+    assert run(host, N1, "secret_server_get", **SSO, **TASK)["exists"] is False
     run(host, N1, "sso_configure", **{**create, **TASK})
-    role: dict[str, object] = {
+    role: dict[str, Any] = {
         "Name": CAP,
         "StaticAddress": "10.10.1.50",
         "ProbePort": 59999,
         "PreferredOwners": [N1, N2],
         "DelegationMode": "CredSSP",
     }
-    with pytest.raises(PowerShellError) as role_denied:  # Add-ClusterServerRole creates the role's AD object
-        host.invoke(session(N1), "role_set", role)
-    assert "Access is denied" in role_denied.value.message
+    role_denied = fails(host, N1, "role_set", **role)  # Add-ClusterServerRole creates the role's AD object
+    assert "Access is denied" in role_denied.message
     assert run(host, N1, "role_get", Name=CAP)["exists"] is False
 
 
@@ -376,14 +385,14 @@ def test_service_account_must_be_an_sso_administrator(host: WorldHost) -> None:
         BackupPassword=BACKUP_PASSWORD,
         **CONFIGURE,
     )
-    assert "is not a member of the SSO Administrators group" in error.message
+    assert "The SSO service account is not a member of the specified SSO Admin account." in error.message
     assert run(host, N1, "sso_get")["configured"] is False
 
 
 def test_join_before_create_fails(host: WorldHost) -> None:
     run(host, N2, "sso_install", InstallerPath=r"C:\Install\BizTalk\Setup.exe")
     error = fails(host, N2, "sso_configure", Mode="Join", **CONFIGURE)
-    assert "does not exist" in error.message
+    assert "The specified SSO database is not configured." in error.message
 
 
 def test_backup_on_a_node_that_is_not_the_master_fails(host: WorldHost) -> None:
@@ -391,8 +400,8 @@ def test_backup_on_a_node_that_is_not_the_master_fails(host: WorldHost) -> None:
     error = fails(
         host, N2, "secret_backup", BackupFile=BACKUP, BackupPassword=BACKUP_PASSWORD, BackupReminder="x"
     )
-    assert "not the master secret server" in error.message
-    assert error.error_id == "ENTSSO_E_NOT_SECRET_SERVER"
+    assert "can only be performed on the master secret server" in error.message
+    assert error.error_id == "HRESULT 0xC0002A0E"
     assert 10560 in [e.event_id for e in host.world.nodes[N2].events]
 
 
@@ -401,7 +410,7 @@ def test_locally_started_entsso_breaks_the_endpoint_until_stopped_and_cycled(hos
     run(host, N2, "sso_service_set", State="Running", StartupType="Manual")  # monitoring tool "fixes" it
     run(host, N1, "role_move", Name=CAP, Node=N2)
     assert "0x800706D9" in client_error(host)
-    assert "0x800706D9" in run(host, N2, "sso_client_check", **SSO)["error"]
+    assert "not the master secret server" in run(host, N2, "sso_client_check", **SSO)["error"]
     run(host, N2, "sso_service_set", State="Stopped", StartupType="Manual")
     assert not client_ok(host)
     run(host, N1, "role_move", Name=CAP, Node=N2)  # cycles ENTSSO through the cluster
@@ -424,33 +433,33 @@ def test_a_second_cluster_with_the_same_name_fails() -> None:
     error = fails(host, N3, "cluster_new", Name=WSFC, Nodes=[N3], **TASK)
     assert f"The computer object '{WSFC}' already exists" in error.message
     taken = fails(host, N3, "cluster_new", Name="OTHERWSFC", Nodes=[N2, N3], **TASK)
-    assert "already part of cluster" in taken.message
+    assert "is joined to a cluster" in taken.message
 
 
 def test_sql_unavailable_fails_sso_operations_with_a_connection_error(host: WorldHost) -> None:
     cluster_and_sso(host)
     host.world.sql.available = False
-    error = fails(host, N1, "secret_server_get", **SSO)
+    error = fails(host, N1, "secret_server_get", **SSO, **TASK)
     assert "error: 40 - Could not open a connection to SQL Server" in error.message
-    assert "error: 40" in fails(host, N1, "secret_server_set", SecretServer=CAP, **SSO).message
-    check = run(host, N1, "sso_client_check", **SSO)
-    assert not check["ok"]
-    assert "Could not open a connection to SQL Server" in check["error"]
+    assert "error: 40" in fails(host, N1, "secret_server_set", SecretServer=CAP, **SSO, **TASK).message
+    # The client check asks the running service, which keeps the secret it loaded; it opens no SQL connection of
+    # its own (F-SSO-08, finding 8).
+    assert run(host, N1, "sso_client_check", **SSO)["ok"]
 
 
 def test_file_put_verifies_the_hash_and_file_get_never_returns_content(host: WorldHost) -> None:
-    error = fails(host, N1, "file_put", Path=r"C:\x.bin", ContentBase64="aGVsbG8=", Sha256="00" * 32)
+    error = fails(host, N1, "file_put", Path=r"C:\Data\x.bin", ContentBase64="aGVsbG8=", Sha256="00" * 32)
     assert "nothing was written" in error.message
     import hashlib
 
     digest = hashlib.sha256(b"hello").hexdigest()
-    put = run(host, N1, "file_put", Path=r"C:\x.bin", ContentBase64="aGVsbG8=", Sha256=digest)
+    put = run(host, N1, "file_put", Path=r"C:\Data\x.bin", ContentBase64="aGVsbG8=", Sha256=digest)
     assert put["sha256"] == digest.upper()
     assert put["length"] == 5
-    got = run(host, N1, "file_get", Path=r"c:\X.BIN")  # Windows paths are case-insensitive
+    got = run(host, N1, "file_get", Path=r"c:\DATA\X.BIN")  # Windows paths are case-insensitive
     assert got["exists"]
     assert "contentBase64" not in got
-    assert run(host, N1, "file_remove", Path=r"C:\x.bin")["actions"] == [r"Remove-Item C:\x.bin"]
+    assert run(host, N1, "file_remove", Path=r"C:\Data\x.bin")["actions"] == [r"Remove-Item C:\Data\x.bin"]
 
 
 # ------------------------------------------------------------------------------------------ faults
@@ -524,9 +533,9 @@ def test_failover_and_sql_faults_act_during_the_operation() -> None:
     assert run(host, N1, "role_get", Name=CAP)["ownerNode"] == N2
     assert client_ok(host)
     host.directive(session(N1), "secret_server_get")
-    assert "Could not open a connection" in fails(host, N1, "secret_server_get", **SSO).message
+    assert "Could not open a connection" in fails(host, N1, "secret_server_get", **SSO, **TASK).message
     assert host.world.sql.available
-    assert run(host, N1, "secret_server_get", **SSO)["secretServer"] == CAP
+    assert run(host, N1, "secret_server_get", **SSO, **TASK)["secretServer"] == CAP
 
 
 def test_host_serialises_concurrent_operations(host: WorldHost) -> None:

@@ -1,9 +1,9 @@
-"""WorldHost switched over (`interpreted=True`): the nodes run whatever script arrives, in the interpreter.
+"""WorldHost: the nodes run whatever script arrives, in the interpreter (issue 11: no twin answers any more).
 
-The switch is off by default until the per-operation twins are retired (issue 11). These tests drive the
-switched-over host the way production code does: the real runner (pywinrm over real WS-Management and NTLM)
-sends the real bootstrap and envelope to a simulated node, whose powershell.exe interprets it on the node's
-`NodeMachine` under the world's lock, with the fault plan's world faults and persistence as `invoke` has them.
+These tests drive the host the way production code does: the real runner (pywinrm over real WS-Management and
+NTLM) sends the real bootstrap and envelope to a simulated node, whose powershell.exe interprets it on the node's
+`NodeMachine` under the world's lock, with the fault plan's world faults keyed by the envelope's operation, and
+the world saved when a process changed it.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ SETTINGS = ProviderSettings.from_config(stack_config(CONFIG).get)
 
 @pytest.fixture
 def interpreted_stack(tmp_path: Path) -> Iterator[simstack.SimulatedStack]:
-    stack = simstack.start(CONFIG, ports="any", state_file=tmp_path / "sim.world.json", interpreted=True)
+    stack = simstack.start(CONFIG, ports="any", state_file=tmp_path / "sim.world.json")
     try:
         yield stack
     finally:
@@ -46,10 +46,12 @@ def run(stack: simstack.SimulatedStack, node: str, operation: str, script: str, 
         return remote.run(operation, script, parameters)
 
 
-def test_the_switch_is_off_by_default_and_the_twins_still_answer() -> None:
+def test_every_node_of_the_world_is_a_machine_and_an_unknown_one_is_refused() -> None:
     host = WorldHost(new_world())
-    assert host.machine(Session(N1, "CORP\\svc-install", "ntlm", True, False)) is None
-    assert CONFIG.simulator is not None and CONFIG.simulator.interpreted is False
+    machine = host.machine(Session(N1, "CORP\\svc-install", "ntlm", True, False))
+    assert machine.node.name == N1
+    with pytest.raises(KeyError, match="no node NOSUCHNODE"):
+        host.machine(Session("NOSUCHNODE", "CORP\\svc-install", "ntlm", True, False))
 
 
 def test_a_script_sent_over_winrm_runs_in_the_interpreter(interpreted_stack: simstack.SimulatedStack) -> None:
@@ -103,7 +105,7 @@ def _session(node: str = N1) -> Session:
 
 def test_sql_unavailable_strikes_the_named_operation_while_its_process_runs() -> None:
     plan = FaultPlan(faults=[Fault(kind="sql_unavailable", operation="secret_server_get", times=1)])
-    host = WorldHost(new_world(), plan, interpreted=True)
+    host = WorldHost(new_world(), plan)
     seen: list[bool] = []
 
     def process() -> Outcome:
@@ -127,7 +129,7 @@ def test_a_failover_fault_moves_the_role_before_the_process_runs() -> None:
         assert node is not None
         node.services["CLUSSVC"] = Service("ClusSvc", "Cluster Service", "Running", "Auto", "LocalSystem", "scm")
     plan = FaultPlan(faults=[Fault(kind="failover", operation="role_get", role="SSO")])
-    host = WorldHost(world, plan, interpreted=True)
+    host = WorldHost(world, plan)
     owners: list[str] = []
 
     def process() -> Outcome:
@@ -142,7 +144,7 @@ def test_a_failover_fault_moves_the_role_before_the_process_runs() -> None:
 
 def test_a_reboot_fault_still_tells_the_server() -> None:
     plan = FaultPlan(faults=[Fault(kind="reboot", node=N1, operation="file_get", times=1)])
-    host = WorldHost(new_world(), plan, interpreted=True)
+    host = WorldHost(new_world(), plan)
     rebooted: list[str] = []
     host.on_reboot(rebooted.append)
     directive = host.directive(_session(), "file_get")
@@ -150,7 +152,7 @@ def test_a_reboot_fault_still_tells_the_server() -> None:
 
 
 def test_processes_on_the_world_run_one_at_a_time() -> None:
-    host = WorldHost(new_world(), interpreted=True)
+    host = WorldHost(new_world())
     events: list[str] = []
 
     def process(name: str) -> Outcome:

@@ -1,16 +1,19 @@
-"""The scripts in providers/scripts and the simulator's operation registry describe the same operations."""
+"""The scripts in providers/scripts and docs/operations.md, the contract between providers and scripts, describe the
+same operations: every script has its section, and each section's parameter table is the script's param() block
+(names, types, Mandatory, defaults, which ones carry a secret)."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import tree_sitter
 import tree_sitter_powershell
 
-from simulator.shell import script_parameters
-from simulator.world import registry
+from simulator.powershell import ast
+from simulator.powershell.compiler import compile_script
 
 SCRIPTS = Path(__file__).resolve().parent.parent / "providers" / "scripts"
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "operations.md"
@@ -42,9 +45,75 @@ def secret_parameters(text: str) -> set[str]:
     return found
 
 
-def test_every_script_has_a_handler_and_every_handler_a_script() -> None:
+@dataclass(frozen=True)
+class Parameter:
+    """One parameter, as a param() block declares it or as operations.md's table documents it."""
+
+    name: str
+    type: str
+    mandatory: bool
+    default: str  # '' when none; a list as its items joined by ', '
+    secret: bool
+
+
+def declared(name: str) -> list[Parameter]:
+    """The script's param() block, read by the interpreter's own compiler."""
+    compiled = compile_script(script_text(name), f"{name}.ps1")
+    assert compiled.block is not None, (name, compiled.parse_failure, compiled.unsupported)
+    block = compiled.block.param_block
+    source = compiled.block.source.text
+    found = []
+    for parameter in block.parameters if block is not None else []:
+        mandatory = any(
+            attribute.name.lower() == "parameter"
+            and any(key.lower() == "mandatory" and _true(value) for key, value in attribute.named)
+            for attribute in parameter.attributes
+        )
+        secret = any(
+            attribute.name.lower().endswith("suppressmessageattribute")
+            and "PSAvoidUsingPlainTextForPassword" in source[attribute.pos.start : attribute.pos.end]
+            for attribute in parameter.attributes
+        )
+        default = ""
+        if parameter.default is not None:
+            text = source[parameter.default.pos.start : parameter.default.pos.end]
+            default = ", ".join(re.findall(r"'([^']*)'", text)) if "'" in text else text
+        found.append(Parameter(parameter.name, (parameter.type_name or "object").lower(), mandatory, default, secret))
+    return found
+
+
+def _true(value: ast.Node | None) -> bool:
+    return value is None or (isinstance(value, ast.Variable) and value.name.lower() == "true")
+
+
+def documented() -> dict[str, list[Parameter]]:
+    """docs/operations.md: the parameter table of each operation's section."""
+    docs = DOCS.read_text(encoding="utf-8")
+    sections = re.findall(r"^### `(\w+)`\n(.*?)(?=^### |^## |\Z)", docs, re.S | re.M)
+    table: dict[str, list[Parameter]] = {}
+    for name, body in sections:
+        rows = re.findall(r"^\| `(\w+)` \|([^|]*)\|([^|]*)\|([^|]*)\|([^|]*)\|$", body, re.M)
+        table[name] = [
+            Parameter(p, t.strip().lower(), m.strip() == "yes", d.strip(), s.strip() == "SECRET")
+            for p, t, m, d, s in rows
+        ]
+    return table
+
+
+def test_every_script_has_its_section_in_the_contract_and_every_section_a_script() -> None:
     assert SCRIPT_NAMES, "no scripts found"
-    assert sorted(registry()) == SCRIPT_NAMES
+    assert sorted(documented()) == SCRIPT_NAMES
+
+
+@pytest.mark.parametrize("name", SCRIPT_NAMES)
+def test_param_block_is_the_documented_parameter_table(name: str) -> None:
+    script, docs = declared(name), documented()[name]
+    assert [p.name for p in script] == [p.name for p in docs]
+    for ours, theirs in zip(script, docs, strict=True):
+        assert (ours.type, ours.mandatory, ours.secret) == (theirs.type, theirs.mandatory, theirs.secret), ours.name
+        # The docs may add a note after the literal default, e.g. "BizTalk (or HIS)".
+        assert theirs.default.startswith(ours.default) and bool(ours.default) == bool(theirs.default), ours.name
+    assert secret_parameters(script_text(name)) == {p.name for p in script if p.secret}
 
 
 @pytest.mark.parametrize("name", SCRIPT_NAMES)
@@ -62,22 +131,6 @@ def test_script_parses_and_follows_the_house_rules(name: str) -> None:
     assert "Add-ClusterCheckpoint" not in text
 
 
-@pytest.mark.parametrize("name", SCRIPT_NAMES)
-def test_param_block_equals_the_registry_declaration(name: str) -> None:
-    text = script_text(name)
-    declared = registry()[name].params
-    parsed = script_parameters(text)
-    assert [p.name for p in parsed] == [p.name for p in declared]
-    for script_param, handler_param in zip(parsed, declared, strict=True):
-        assert script_param.type_name == handler_param.type, script_param.name
-        assert script_param.mandatory == handler_param.mandatory, script_param.name
-        if script_param.has_default:
-            assert script_param.default == handler_param.default, script_param.name
-        else:
-            assert handler_param.default is None, script_param.name
-    assert secret_parameters(text) == {p.name for p in declared if p.secret}
-
-
 def test_shared_functions_exist_once_in_the_library_and_nowhere_else() -> None:
     library = LIBRARY.read_text(encoding="utf-8")
     for function in SHARED_FUNCTIONS:
@@ -89,8 +142,8 @@ def test_shared_functions_exist_once_in_the_library_and_nowhere_else() -> None:
 
 
 def test_delegating_scripts_take_the_delegation_parameters() -> None:
-    for name, found in registry().items():
-        names = {p.name for p in found.params}
+    for name in SCRIPT_NAMES:
+        names = {p.name for p in declared(name)}
         # Delegated directly, or through the library's Get-SecretServer (GetDBInfo's own SQL connection).
         uses_helper = "Invoke-Delegated -Work" in script_text(name) or "Get-SecretServer" in script_text(name)
         assert uses_helper == ({"DelegationMode", "TaskUser", "TaskPassword"} <= names), name
@@ -124,23 +177,40 @@ def test_backup_and_restore_use_the_com_api_not_ssoconfig() -> None:
         assert not re.search(r"^[^#\n]*\bssoconfig\s+-", text, re.I | re.M), "interactive ssoconfig prompts"
 
 
-def test_docs_list_every_operation_with_its_parameters() -> None:
-    docs = DOCS.read_text(encoding="utf-8")
-    for name, found in registry().items():
-        heading = re.search(rf"^### `{name}`\n(.*?)(?=^### |\Z)", docs, re.S | re.M)
-        assert heading, f"docs/operations.md has no section for {name}"
-        for param in found.params:
-            assert f"`{param.name}`" in heading.group(1), f"{name}: {param.name} undocumented"
-            if param.secret:
-                assert re.search(rf"`{param.name}`[^\n]*SECRET", heading.group(1)), (
-                    f"{name}.{param.name} secret"
-                )
+def library_functions() -> list[str]:
+    return re.findall(r"^function ([\w-]+) \{$", LIBRARY.read_text(encoding="utf-8"), re.M)
+
+
+def work_blocks(text: str) -> list[str]:
+    """The script blocks a script hands to Invoke-Delegated as -Work (by the variable that holds each)."""
+    blocks = []
+    for variable in re.findall(r"Invoke-Delegated -Work \$(\w+)", text):
+        start = re.search(rf"\${variable} = \{{", text)
+        assert start, variable
+        depth, index = 0, start.end() - 1
+        for index in range(start.end() - 1, len(text)):
+            depth += {"{": 1, "}": -1}.get(text[index], 0)
+            if depth == 0:
+                break
+        blocks.append(text[start.end() : index])
+    return blocks
+
+
+@pytest.mark.parametrize("name", [*SCRIPT_NAMES, "library"])
+def test_a_delegated_work_block_is_self_contained(name: str) -> None:
+    # On the scheduled-task route the work runs in a powershell.exe of its own, which has not loaded the library
+    # (docs/contracts.md section 1): a work block that called a library function would fail there only.
+    text = LIBRARY.read_text(encoding="utf-8") if name == "library" else script_text(name)
+    for block in work_blocks(text):
+        used = [f for f in library_functions() if re.search(rf"(?<![\w-]){re.escape(f)}(?![\w-])", block)]
+        assert used == [], f"{name}: a delegated work block calls the library's {used}"
 
 
 def test_an_operation_runs_through_the_simulated_shell_and_bootstrap() -> None:
     import base64
     import json
 
+    from providers import runner_wire
     from simulator.shell import RESULT_MARKER, SimulatedShell
     from simulator.world import WorldHost, seed_world
     from simulator.wsman.backend import Session
@@ -156,12 +226,9 @@ def test_an_operation_runs_through_the_simulated_shell_and_bootstrap() -> None:
     )
     shell = SimulatedShell(WorldHost(world))
     bootstrap = (SCRIPTS.parent / "bootstrap.ps1").read_text(encoding="utf-8")
-    envelope = {
-        "v": 1,
-        "operation": "sso_install",
-        "script": script_text("sso_install"),
-        "parameters": {"InstallerPath": "C:\\Install\\BizTalk\\Setup.exe"},
-    }
+    envelope = runner_wire.envelope(
+        "sso_install", script_text("sso_install"), {"InstallerPath": "C:\\Install\\BizTalk\\Setup.exe"}
+    )
     command = shell.prepare(
         Session("MSSNODE1", "CORP\\svc-install", "ntlm", True, False),
         "powershell.exe",
@@ -173,14 +240,14 @@ def test_an_operation_runs_through_the_simulated_shell_and_bootstrap() -> None:
             "-EncodedCommand",
             base64.b64encode(bootstrap.encode("utf-16-le")).decode("ascii"),
         ],
-        base64.b64encode(json.dumps(envelope).encode("utf-8")) + b"\r\n",
+        envelope,
     )
     outcome = command.execute()
     line = next(x for x in outcome.stdout.decode("utf-8").splitlines() if x.startswith(RESULT_MARKER))
     result = json.loads(line[len(RESULT_MARKER) :])
     assert outcome.exit_code == 0
     assert result["ok"] is True
-    # The script's default Features reached the handler through the shell's binding.
+    # The script's default Features, bound by the real bootstrap, reached setup.exe's command line.
     assert result["result"]["actions"] == [
         "Setup.exe /quiet /ADDLOCAL WMI,BizTalk,AdditionalApps,SSOServer,SSOAdmin"
     ]

@@ -50,7 +50,7 @@ CONFIGURE = {
     "AffiliateAdminGroup": "CORP\\SSO Affiliate Administrators",
     **CREDSSP,
 }
-CREATE = {"Mode": "Create", "BackupFile": r"C:\ProgramData\wizard.bak", "BackupPassword": BACKUP_PASSWORD}
+CREATE = {"Mode": "Create", "BackupFile": r"C:\ProgramData\EntssoCluster\wizard.bak", "BackupPassword": BACKUP_PASSWORD}
 MEDIA = r"C:\Install\BizTalk\Setup.exe"
 COPY = r"C:\ProgramData\EntssoCluster\restore.bak"
 
@@ -542,7 +542,7 @@ def test_finding_11_host_integration_server_installs_with_msiexec_and_configures
     assert installed["installed"] is True
     assert installed["actions"] == ["msiexec /i HIS2020_Server_EN.msi /quiet"]
     configured = op(world, N1, "sso_configure", Product="HIS", BackupReminder="r", **CREATE, **CONFIGURE)
-    assert configured["configured"] is True and configured["actions"] == ["ConfigurationWizard.exe /APPLY (Create)"]
+    assert configured["configured"] is True and configured["actions"][-1] == "ConfigurationWizard.exe /APPLY (Create)"
     # HIS's ESSO-only feature names are not documented: naming features is refused as Windows Installer refuses
     # a feature it does not know (1603, assumed).
     refused = fails(world, N2, "sso_install", InstallerPath=media, Product="HIS", Features=["SSOServer"])
@@ -568,15 +568,27 @@ def test_finding_11_biztalk_switches_sent_to_the_his_package_are_refused_by_msie
 
 def test_finding_21_the_backup_folder_is_private_and_read_back_through_the_machine() -> None:
     # implements F-FS-01: SYSTEM, Administrators and the SSO administrators' group, protected from inheritance.
-    world, backup = backed_up()
-    assert backup["actions"][:2] == [
-        "New-Item C:\\ProgramData\\EntssoCluster",
-        "Set-Acl C:\\ProgramData\\EntssoCluster (SYSTEM, Administrators, CORP\\SSO Administrators)",
+    # A folder nothing made before (sso_configure makes the wizard's own folder private the same way).
+    world = installed_and_configured()
+    folder = "C:\\ProgramData\\EntssoBackups"
+    backup = op(
+        world,
+        N1,
+        "secret_backup",
+        BackupFile=folder + "\\SSO478AD.bak",
+        BackupPassword=BACKUP_PASSWORD,
+        BackupReminder="hint",
+        AdminGroup=ADMINS,
+    )
+    assert backup["actions"] == [
+        f"New-Item {folder}",
+        f"Set-Acl {folder} (SYSTEM, Administrators, CORP\\SSO Administrators)",
+        "ISSOConfigSS.BackupSecret",
     ]
     acl = ps(
         world,
         N1,
-        "$acl = Get-Acl -LiteralPath 'C:\\ProgramData\\EntssoCluster'\n$acl.AreAccessRulesProtected\n"
+        f"$acl = Get-Acl -LiteralPath '{folder}'\n$acl.AreAccessRulesProtected\n"
         "$acl.Access | ForEach-Object { '{0}|{1}|{2}|{3}' -f $_.IdentityReference, $_.FileSystemRights, "
         "$_.AccessControlType, $_.InheritanceFlags }",
     )
@@ -590,7 +602,7 @@ def test_finding_21_the_backup_folder_is_private_and_read_back_through_the_machi
         world,
         N1,
         "secret_backup",
-        BackupFile=BACKUP,
+        BackupFile=folder + "\\SSO478AD.bak",
         BackupPassword=BACKUP_PASSWORD,
         BackupReminder="hint",
         AdminGroup=ADMINS,
@@ -869,7 +881,7 @@ def test_finding_11_the_sso_server_provider_installs_his_with_msiexec() -> None:
         "service_password": SERVICE_PASSWORD,
         "admin_group": ADMINS,
         "affiliate_admin_group": "CORP\\SSO Affiliate Administrators",
-        "backup_file": r"C:\ProgramData\wizard.bak",
+        "backup_file": r"C:\ProgramData\EntssoCluster\wizard.bak",
         "backup_password": BACKUP_PASSWORD,
         "backup_reminder": "r",
         "delegation": "CredSSP",

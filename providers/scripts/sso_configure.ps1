@@ -38,11 +38,17 @@ if ($state.configured) {
 if ($Mode -eq 'Create' -and (-not $BackupFile -or -not $BackupPassword)) {
     throw 'Create needs BackupFile and BackupPassword (the wizard backs up the new secret).'
 }
+$actions = @()
+if ($Mode -eq 'Create') {
+    # The wizard writes the new secret's backup into this folder and refuses when it is missing
+    # (0xC0002A20, F-SSO-29): it is made first, private to SYSTEM, Administrators and the SSO administrators (F-FS-01).
+    $actions += @(Set-PrivateDirectory -Path (Split-Path -Parent $BackupFile) -AdminGroup $AdminGroup)
+}
 
+# The work runs in a scheduled task's own powershell.exe on that route, without the library: self-contained.
 $work = {
-    param([hashtable]$Answers)
+    param([hashtable]$Answers, [string]$Directory)
     $ErrorActionPreference = 'Stop'
-    $directory = Join-Path $env:SystemRoot ('Temp\EntssoConfig-{0}' -f [guid]::NewGuid().ToString('N'))
     $acl = New-Object -TypeName Security.AccessControl.DirectorySecurity
     $acl.SetAccessRuleProtection($true, $false)
     foreach ($who in @('NT AUTHORITY\SYSTEM', 'BUILTIN\Administrators', [Security.Principal.WindowsIdentity]::GetCurrent().Name)) {
@@ -140,7 +146,10 @@ $answers = @{
     ServiceAccountPassword = $ServiceAccountPassword; AdminGroup = $AdminGroup; AffiliateAdminGroup = $AffiliateAdminGroup
     BackupFile = $BackupFile; BackupPassword = $BackupPassword; BackupReminder = $BackupReminder; Product = $Product
 }
-Invoke-Delegated -Work $work -Arguments @{ Answers = $answers } -Mode $DelegationMode -User $TaskUser -Password $TaskPassword | Out-Null
+# The answer file holds passwords: its directory goes whatever happens to the work, even a task stopped at the deadline.
+$answerDirectory = Join-Path $env:SystemRoot ('Temp\EntssoConfig-{0}' -f [guid]::NewGuid().ToString('N'))
+Invoke-Delegated -Work $work -Arguments @{ Answers = $answers; Directory = $answerDirectory } -Cleanup $answerDirectory `
+    -Mode $DelegationMode -User $TaskUser -Password $TaskPassword | Out-Null
 $state = Get-SsoState
-$state.actions = @(if ($Product -eq 'HIS') { "ConfigurationWizard.exe /APPLY ($Mode)" } else { "Configuration.exe /s ($Mode)" })
+$state.actions = @($actions) + @(if ($Product -eq 'HIS') { "ConfigurationWizard.exe /APPLY ($Mode)" } else { "Configuration.exe /s ($Mode)" })
 $state

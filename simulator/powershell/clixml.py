@@ -37,7 +37,7 @@ def _encode(text: str) -> str:
 def _decode(text: str | None) -> str:
     if text is None:
         return ""
-    return re.sub(r"_x([0-9A-Fa-f]{4})_", lambda m: chr(int(m.group(1), 16)), text)
+    return v.dotnet_text(re.sub(r"_x([0-9A-Fa-f]{4})_", lambda m: chr(int(m.group(1), 16)), text))
 
 
 class _Writer:
@@ -173,7 +173,8 @@ def _tag(element: ET.Element) -> str:
 
 def deserialize(text: str) -> object:
     try:
-        root = ET.fromstring(text)  # noqa: S314 - CLIXML a script of this node wrote, not network input
+        # A .NET string holds a character beyond U+FFFF as a surrogate pair; the XML parser wants characters.
+        root = ET.fromstring(v.python_text(text))  # noqa: S314 - CLIXML a script of this node wrote
     except ET.ParseError as problem:
         raise DotNetError(NetException("System.Xml.XmlException", str(problem))) from None
     reader = _Reader()

@@ -210,6 +210,7 @@ class InvocationInfo(DotNetObject):
     offset_in_line: int = 0
     line: str = ""
     script_name: str = ""
+    width: int = 0  # the extent the console's error view underlines (0: one character)
     PROPERTIES: ClassVar[tuple[str, ...]] = (
         "ScriptLineNumber",
         "OffsetInLine",

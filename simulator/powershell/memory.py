@@ -1,6 +1,8 @@
-"""In-memory `FileSystem` and `Registry` (machine.py), with the errors Windows raises.
+"""In-memory `FileSystem`, `Registry` and `Machine` (machine.py), with the errors Windows raises.
 
-A node of the simulated world can keep its files and registry in these; the tests' machine does.
+`MemoryMachine` is a Windows with the language's own cmdlets and nothing installed: a disk and a registry in
+memory, the standard environment, virtual time. The stand-in nodes of the transport tests
+(simulator/shell/standin.py) and the interpreter's tests run scripts on it.
 Wordings are mscorlib's (IO_FileNotFound_FileName, IO_PathNotFound_Path, UnauthorizedAccess_IODenied_Path).
 """
 
@@ -8,9 +10,17 @@ from __future__ import annotations
 
 import datetime as _dt
 import threading
+import uuid
+from collections.abc import Callable, Iterable, MutableMapping
+from typing import TYPE_CHECKING
 
 from simulator.powershell.errors import DotNetError, NetException
-from simulator.powershell.machine import FileEntry
+from simulator.powershell.machine import CaseInsensitiveEnvironment, Executable, FileEntry, Identity
+
+if TYPE_CHECKING:
+    from simulator.powershell.cmdlets import CommandDefinition
+    from simulator.powershell.types import PSType
+    from simulator.powershell.values import DotNetObject
 
 
 def normalize(path: str) -> str:
@@ -222,3 +232,77 @@ class MemoryRegistry:
             found = self._keys.get(self._k(key))
             if found is not None:
                 found[1].pop(name.lower(), None)
+
+
+class MemoryMachine:
+    """A Windows in memory: files, registry, the standard environment, virtual time; nothing installed.
+
+    DPAPI here is a reversible stand-in (no key): a machine whose protected data must stay secret is the
+    world's NodeMachine. Time starts at `clock` and moves only by `Start-Sleep`; GUIDs count up.
+    """
+
+    def __init__(self, computer_name: str = "MSSNODE1", user: str = "CORP\\svc-install") -> None:
+        self.computer_name = computer_name
+        self.user = user
+        self.filesystem = MemoryFileSystem()
+        self.registry = MemoryRegistry()
+        self._environment = CaseInsensitiveEnvironment(
+            [
+                ("COMPUTERNAME", computer_name),
+                ("ProgramData", "C:\\ProgramData"),
+                ("SystemRoot", "C:\\Windows"),
+                ("CommonProgramW6432", "C:\\Program Files\\Common Files"),
+                ("TEMP", "C:\\Windows\\Temp"),
+                ("USERNAME", user.rsplit("\\", 1)[-1]),
+            ]
+        )
+        for folder in ("C:\\ProgramData", "C:\\Windows\\Temp", "C:\\Program Files\\Common Files"):
+            self.filesystem.make_directory(folder)
+        self.machine_variables: dict[str, str] = {}
+        self.slept: list[float] = []
+        self.clock = _dt.datetime(2026, 1, 15, 9, 30, 0)
+        self._guids = 0
+
+    def identity(self) -> Identity:
+        return Identity(self.user)
+
+    def environment(self) -> MutableMapping[str, str]:
+        return self._environment
+
+    def machine_environment(self, name: str, target: str) -> str | None:
+        return self.machine_variables.get(name)
+
+    def modules(self) -> Iterable[str]:
+        return ()
+
+    def commands(self) -> Iterable[CommandDefinition]:
+        return ()
+
+    def find_executable(self, name: str) -> Executable | None:
+        return None
+
+    def com_class(self, progid: str) -> Callable[[], DotNetObject] | None:
+        return None
+
+    def load_assembly(self, path: str) -> Iterable[PSType]:
+        return ()
+
+    def protect(self, data: bytes, entropy: bytes | None, scope: str) -> bytes:
+        return b"DPAPI" + bytes(b ^ 0x5A for b in data)
+
+    def unprotect(self, data: bytes, entropy: bytes | None, scope: str) -> bytes:
+        return bytes(b ^ 0x5A for b in data[5:])
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.clock += _dt.timedelta(seconds=seconds)
+
+    def now(self) -> _dt.datetime:
+        return self.clock
+
+    def new_guid(self) -> uuid.UUID:
+        self._guids += 1
+        return uuid.UUID(int=self._guids)
+
+    def random_bytes(self, count: int) -> bytes:
+        return bytes((i * 37 + 11) % 256 for i in range(count))

@@ -513,7 +513,15 @@ def _resolve(
     executable = interp.machine.find_executable(name)
     if executable is not None:
         return NativeProcessor(interp, node, executable, _native_arguments(arguments))
-    raise command_not_found(name)
+    error = command_not_found(name)
+    if interp.source is not None:
+        # The console names the term and underlines it where it stands (the command name's extent).
+        from simulator.powershell.interpreter import CommandContext
+
+        info = CommandContext(name, node, None, line=node.pos.line, source=interp.source).invocation_info()
+        info.width = len(node.name) if node.name is not None else 1
+        error.record.invocation_info = info
+    raise error
 
 
 def _native_arguments(arguments: list[NamedArgument | PositionalArgument]) -> list[str]:

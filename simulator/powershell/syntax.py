@@ -50,7 +50,14 @@ class ParseFailure:
 
 def parse(text: str) -> tree_sitter.Tree:
     # A Parser is cheap and not thread-safe; the WS-Man server runs commands on many threads.
-    return tree_sitter.Parser(LANGUAGE).parse(text.encode("utf-8"))
+    parser = tree_sitter.Parser(LANGUAGE)
+    tree = parser.parse(text.encode("utf-8"))
+    if tree.root_node.type == "ERROR" and [c.type for c in tree.root_node.children] == ["param_block"]:
+        # The grammar rejects a text that is nothing but a param block without attributes when no line break
+        # follows it (`[ScriptBlock]::Create('param($a)')`, which the bootstrap builds for a script without
+        # [CmdletBinding()]); PowerShell's parser accepts it. The line break changes no position.
+        return parser.parse((text + "\n").encode("utf-8"))
+    return tree
 
 
 @functools.lru_cache(maxsize=512)
@@ -78,20 +85,6 @@ def _only_missing_semicolons(root: tree_sitter.Node) -> bool:
     when there is none; PowerShell requires no semicolon, so that alone is no parse error."""
     found = list(_problem_nodes(root))
     return bool(found) and all(node.is_missing and node.type == ";" for node in found)
-
-
-def command_names(text: str) -> list[str]:
-    """The commands a script calls, in order (for "The term 'X' is not recognized")."""
-    names: list[str] = []
-
-    def walk(node: tree_sitter.Node) -> None:
-        if node.type == "command_name" and node.text:
-            names.append(node.text.decode("utf-8"))
-        for child in node.children:
-            walk(child)
-
-    walk(parse(text).root_node)
-    return names
 
 
 class _Source:

@@ -3,21 +3,16 @@
 from simulator.shell.backend import SimulatedCommand, SimulatedShell
 from simulator.shell.bootstrap import BOOTSTRAP_MARKER, RESULT_MARKER
 from simulator.shell.errors import PowerShellError
-from simulator.shell.host import MachineHost, OperationHost, ScriptHost
-from simulator.shell.parameters import ScriptParameter, ScriptParseError, script_parameters
+from simulator.shell.host import NodeHost, ProcessHost
 from simulator.shell.standin import StandInHost
 
 __all__ = [
     "BOOTSTRAP_MARKER",
     "RESULT_MARKER",
-    "MachineHost",
-    "OperationHost",
+    "NodeHost",
     "PowerShellError",
-    "ScriptHost",
-    "ScriptParameter",
-    "ScriptParseError",
+    "ProcessHost",
     "SimulatedCommand",
     "SimulatedShell",
     "StandInHost",
-    "script_parameters",
 ]

@@ -1,4 +1,4 @@
-"""`ShellBackend` of a simulated Windows node: cmd.exe, then powershell.exe, then the OperationHost."""
+"""`ShellBackend` of a simulated Windows node: cmd.exe, then powershell.exe running in the interpreter."""
 
 from __future__ import annotations
 
@@ -6,10 +6,8 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from simulator.powershell import syntax
-from simulator.powershell.machine import Machine
 from simulator.shell import bootstrap, cmdline, interpreted, powershell
-from simulator.shell.host import OperationHost
+from simulator.shell.host import NodeHost
 from simulator.wsman.backend import Directive, Outcome, Session
 
 
@@ -31,9 +29,9 @@ class SimulatedCommand:
 
 
 class SimulatedShell:
-    """cmd.exe and powershell.exe of one node, in front of an OperationHost."""
+    """cmd.exe and powershell.exe of one node, in front of the host that gives its machine."""
 
-    def __init__(self, host: OperationHost, request_delay: float = 0.0) -> None:
+    def __init__(self, host: NodeHost, request_delay: float = 0.0) -> None:
         self.host = host
         self._request_delay = request_delay
 
@@ -77,46 +75,20 @@ class SimulatedShell:
         script = (
             stdin.decode("cp437") if invocation.from_stdin or invocation.script is None else invocation.script
         )
-        machine = interpreted.interpreter_machine(self.host, session)
-        if machine is not None:
-            return self._interpreted(session, invocation, script, stdin, machine)
-        if bootstrap.is_bootstrap(script) and not invocation.from_stdin:
-            return self._bootstrap(session, invocation, script, stdin)
-        return SimulatedCommand(
-            Directive(), None, lambda: powershell.run_script(invocation, script, session, self.host)
-        )
-
-    def _interpreted(
-        self, session: Session, invocation: powershell.Invocation, script: str, stdin: bytes, machine: Machine
-    ) -> SimulatedCommand:
-        """The node runs the script itself: the real bootstrap, then the envelope's library and script."""
         operation = None
         if bootstrap.is_bootstrap(script) and not invocation.from_stdin:
             envelope = bootstrap.read_envelope(stdin)
             operation = envelope.operation if envelope is not None else None
         directive = self.host.directive(session, operation) if operation is not None else Directive()
         standard_input = b"" if invocation.from_stdin else stdin
+        clixml = invocation.clixml
 
         def process() -> Outcome:
-            return interpreted.run(machine, script, standard_input, invocation.clixml)
+            return interpreted.run(self.host.machine(session), script, standard_input, clixml)
 
         return SimulatedCommand(
             directive, operation, lambda: interpreted.run_on_host(self.host, session, operation, process)
         )
-
-    def _bootstrap(
-        self, session: Session, invocation: powershell.Invocation, script: str, stdin: bytes
-    ) -> SimulatedCommand:
-        envelope = bootstrap.read_envelope(stdin)
-        operation = envelope.operation if envelope is not None else None
-        directive = self.host.directive(session, operation) if operation is not None else Directive()
-
-        def run() -> Outcome:
-            if syntax.check(script) is not None:  # a broken bootstrap fails like any script
-                return powershell.run_script(invocation, script, session, self.host)
-            return bootstrap.run(envelope, lambda op, params: self.host.invoke(session, op, params))
-
-        return SimulatedCommand(directive, operation, run)
 
 
 def _fixed(outcome: Outcome) -> SimulatedCommand:

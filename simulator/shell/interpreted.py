@@ -1,8 +1,7 @@
-"""powershell.exe on a node whose host is a `MachineHost`: every script runs in the interpreter.
+"""powershell.exe on a node: every script runs in the interpreter (simulator/powershell) on the node's machine.
 
-`interpreter_machine` is the seam: it decides, per command, whether the node runs PowerShell for
-real (simulator/powershell) or keeps the emulation of the bootstrap that dispatches operations to
-the host's `invoke`. The world switches its nodes over by giving `WorldHost` a `machine(session)`.
+The bootstrap, the library and the operation's script run as Windows PowerShell 5.1 runs them; what the
+process writes becomes the command's stdout, its error records stderr as the console host writes them.
 """
 
 from __future__ import annotations
@@ -13,18 +12,11 @@ from simulator.powershell.engine import ProcessResult, run_process
 from simulator.powershell.errors import ErrorRecord
 from simulator.powershell.machine import Machine
 from simulator.shell.errors import ErrorView, Position, clixml_stderr, plain_stderr
-from simulator.shell.host import MachineHost, OperationHost, ProcessHost
+from simulator.shell.host import NodeHost, ProcessHost
 from simulator.wsman.backend import Outcome, Session
 
 
-def interpreter_machine(host: OperationHost, session: Session) -> Machine | None:
-    """The machine to run scripts on, or None while the host still answers operations by name."""
-    if isinstance(host, MachineHost):
-        return host.machine(session)
-    return None
-
-
-def run_on_host(host: OperationHost, session: Session, operation: str | None, run: Callable[[], Outcome]) -> Outcome:
+def run_on_host(host: NodeHost, session: Session, operation: str | None, run: Callable[[], Outcome]) -> Outcome:
     """The process, run by the host when it wants to (its lock, its faults, its persistence); else as is."""
     if isinstance(host, ProcessHost):
         return host.run_process(session, operation, run)
@@ -54,7 +46,7 @@ def _view(record: ErrorRecord, script: str) -> ErrorView:
     if info.script_line_number:
         lines = script.split("\n")
         text = lines[info.script_line_number - 1].rstrip("\r") if info.script_line_number <= len(lines) else info.line
-        position = Position(info.script_line_number, max(1, info.offset_in_line), 1, text)
+        position = Position(info.script_line_number, max(1, info.offset_in_line), max(1, info.width), text)
     category = record.category_info
     parse_error = category.category == "ParserError"
     return ErrorView(

@@ -1,10 +1,8 @@
-"""powershell.exe (Windows PowerShell 5.1) on a simulated node.
+"""powershell.exe (Windows PowerShell 5.1) on a simulated node: its command line.
 
-Its command line is read the way ConsoleHost's CommandLineParameterParser reads it (switch names
-case-insensitive, abbreviable down to the shortest unambiguous prefix, `-` or `/`); the script it
-is given is parsed with the tree-sitter grammar before anything runs. The project's bootstrap is
-emulated step for step (see `bootstrap`); any other script goes to the host's optional
-`run_script`, or fails the way an unknown command does.
+The command line is read the way ConsoleHost's CommandLineParameterParser reads it (switch names
+case-insensitive, abbreviable down to the shortest unambiguous prefix, `-` or `/`). The script it is
+given runs in the interpreter (simulator/shell/interpreted.py), the project's bootstrap like any other.
 """
 
 from __future__ import annotations
@@ -14,13 +12,9 @@ import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from simulator.powershell import syntax
-from simulator.shell.errors import ErrorView, Position, PowerShellError, clixml_stderr, plain_stderr
-from simulator.shell.host import OperationHost, ScriptHost
-from simulator.shell.parameters import ScriptParameter, script_parameters
-from simulator.wsman.backend import Outcome, Session
+from simulator.wsman.backend import Outcome
 
-__all__ = ["Invocation", "ScriptParameter", "parse_arguments", "run_script", "script_parameters"]
+__all__ = ["Invocation", "parse_arguments"]
 
 EXIT_BAD_COMMAND_LINE = -196608  # 0xFFFD0000, ConsoleHost.ExitCodeBadCommandLineParameter
 
@@ -164,61 +158,6 @@ def _decode(value: str) -> str | None:
         return base64.b64decode("".join(value.split()), validate=True).decode("utf-16-le")
     except (ValueError, binascii.Error):
         return None
-
-
-def run_script(invocation: Invocation, script: str, session: Session, host: OperationHost) -> Outcome:
-    """Run a script that is not the bootstrap: parse it, then let the host answer it if it can."""
-    failure = syntax.check(script)
-    if failure is not None:
-        view = ErrorView(
-            failure.message,
-            "ParserError",
-            failure.error_id,
-            position=failure.position,
-            reason="ParentContainsErrorRecordException",
-            position_first=True,
-        )
-        return _failed(invocation, view)
-    if isinstance(host, ScriptHost):
-        try:
-            output = host.run_script(session, script)
-        except PowerShellError as error:
-            return _failed(invocation, ErrorView(error.message, error.category, error.error_id))
-        if output is not None:
-            text = output.replace("\r\n", "\n").replace("\n", "\r\n")
-            return Outcome(stdout=text.encode("cp437", errors="replace"), stderr=b"", exit_code=0)
-    return _failed(invocation, _not_recognized(script))
-
-
-def _not_recognized(script: str) -> ErrorView:
-    names = syntax.command_names(script)
-    if not names:
-        return ErrorView(
-            "The simulated node evaluates only the commands its world model knows; this script calls none.",
-            "NotImplemented",
-            "SimulatorScriptNotModelled",
-        )
-    name = names[0]
-    line_text = next(line for line in script.splitlines() if name in line)
-    column = line_text.index(name) + 1
-    line_number = script.splitlines().index(line_text) + 1
-    return ErrorView(
-        f"The term '{name}' is not recognized as the name of a cmdlet, function, script file, or operable "
-        "program. Check the spelling of the name, or if a path was included, verify that the path is correct "
-        "and try again.",
-        "ObjectNotFound",
-        "CommandNotFoundException",
-        position=Position(line=line_number, column=column, width=len(name), line_text=line_text),
-        command=name,
-        target=name,
-        target_type="String",
-        reason="CommandNotFoundException",
-    )
-
-
-def _failed(invocation: Invocation, view: ErrorView) -> Outcome:
-    stderr = clixml_stderr([view]) if invocation.clixml else plain_stderr([view])
-    return Outcome(stdout=b"", stderr=stderr, exit_code=1)
 
 
 def command_line_error(invocation: Invocation) -> Outcome:

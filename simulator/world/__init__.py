@@ -5,7 +5,6 @@ from __future__ import annotations
 from simulator.world.faults import Fault, FaultPlan
 from simulator.world.host import WorldHost
 from simulator.world.model import World
-from simulator.world.operations import Operation, Param, registry
 from simulator.world.seed import seed_world
 from simulator.world.store import load as load_world
 from simulator.world.store import save as save_world
@@ -14,12 +13,9 @@ from simulator.world.windows import sso_client_can_get_secret
 __all__ = [
     "Fault",
     "FaultPlan",
-    "Operation",
-    "Param",
     "World",
     "WorldHost",
     "load_world",
-    "registry",
     "save_world",
     "seed_world",
     "sso_client_can_get_secret",

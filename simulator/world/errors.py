@@ -8,22 +8,8 @@ from __future__ import annotations
 
 from simulator.shell import PowerShellError
 
-ACCESS_DENIED = "Access is denied"
 RPC_NO_ENDPOINTS = "RPC: 0x800706D9: There are no more endpoints available from the endpoint mapper."
 RPC_UNAVAILABLE = "RPC: 0x800706BA: The RPC server is unavailable."
-
-
-def access_denied(context: str) -> PowerShellError:
-    return PowerShellError(f"{context}: {ACCESS_DENIED}.", "PermissionDenied", "UnauthorizedAccess")
-
-
-def bad_logon() -> PowerShellError:
-    # Register-ScheduledTask with a wrong account or password (HRESULT 0x8007052E).
-    return PowerShellError(
-        "The user name or password is incorrect.",
-        "AuthenticationError",
-        "HRESULT 0x8007052e,Register-ScheduledTask",
-    )
 
 
 def sso_contact(server: str, rpc: str) -> PowerShellError:
@@ -51,26 +37,12 @@ def sql_unreachable(server: str, database: str) -> PowerShellError:
     )
 
 
-def not_secret_server(computer: str, secret_server: str) -> PowerShellError:
-    return PowerShellError(
-        f"ERROR: 0xC0002A1E : This function can only be performed on the master secret server. This computer "
-        f"({computer}) is not the master secret server ('{secret_server}'). (event 10766 "
-        "ENTSSO_E_NOT_SECRET_SERVER)",
-        "InvalidOperation",
-        "ENTSSO_E_NOT_SECRET_SERVER",
-    )
-
-
 def not_found(what: str, error_id: str = "ObjectNotFound") -> PowerShellError:
     return PowerShellError(what, "ObjectNotFound", error_id)
 
 
 def invalid(what: str, error_id: str = "InvalidOperation") -> PowerShellError:
     return PowerShellError(what, "InvalidOperation", error_id)
-
-
-def exists(what: str, error_id: str = "ResourceExists") -> PowerShellError:
-    return PowerShellError(what, "ResourceExists", error_id)
 
 
 __all__ = ["PowerShellError"]

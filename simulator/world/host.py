@@ -1,10 +1,10 @@
-"""`WorldHost`: the `OperationHost` of docs/contracts.md section 2, over one world, thread-safe.
+"""`WorldHost`: the `NodeHost` and `ProcessHost` of docs/contracts.md section 2, over one world, thread-safe.
 
-With `interpreted=True` it is also a `MachineHost` and a `ProcessHost` (simulator/shell/host.py): every
-powershell.exe on its nodes runs the real bootstrap, library and script in the interpreter, on the
-`NodeMachine` of the session's node, one process at a time under the world's lock, with the fault plan's
-world faults keyed by the envelope's operation as `invoke` applies them, and the world saved when the
-process changed it. Off by default until the per-operation twins are retired (issue 11).
+Every powershell.exe on its nodes runs in the interpreter (the real bootstrap, library and script, or whatever
+text arrives) on the `NodeMachine` of the session's node, one process at a time under the world's lock. The
+fault plan's world faults (a role failing over, SQL Server unavailable) strike the process whose envelope names
+the operation they are keyed to; what the process started (a scheduled task) runs on when it ends; the world is
+saved when the process changed it. The host knows no operation: the name only keys the fault plan.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from collections import defaultdict, deque
 from collections.abc import Callable
 from pathlib import Path
 
+from simulator.powershell.engine import ProcessResult, run_process
 from simulator.shell.cmdline import Adapter
-from simulator.world import operations, store, surface, windows
+from simulator.world import store, surface, windows
 from simulator.world.faults import Fault, FaultInjector, FaultPlan
 from simulator.world.machine import NodeMachine
 from simulator.world.model import World, key
@@ -26,22 +27,14 @@ CORE_GROUPS = {key("Cluster Group"), key("Available Storage")}
 
 
 class WorldHost:
-    """Dispatches operations to their handlers under one lock per world and applies the fault plan.
+    """Runs the nodes' processes under one lock per world and applies the fault plan.
 
-    `state_file`, when given, receives the world after every operation that may change it, so a
-    restarted simulator comes back as the machines would after a reboot. `interpreted` switches the
-    nodes over to the interpreter (the module docstring).
+    `state_file`, when given, receives the world after every process that changed it, so a restarted
+    simulator comes back as the machines would after a reboot.
     """
 
-    def __init__(
-        self,
-        world: World,
-        plan: FaultPlan | None = None,
-        state_file: Path | None = None,
-        interpreted: bool = False,
-    ) -> None:
+    def __init__(self, world: World, plan: FaultPlan | None = None, state_file: Path | None = None) -> None:
         self.world = world
-        self.interpreted = interpreted
         self.lock = threading.RLock()
         self.faults = FaultInjector(plan)
         self.state_file = state_file
@@ -70,30 +63,11 @@ class WorldHost:
                 decision.directive.reset_before = True  # the command's connection died with the node
         return decision.directive
 
-    def invoke(self, session: Session, operation: str, parameters: dict[str, object]) -> dict[str, object]:
-        with self.lock:
-            queue = self._pending.get((key(session.node), operation))
-            during = queue.popleft() if queue else []
-            sql_was_available = self.world.sql.available
-            try:
-                for fault in during:
-                    self._apply(fault, session.node)
-                result = operations.run(self.world, session, operation, parameters)
-            finally:
-                if any(f.kind == "sql_unavailable" for f in during):
-                    self.world.sql.available = sql_was_available
-                found = operations.registry().get(operation)
-                if self.state_file is not None and (found is None or not found.reads_only):
-                    store.save(self.world, self.state_file)
-            return result
-
-    def machine(self, session: Session) -> NodeMachine | None:
-        """The session's node for the interpreter (MachineHost), or None while the twins still answer."""
-        if not self.interpreted:
-            return None
+    def machine(self, session: Session) -> NodeMachine:
+        """The session's node as one powershell.exe sees it (NodeHost)."""
         node = self.world.node(session.node)
         if node is None:
-            return None
+            raise KeyError(f"no node {session.node} in this world")
         return NodeMachine(self.world, node, session)
 
     def run_process(self, session: Session, operation: str | None, run: Callable[[], Outcome]) -> Outcome:
@@ -111,6 +85,19 @@ class WorldHost:
                 if any(f.kind == "sql_unavailable" for f in during):
                     self.world.sql.available = sql_was_available
                 surface.process_ended(self.world)  # what the process started (a scheduled task) runs on
+                if self.state_file is not None and store.dumps(self.world) != before:
+                    store.save(self.world, self.state_file)
+
+    def powershell(self, session: Session, text: str, stdin: str = "") -> ProcessResult:
+        """`powershell.exe -Command <text>` on the session's node, as its user at the console or over WinRM
+        (an administrator's change outside the stack, a test's probe): one process like any other, under the
+        lock, what it started run on, the world saved if it changed. No fault of the plan strikes it."""
+        with self.lock:
+            before = store.dumps(self.world) if self.state_file is not None else ""
+            try:
+                return run_process(self.machine(session), text, stdin)
+            finally:
+                surface.process_ended(self.world)
                 if self.state_file is not None and store.dumps(self.world) != before:
                     store.save(self.world, self.state_file)
 

@@ -142,7 +142,7 @@ class NodeFileSystem:
             raise directory_not_found(path)
         if self._locked(self._key(path)):
             raise sharing_violation(normalize(path))
-        self.node.files[self._key(path)] = bytes(data)
+        self.node.write_file(normalize(path), data)
 
     def make_directory(self, path: str) -> None:
         current = normalize(path)
@@ -162,7 +162,7 @@ class NodeFileSystem:
         if k in self.node.files:
             if self._locked(k):
                 raise sharing_violation(normalize(path))
-            del self.node.files[k]
+            self.node.delete_file(path)
             self.node.acls.pop(k, None)
             return
         if not self._is_directory(path):
@@ -176,6 +176,7 @@ class NodeFileSystem:
             if child in held or any(h.startswith(child.rstrip("\\") + "\\") for h in held):
                 continue  # a file in use stays, and so do the directories above it
             self.node.files.pop(child, None)
+            self.node.file_names.pop(child, None)
             self.node.directories.pop(child, None)
             self.node.acls.pop(child, None)
         if held:
@@ -194,7 +195,8 @@ class NodeFileSystem:
                 rest = name[len(prefix) :]
                 leaf = rest.split("\\", 1)[0]
                 is_file = "\\" not in rest
-                entries.setdefault(leaf, FileEntry(f"{base}\\{leaf}", not is_file, len(data) if is_file else 0))
+                spelt = self.node.file_name(name)[len(prefix) :].split("\\", 1)[0]
+                entries.setdefault(leaf, FileEntry(f"{base}\\{spelt}", not is_file, len(data) if is_file else 0))
         for name, spelling in self.node.directories.items():
             if name.startswith(prefix):
                 leaf = name[len(prefix) :].split("\\", 1)[0]

@@ -1,7 +1,7 @@
 """The simulated Windows estate: one AD domain, one SQL server with SSODB, the nodes, one failover cluster.
 
-Plain dataclasses, no behaviour beyond lookups; the rules live in the handler modules. Windows names
-are case-insensitive, so every dictionary is keyed by the upper-cased name and keeps the spelling
+Plain dataclasses, no behaviour beyond lookups; the rules live in the surface modules and windows.py. Windows
+names are case-insensitive, so every dictionary is keyed by the upper-cased name and keeps the spelling
 it was created with in the value.
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 import ntpath
+import os
 import time
 from dataclasses import dataclass, field
 
@@ -39,12 +40,20 @@ EVENT_GENERATE_OK = 10525  # SSO_INFO_GENERATE_SECRET_OK
 EVENT_DATABASE_CREATED = 10548  # SSO_INFO_CREATE_DATABASE_OK (0x40002934)
 
 
+def characters(text: str) -> str:
+    """Text as characters. A script's strings are .NET strings, UTF-16 code units (simulator/powershell/values.py):
+    a character beyond U+FFFF arrives as a surrogate pair, which names the same thing as the character."""
+    if text.isascii():
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
+
+
 def key(name: str) -> str:
-    return name.strip().upper()
+    return characters(name).strip().upper()
 
 
 def path_key(path: str) -> str:
-    return ntpath.normcase(ntpath.normpath(path))
+    return ntpath.normcase(ntpath.normpath(characters(path)))
 
 
 @dataclass
@@ -60,7 +69,7 @@ class User:
         return cls(name, nt_hash(password).hex().upper(), enabled)
 
     def has_password(self, password: str) -> bool:
-        return hmac.compare_digest(bytes.fromhex(self.nt_hash), nt_hash(password))
+        return hmac.compare_digest(bytes.fromhex(self.nt_hash), nt_hash(characters(password)))
 
 
 @dataclass
@@ -226,12 +235,15 @@ class Node:
     # key path -> value name -> data; holds the master secret, so never in a repr
     registry: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
     files: dict[str, bytes] = field(default_factory=dict, repr=False)  # normalised path -> content
+    # How each file's name was spelt when it was created (normalised path -> path); NTFS keeps the case.
+    file_names: dict[str, str] = field(default_factory=dict)
     # Directories made explicitly (normalised path -> spelling); a file's parents exist implicitly.
     directories: dict[str, str] = field(default_factory=dict)
     # Explicit ACLs (normalised path -> {"protected": bool, "rules": [...]}), as Set-Acl left them.
     acls: dict[str, dict[str, object]] = field(default_factory=dict)
     # The machine's DPAPI master key (LSA secret on Windows): seals LocalMachine-scope blobs. Generated once.
-    dpapi_key: bytes = field(default=b"", repr=False)
+    # the machine's DPAPI master key exists from installation, not from its first use (a read leaves the world alone)
+    dpapi_key: bytes = field(default_factory=lambda: os.urandom(32), repr=False)
     events: list[EventEntry] = field(default_factory=list)
     # Names the ENTSSO "SSOSecretServer" RPC endpoint answers for while the service runs.
     endpoint_names: list[str] = field(default_factory=list)
@@ -255,6 +267,23 @@ class Node:
 
     def file(self, path: str) -> bytes | None:
         return self.files.get(path_key(path))
+
+    def write_file(self, path: str, data: bytes) -> None:
+        """Create or overwrite a file; a new file keeps the spelling of its name (NTFS preserves case)."""
+        k = path_key(path)
+        if k not in self.files:
+            self.file_names[k] = ntpath.normpath(path)
+        self.files[k] = bytes(data)
+
+    def delete_file(self, path: str) -> None:
+        k = path_key(path)
+        self.files.pop(k, None)
+        self.file_names.pop(k, None)
+
+    def file_name(self, path: str) -> str:
+        """The file's path as its name was spelt when it was created (its normalised form if unknown)."""
+        k = path_key(path)
+        return self.file_names.get(k, ntpath.normpath(path))
 
 
 @dataclass
@@ -358,7 +387,6 @@ class World:
     sql: SqlServer
     nodes: dict[str, Node] = field(default_factory=dict)
     cluster: Cluster | None = None
-    shared_disks: list[str] = field(default_factory=list)  # the twins' disks: names, clusterable at once
     disks: list[Disk] = field(default_factory=list)  # shared disks as the storage cmdlets see them
     cloud_platform: str = "Azure"  # what the cluster detects (ClusterCloudType): the nodes stand in for Azure VMs
     event_sequence: int = 0

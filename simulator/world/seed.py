@@ -77,7 +77,7 @@ def seed_world(
     sql = SqlServer(
         name=sql_server, sysadmins=list(sql_sysadmins if sql_sysadmins is not None else [install_account])
     )
-    world = World(domain=domain, sql=sql, shared_disks=list(cluster_disks))
+    world = World(domain=domain, sql=sql)
     # The shared disks arrive RAW, attached to every node at LUN 0, 1, ... (F-AZ-03); on an Azure VM the OS
     # disk is disk 0 and the temporary disk 1, so the first data disk is disk 2.
     world.disks = [
@@ -117,7 +117,7 @@ def seed_world(
         for folder in STANDARD_DIRECTORIES:
             node.directories[path_key(folder)] = folder
         media = MSI_PLACEHOLDER if installer_path.lower().endswith(".msi") else INSTALLER_PLACEHOLDER
-        node.files[path_key(installer_path)] = media
+        node.write_file(installer_path, media)
         world.nodes[key(name)] = node
         domain.computers[key(name)] = ComputerObject(name, "computer")
     return world

@@ -1,6 +1,7 @@
-"""How Windows behaves underneath the operations: identities, services, cluster resources, reboots.
+"""How Windows behaves underneath the cmdlets: services, ENTSSO, cluster resources, reboots.
 
-The handler modules call these; they never change the world in a way Windows would not.
+The surface modules (simulator/world/surface) call these rules where Windows enforces them; they never change
+the world in a way Windows would not.
 """
 
 from __future__ import annotations
@@ -28,49 +29,6 @@ from simulator.world.model import (
     World,
     key,
 )
-from simulator.world.operations import Call
-
-# --------------------------------------------------------------------------------------------- identities
-
-
-def require_admin(call: Call) -> None:
-    """Set operations need an elevated local administrator, as every step of the procedure does."""
-    if not call.world.domain.in_any(call.session.user, call.node.administrators):
-        raise errors.access_denied(f"'{call.session.user}' is not an administrator on {call.node.name}")
-
-
-def network_identity(call: Call, context: str) -> str:
-    """The account whose credentials reach other machines from this operation (the WinRM double hop).
-
-    Over CredSSP the caller's own credentials were delegated; as a scheduled task the work runs under
-    TaskUser with a stored password. Anything else reaches the network as an anonymous logon.
-    """
-    mode = call.text("DelegationMode")
-    if mode == "CredSSP":
-        if not call.session.delegated:
-            raise errors.access_denied(context)
-        return call.session.user
-    if mode == "ScheduledTask":
-        user, password = call.text("TaskUser"), call.text("TaskPassword")
-        if not user or not password or not call.world.domain.authenticate(user, password):
-            raise errors.bad_logon()
-        return user
-    raise errors.PowerShellError(
-        f"Cannot validate argument on parameter 'DelegationMode'. The argument \"{mode}\" does not belong "
-        "to the "
-        'set "CredSSP,ScheduledTask" specified by the ValidateSet attribute.',
-        "InvalidData",
-        "ParameterArgumentValidationError",
-    )
-
-
-def is_node_admin_everywhere(world: World, account: str, nodes: list[str]) -> bool:
-    for name in nodes:
-        node = world.node(name)
-        if node is None or not world.domain.in_any(account, node.administrators):
-            return False
-    return True
-
 
 # --------------------------------------------------------------------------------------------- SSO database
 
@@ -88,18 +46,6 @@ def database(world: World, server: str, name: str) -> SsoDatabase:
         raise errors.sql_unreachable(server, name)
     # An absent database reads as one that does not exist; only SSO configuration (Create) stores one.
     return world.sql.databases.get(key(name)) or SsoDatabase(name=name)
-
-
-def node_database(world: World, node: Node) -> SsoDatabase:
-    config = sso_config(node)
-    if config is None:
-        raise errors.PowerShellError(
-            "ERROR: 0xC0002A1A : The SSO server is not configured: no SQL Server and SSO database are set "
-            "(event 10511 SSO_ERROR_NO_DSN).",
-            "InvalidOperation",
-            "SSO_ERROR_NO_DSN",
-        )
-    return database(world, *config)
 
 
 # --------------------------------------------------------------------------------------------- ENTSSO service
@@ -511,7 +457,7 @@ def stop_cluster_service(world: World, node: Node) -> None:
     service = node.service("ClusSvc")
     if service is None or service.state != "Running":
         return
-    service.state, service.started_by = "Stopped", ""
+    mark_stopped(service)
     cluster = world.cluster
     if cluster is None or not cluster.has_node(node.name):
         return
@@ -526,6 +472,21 @@ def stop_cluster_service(world: World, node: Node) -> None:
                 group.owner_node = next(n for n in cluster.nodes if key(n) == key(name))
                 _online_quietly(world, group)
                 break
+
+
+def start_cluster_service(world: World, node: Node) -> None:
+    """ClusSvc starts on `node`: the node is Up to the cluster again. Roles stay where they failed over (no
+    failback is configured, F-CLU-26); a role it still owns comes online, as at boot."""
+    service = node.service("ClusSvc")
+    if service is None or service.state == "Running":
+        return
+    mark_started(service, "scm")
+    cluster = world.cluster
+    if cluster is None or not cluster.has_node(node.name):
+        return
+    for group in cluster.groups.values():
+        if key(group.owner_node) == key(node.name) and group_state(cluster, group) != "Online":
+            _online_quietly(world, group)
 
 
 def probe_answerer(world: World, port: int) -> str:

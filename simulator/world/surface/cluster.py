@@ -1330,8 +1330,6 @@ class NewCluster(ClusterCmdlet):
                     node.name,
                 )  # assumed wording
             members.append(node.name)
-        if world.cluster is not None:
-            self.not_modelled("a second cluster in the same simulated world")
         if key(name) in world.domain.computers:
             # assumed wording (F-CLU-06, lab experiment L-05)
             self.fail(
@@ -1340,6 +1338,8 @@ class NewCluster(ClusterCmdlet):
                 "ResourceExists",
                 name,
             )
+        if world.cluster is not None:
+            self.not_modelled("a second cluster in the same simulated world")
         if not world.domain.in_any(identity, world.domain.computer_creators):
             # F-CLU-05: "Create Computer objects" on the OU is a prerequisite (assumed wording)
             self.fail(

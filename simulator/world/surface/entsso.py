@@ -47,8 +47,8 @@ from simulator.world.model import (
     EVENT_RESTORE_OK,
     Node,
     SsoDatabase,
+    characters,
     key,
-    path_key,
 )
 from simulator.world.surface import sso_messages as msg
 from simulator.world.surface import sso_sql
@@ -166,7 +166,7 @@ class SSOConfigOM(v.DotNetObject):
 
     def _BackupSecret(self, arguments: list[object]) -> object:
         self._expect(arguments, 3, "BackupSecret")
-        path, password, reminder = (to_string(a) for a in arguments)
+        path, password, reminder = (characters(to_string(a)) for a in arguments)
         machine, world = self.machine, self.machine.world
         node, db = local_server(machine)
         require_admins(machine, db)
@@ -194,13 +194,13 @@ class SSOConfigOM(v.DotNetObject):
         folder, target = machine.filesystem.stat(_parent(path)), machine.filesystem.stat(path)
         if folder is None or not folder.is_directory or (target is not None and target.is_directory):
             raise failed(msg.FILE_OPEN_FAILED)
-        node.files[path_key(path)] = mastersecret.backup_bytes(secret, password, reminder)
+        node.write_file(path, mastersecret.backup_bytes(secret, password, reminder))
         world.log(node, EVENT_BACKUP_OK, "Information", msg.BACKUP_OK.format(path, current, previous, user, computer))
         return None
 
     def _RestoreSecret(self, arguments: list[object]) -> object:
         self._expect(arguments, 2, "RestoreSecret")
-        path, password = (to_string(a) for a in arguments)
+        path, password = (characters(to_string(a)) for a in arguments)
         machine, world = self.machine, self.machine.world
         node, db = local_server(machine)
         require_admins(machine, db)

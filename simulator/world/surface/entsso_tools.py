@@ -39,7 +39,6 @@ from simulator.world.model import (
     SsoDatabase,
     World,
     key,
-    path_key,
 )
 from simulator.world.surface import sso_messages as msg
 from simulator.world.surface import sso_sql
@@ -144,13 +143,13 @@ def install_sso(machine: NodeMachine, features: set[str], product: str) -> None:
             # F-SVC-07 (assumed): installed as a service that starts automatically, not yet configured.
             node.services[key(ENTSSO)] = Service(ENTSSO, "Enterprise Single Sign-On Service", start_mode="Auto")
     for path in files:
-        node.files[path_key(path)] = b"MZ " + path.rsplit("\\", 1)[-1].encode("ascii")
+        node.write_file(path, b"MZ " + path.rsplit("\\", 1)[-1].encode("ascii"))
     if product == "BizTalk" and "BIZTALK" in {f.upper() for f in features}:
-        node.files[path_key(BTS_CONFIGURATION)] = b"MZ Configuration.exe"
+        node.write_file(BTS_CONFIGURATION, b"MZ Configuration.exe")
         # public code (SKA, BSD): BizTalk's setup sets BTSINSTALLPATH; the trailing backslash is assumed.
         node.environment["BTSINSTALLPATH"] = BTS_DIR + "\\"
     if product == "HIS":
-        node.files[path_key(HIS_WIZARD)] = b"MZ ConfigurationWizard.exe"
+        node.write_file(HIS_WIZARD, b"MZ ConfigurationWizard.exe")
 
 
 @surface.media(BIZTALK_MEDIA)
@@ -425,9 +424,7 @@ def _create(
     world.log(
         node, EVENT_GENERATE_OK, "Information", msg.GENERATE_OK.format(secret.secret_id, user, computer, tracking_id())
     )
-    node.files[path_key(answers.backup_file)] = mastersecret.backup_bytes(
-        secret, answers.backup_password, answers.reminder
-    )
+    node.write_file(answers.backup_file, mastersecret.backup_bytes(secret, answers.backup_password, answers.reminder))
     world.log(
         node,
         EVENT_BACKUP_OK,

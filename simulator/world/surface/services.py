@@ -463,12 +463,18 @@ def start_service(world: World, node: Node, service: Service) -> None:
         return
     if service.start_mode == "Disabled":
         raise _cannot_start(service)
+    if key(service.name) == "CLUSSVC":
+        windows.start_cluster_service(world, node)  # the node joins its cluster again (F-CLU-26)
+        return
     windows.mark_started(service, "scm")
 
 
 def stop_service(world: World, node: Node, service: Service) -> None:
     if key(service.name) == ENTSSO:
         windows.stop_entsso(world, node)
+        return
+    if key(service.name) == "CLUSSVC":
+        windows.stop_cluster_service(world, node)  # the node leaves the cluster; its roles fail over (F-CLU-26)
         return
     windows.mark_stopped(service)
 

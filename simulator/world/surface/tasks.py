@@ -29,6 +29,7 @@ time keeps passing: every run still going is driven to its end (`drain`), as Win
 from __future__ import annotations
 
 import datetime as _dt
+import logging
 import threading
 import weakref
 from typing import TYPE_CHECKING, ClassVar
@@ -50,6 +51,8 @@ from simulator.world import surface
 from simulator.world.machine import NodeFileSystem, NodeMachine, files_open_for_writing
 from simulator.world.model import Node, ScheduledTask, World, key, path_key
 from simulator.wsman.backend import Session
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from simulator.powershell.machine import Executable
@@ -252,9 +255,10 @@ class TaskRun:
             self.exit_code = run_action(self)
         except TaskTerminated:
             self.exit_code = SCHED_S_TASK_TERMINATED
-        except BaseException as problem:  # a simulator bug must not hang the caller
+        except BaseException as problem:  # a simulator bug must not hang the caller, nor go unnoticed
             self.crash = problem
             self.exit_code = 1
+            log.error("scheduled task %s crashed inside the simulator", self.task_key, exc_info=problem)
         finally:
             self.exited = True
             self._to_caller.release()
