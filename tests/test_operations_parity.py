@@ -93,7 +93,13 @@ def declared(script: Path) -> list[Parameter]:
             for attribute in parameter.attributes
         )
         parameters.append(
-            Parameter(parameter.name, (parameter.type_name or "object").lower(), mandatory, _literal(parameter.default), secret)
+            Parameter(
+                parameter.name,
+                (parameter.type_name or "object").lower(),
+                mandatory,
+                _literal(parameter.default),
+                secret,
+            )
         )
     return parameters
 
