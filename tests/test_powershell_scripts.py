@@ -438,7 +438,11 @@ def test_sso_configure_writes_the_answer_file_runs_configuration_exe_and_leaves_
         },
     )
     assert outcome is not None and outcome.ok, outcome
-    assert outcome.result["configured"] is True and outcome.result["actions"] == ["Configuration.exe /s (Create)"]
+    assert outcome.result["configured"] is True and outcome.result["actions"] == [
+        "New-Item C:\\ProgramData\\ENTSSO",  # the wizard's backup folder, made private first (F-SSO-29, F-FS-01)
+        "Set-Acl C:\\ProgramData\\ENTSSO (SYSTEM, Administrators, CORP\\SSO Admins)",
+        "Configuration.exe /s (Create)",
+    ]
     answer = seen[0]
     assert answer.startswith(b'\xef\xbb\xbf<?xml version="1.0" encoding="utf-8"?>\r\n<Configuration>\r\n  <Feature')
     assert b"<Password>p&lt;&amp;&gt;'\"w</Password>" in answer  # every character escaped by the XmlWriter

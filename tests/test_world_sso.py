@@ -610,6 +610,23 @@ def test_finding_21_the_backup_folder_is_private_and_read_back_through_the_machi
     assert again["actions"] == ["ISSOConfigSS.BackupSecret"]  # the ACL is right: read, tested, not set again
 
 
+def test_create_makes_the_wizard_s_backup_folder_private_before_the_wizard_runs() -> None:
+    # The wizard writes the new secret's backup and refuses a folder that does not exist (ENTSSO_E_FILE_OPEN_FAILED,
+    # F-SSO-29): sso_configure makes it first, private as the backup's own (implements F-FS-01).
+    world = new_world()
+    op(world, N1, "sso_install", InstallerPath=MEDIA)
+    folder = "C:\\ProgramData\\EntssoCluster"
+    assert ps(world, N1, f"Test-Path -LiteralPath '{folder}'") == [False]
+    configured = op(world, N1, "sso_configure", BackupReminder="r", **CREATE, **CONFIGURE)
+    assert configured["actions"] == [
+        f"New-Item {folder}",
+        f"Set-Acl {folder} (SYSTEM, Administrators, CORP\\SSO Administrators)",
+        "Configuration.exe /s (Create)",
+    ]
+    assert ps(world, N1, f"(Get-Acl -LiteralPath '{folder}').AreAccessRulesProtected") == [True]
+    assert ps(world, N1, f"Test-Path -LiteralPath '{CREATE['BackupFile']}'") == [True]
+
+
 def test_finding_21_a_backup_is_never_put_straight_into_a_shared_folder() -> None:
     world = installed_and_configured()
     failed = fails(
