@@ -103,6 +103,7 @@ class SsoMasterSecretCluster(pulumi.ComponentResource):
             password=backup_password,
             reminder=config.sso.backup_reminder,
             admin_group=config.domain.sso_admin_group,
+            role=config.sso.network_name,
             opts=options(master, irreplaceable=True),
         )
         members = [sso_server(target, "member", master) for target in member_targets]

@@ -44,6 +44,9 @@ class SecretBackupInputs(InputModel):
     reminder: str = Field(min_length=1, max_length=512)
     # The SSO administrators' group: with SYSTEM and Administrators, the only ones who may open the backup's folder.
     admin_group: str | None = None
+    # The ENTSSO role (its network name), once clustered: a role that is down is brought back online to serve
+    # the backup (issue 12 item 3: a new backup while the role is down must not block every up).
+    role: str | None = None
 
     @field_validator("password")
     @classmethod
@@ -119,16 +122,37 @@ class SecretBackupProvider(EntssoProvider):
             )
             return taken, remote.call("file_get", Path=inputs.backup_file)
 
-    def _owner(self, inputs: SecretBackupInputs) -> NodeTarget | None:
-        """Once the role exists, ENTSSO runs on its owner only: the node that can back the secret up."""
-        for candidate in inputs.nodes or []:
-            if candidate["name"].upper() == inputs.node["name"].upper():
-                continue
-            with self.node(candidate, "SecretBackup: find the role's owner") as remote:
-                service = remote.call("sso_get").get("service") or {}
+    def _serving(self, inputs: SecretBackupInputs) -> NodeTarget | None:
+        """Where the backup can run once this node's ENTSSO refused it, made to serve if it does not.
+
+        - This node's ENTSSO is stopped but starts automatically: it is not under the cluster (the cluster sets its
+          Generic Service's service to Manual), so this node is still the master secret server. Start it here
+          (after a destroy, an administrator's Stop-Service must not send the backup to a node that is not master).
+        - Once the role exists, ENTSSO runs on its owner only: the node whose ENTSSO runs (Manual: the cluster's).
+        - The role is down (ENTSSO stopped on every node): bring the role online on its owner and back up there.
+        """
+        candidates = [inputs.node, *[n for n in inputs.nodes or [] if n["name"].upper() != inputs.node["name"].upper()]]
+        services: list[dict[str, Any]] = []
+        for candidate in candidates:
+            with self.node(candidate, "SecretBackup: find the node that serves the secret") as remote:
+                services.append(remote.call("sso_get").get("service") or {})
+        here = services[0]
+        if here.get("state") == "Stopped" and here.get("startMode") == "Auto":
+            with self.node(inputs.node, "SecretBackup: start ENTSSO on the master secret server") as remote:
+                remote.call("sso_service_set", State="Running", StartupType="Automatic")
+            return inputs.node
+        for candidate, service in zip(candidates[1:], services[1:], strict=True):
             if service.get("state") == "Running":
                 return candidate
-        return None
+        if not inputs.role:
+            return None
+        with self.node(inputs.node, "SecretBackup: read the ENTSSO role") as remote:
+            role = remote.call("role_get", Name=inputs.role)
+            if not role.get("exists"):
+                return None
+            owner = str(role["ownerNode"])
+            remote.call("role_move", Name=inputs.role, Node=owner)  # on its owner already: starts what is down
+        return next((c for c in candidates if c["name"].upper() == owner.upper()), None)
 
     def _back_up(self, inputs: SecretBackupInputs) -> dict[str, Any]:
         serving = inputs.node
@@ -136,7 +160,7 @@ class SecretBackupProvider(EntssoProvider):
             taken, on_disk = self._take(serving, inputs)
         except RemoteOperationError as error:
             elsewhere = any(code in f"{error.error_id} {error.message}" for code in NOT_HERE)
-            owner = self._owner(inputs) if error.kind == "script" and elsewhere else None
+            owner = self._serving(inputs) if error.kind == "script" and elsewhere else None
             if owner is None:
                 raise
             serving = owner
@@ -219,6 +243,7 @@ class SecretBackup(Resource, module="entsso", name="SecretBackup"):
         password: pulumi.Input[str],
         reminder: pulumi.Input[str],
         admin_group: pulumi.Input[str] | None = None,
+        role: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         inputs = {
@@ -228,6 +253,7 @@ class SecretBackup(Resource, module="entsso", name="SecretBackup"):
             "password": password,
             "reminder": reminder,
             "admin_group": admin_group,
+            "role": role,
         }
         props: dict[str, Any] = {**inputs, **dict.fromkeys(OUTPUTS)}
         secrets = pulumi.ResourceOptions(additional_secret_outputs=list(SecretBackupProvider.secret_outputs))

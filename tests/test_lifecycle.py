@@ -197,20 +197,24 @@ def world_snapshot(host: WorldHost) -> dict[str, Any]:
     return document
 
 
-def set_use_network_name(r: SimStack, value: int) -> None:
-    """`Get-ClusterResource ENTSSO | Set-ClusterParameter UseNetworkName <value>`, done by hand."""
-    with r.nodes.host.lock:
-        cluster = r.nodes.world.cluster
-        assert cluster is not None
-        resource = cluster.resource(ENTSSO)
-        assert resource is not None
-        resource.parameters["UseNetworkName"] = value
-
-
-def by_hand(r: SimStack, node: str, operation: str, **parameters: Any) -> dict[str, Any]:
-    """An administrator's change on `node`, made in the world directly (not through the stack)."""
+def by_hand(r: SimStack, node: str, text: str) -> None:
+    """An administrator's change on `node`, outside the stack: PowerShell typed there (the install account over
+    WinRM), run by the node's powershell.exe in the interpreter against the simulated Windows."""
     session = Session(node=node, user=r.settings.domain.install_account, auth="ntlm", encrypted=True, delegated=False)
-    return r.nodes.host.invoke(session, operation, parameters)
+    result = r.nodes.host.powershell(session, text)
+    assert result.terminating is None, result.terminating.message
+
+
+def set_use_network_name(r: SimStack, node: str, value: int) -> None:
+    by_hand(r, node, f"Get-ClusterResource -Name {ENTSSO} | Set-ClusterParameter -Name UseNetworkName -Value {value}")
+
+
+def move_role(r: SimStack, node: str, to: str) -> None:
+    by_hand(r, node, f"Move-ClusterGroup -Name '{r.settings.sso.network_name}' -Node {to} | Out-Null")
+
+
+def remove_file(r: SimStack, node: str, path: str) -> None:
+    by_hand(r, node, f"Remove-Item -LiteralPath '{path}'")
 
 
 def role_owner(r: SimStack) -> str:
@@ -387,8 +391,8 @@ def test_refresh_sees_a_service_that_lost_its_network_name_and_up_repairs_it(r: 
     and leaves the role where the failover put it (a failover is not drift)."""
     first, second = node_names(r)
     succeeded(r.engine.up())
-    set_use_network_name(r, 0)
-    by_hand(r, first, "role_move", Name=r.settings.sso.network_name, Node=second)
+    set_use_network_name(r, first, 0)
+    move_role(r, first, second)
     assert not r.nodes.host.client_check()[0], "the drift should have cut clients off"
 
     refresh = succeeded(r.engine.refresh())
@@ -418,7 +422,7 @@ def test_refresh_sees_a_service_that_lost_its_network_name_and_up_repairs_it(r: 
 def test_refresh_sees_a_deleted_backup_and_up_takes_a_new_one(r: SimStack) -> None:
     first, _ = node_names(r)
     succeeded(r.engine.up())
-    by_hand(r, first, "file_remove", Path=backup_file(r))
+    remove_file(r, first, backup_file(r))
 
     refresh = succeeded(r.engine.refresh())
 
@@ -445,9 +449,9 @@ def test_after_a_failover_refresh_and_up_repair_every_drift(r: SimStack) -> None
     """The role moved by hand to node 2, UseNetworkName set to 0 and the backup deleted on node 1."""
     first, second = node_names(r)
     succeeded(r.engine.up())
-    by_hand(r, first, "role_move", Name=r.settings.sso.network_name, Node=second)
-    set_use_network_name(r, 0)
-    by_hand(r, first, "file_remove", Path=backup_file(r))
+    move_role(r, first, second)
+    set_use_network_name(r, first, 0)
+    remove_file(r, first, backup_file(r))
 
     refresh = succeeded(r.engine.refresh())
 

@@ -88,6 +88,7 @@ DIFF_TABLE: dict[str, dict[str, str]] = {
         "password": "replace",
         "reminder": "replace",
         "admin_group": "update",  # the folder's ACL (finding 21): converged by an update
+        "role": "update",  # only where a down role is brought back to serve the backup
     },
     "SecretServerName": {
         "nodes": "update",
