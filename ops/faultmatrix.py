@@ -247,6 +247,13 @@ def _record_commands(sandbox: Sandbox) -> None:
 # ------------------------------------------------------------------------------------------- the world
 
 
+def _stable_file_name(path: str) -> str:
+    """A file's name without what differs between equal runs: the GUIDs and times Windows and our scripts put in
+    log and report names (setup's log, Test-Cluster's validation report) become placeholders."""
+    path = re.sub(r"[0-9a-f]{32}", "<guid>", path)
+    return re.sub(r"\d{4}\.\d{2}\.\d{2} at \d{2}\.\d{2}\.\d{2}", "<time>", path)
+
+
 def world_snapshot(world: World) -> dict[str, Any]:
     """The world as the stack shapes it, normalised: secret ids become labels in order of appearance
     (SSODB's first), and nothing that varies between equal runs (event logs, timestamps, secret and
@@ -290,7 +297,7 @@ def world_snapshot(world: World) -> dict[str, Any]:
             "services": {
                 key: {"start_mode": s.start_mode, "account": s.account} for key, s in sorted(node.services.items())
             },
-            "files": sorted(node.files),
+            "files": sorted(_stable_file_name(path) for path in node.files),
             "registry": registry_keys,
             "secret": label(secret.secret_id) if secret else "",
             "serves": sorted(n.upper() for n in node.endpoint_names),
