@@ -1,4 +1,7 @@
-"""FailoverCluster (the prerequisite) against the simulated nodes, through real WinRM."""
+"""FailoverCluster (the prerequisite) against the simulated nodes, through real WinRM.
+
+The clustering features come from ClusterFeatures (tests/test_provider_installs.py): each test that uses the
+simulated nodes starts with them installed on both nodes, as the program's graph has it."""
 
 from __future__ import annotations
 
@@ -16,7 +19,8 @@ from pulumi.output import Unknown
 
 import settings
 from ops import simstack
-from providers.failover_cluster import FEATURES, FailoverCluster, FailoverClusterProvider
+from providers.cluster_features import FEATURES
+from providers.failover_cluster import FailoverCluster, FailoverClusterProvider
 from providers.runner import RemoteOperationError
 from simulator.world import Fault, FaultPlan
 from simulator.world.model import Quorum, key
@@ -51,6 +55,15 @@ def outs(result: CreateResult | UpdateResult | ReadResult) -> dict[str, Any]:
     return result.outs
 
 
+@pytest.fixture(autouse=True)
+def clustering_features(request: pytest.FixtureRequest) -> None:
+    """What ClusterFeatures does before FailoverCluster runs: the features on both nodes."""
+    if "sim" in request.fixturenames:
+        stack = request.getfixturevalue("sim")
+        for node in (N1, N2):
+            world_op(stack, node, "feature_install", Features=FEATURES)
+
+
 @pytest.fixture
 def ran(sim: simstack.SimulatedStack, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     """The (node, operation) of every operation the world runs, in order."""
@@ -61,7 +74,7 @@ def features(stack: simstack.SimulatedStack, node: str) -> set[str]:
     return {key(name) for name in stack.world.nodes[key(node)].features}
 
 
-def test_create_installs_the_features_builds_the_cluster_and_sets_the_witness(
+def test_create_builds_the_cluster_and_sets_the_witness_and_installs_nothing(
     sim: simstack.SimulatedStack, ran: list[tuple[str, str]]
 ) -> None:
     assert sim.world.cluster is None
@@ -74,6 +87,7 @@ def test_create_installs_the_features_builds_the_cluster_and_sets_the_witness(
     assert created.id == CLUSTER and outs(created)["cluster_nodes"] == [N1, N2]
     assert outs(created)["quorum"]["witnessAccountName"] == "msswitness"
     assert [op for _, op in ran].count("cluster_new") == 1
+    assert not {"feature_get", "feature_install", "sso_install"} & {op for _, op in ran}  # ClusterFeatures' job
 
 
 def test_create_again_after_a_failure_half_way_does_only_what_is_missing(
@@ -92,8 +106,6 @@ def test_create_again_after_a_failure_half_way_does_only_what_is_missing(
     provider().create(props(sim))
     assert sim.world.cluster is not None and sim.world.cluster.quorum.account_name == "msswitness"
     assert [op for _, op in ran] == [
-        "feature_get",
-        "feature_get",
         "cluster_get",
         "cluster_test",
         "cluster_new",
@@ -120,7 +132,7 @@ def test_a_converged_cluster_is_only_probed(sim: simstack.SimulatedStack, ran: l
     provider().create(props(sim))
     ran.clear()
     provider().create(props(sim))
-    assert ran == [(N1, "feature_get"), (N2, "feature_get"), (N1, "cluster_get")]
+    assert ran == [(N1, "cluster_get")]
 
 
 def test_a_failing_test_cluster_stops_before_new_cluster(sim: simstack.SimulatedStack) -> None:
