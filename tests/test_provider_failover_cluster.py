@@ -12,7 +12,6 @@ from typing import Any
 
 import pulumi.dynamic
 import pytest
-import yaml
 from providers_support import CONFIG, N1, N2, configured, record_calls, sim, targets, without_backoff, world_op  # noqa: F401
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from pulumi.output import Unknown
@@ -24,6 +23,7 @@ from providers.failover_cluster import FailoverCluster, FailoverClusterProvider
 from providers.runner import RemoteOperationError
 from simulator.world import Fault, FaultPlan
 from simulator.world.model import Quorum, key
+from tests.test_settings import sim as sim_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 CLUSTER = CONFIG.cluster.name
@@ -295,8 +295,7 @@ def test_settings_give_azure_stacks_microsofts_heartbeat_and_refuse_what_the_clu
     lab, prod = (settings.load_stack_file(ROOT / f"Pulumi.{name}.yaml") for name in ("lab", "prod"))
     assert lab.cluster.heartbeat_for(lab.target) == RELAXED == prod.cluster.heartbeat_for(prod.target)
     assert CONFIG.cluster.heartbeat_for(CONFIG.target) is None
-    raw = yaml.safe_load((ROOT / "Pulumi.sim.yaml").read_text(encoding="utf-8"))["config"]
-    config = {name.split(":", 1)[1]: value for name, value in raw.items()}
+    config = sim_settings()  # the sim stack's settings, its sample secrets decrypted
     chosen = settings.validate_stack(
         {**config, "cluster": {**config["cluster"], "heartbeat": {"sameSubnetThreshold": 30}}}, stack="sim"
     )
