@@ -850,6 +850,7 @@ def test_finding_7_secret_backup_falls_back_to_the_role_s_owner_on_entsso_s_hres
 
 
 def test_finding_11_the_sso_server_provider_installs_his_with_msiexec() -> None:
+    from providers.sso_install import SsoInstallProvider
     from providers.sso_server import SsoServerProvider
 
     world = new_world()
@@ -857,11 +858,12 @@ def test_finding_11_the_sso_server_provider_installs_his_with_msiexec() -> None:
     node = world.node(N1)
     assert node is not None
     node.files[path_key(media)] = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1 simulated Host Integration Server package"
+    installed = on_world(SsoInstallProvider(), world).create({"node": targets()[0], "installer": media, "product": "his"})
+    assert installed.outs["installed"] is True  # steps 1 and 6 are SsoInstall's (issue 15)
     provider = on_world(SsoServerProvider(), world)
     props = {
         "node": targets()[0],
         "role": "master",
-        "installer": media,
         "product": "his",
         "sql_server": "SQL01",
         "database": "SSODB",
