@@ -335,6 +335,7 @@ PER_NODE = frozenset(
     }
 )
 INSTALLERS = frozenset({"feature_install", "sso_install"})  # what "one installer" keeps apart on a node
+OPTIONAL = frozenset({"dtc"})  # what a stack may leave out (dtc.enabled false): no task of its plan makes it
 
 NODE = Need("node")
 ONE_INSTALLER = Need("one installer", ("F-SVC-05", "F-SVC-06"), assumed=True)
@@ -541,6 +542,14 @@ class Task:
         return operation_of(self.operation)
 
 
+def performed_by(task: Task) -> str:
+    """The dynamic resource type that runs a task: the one the map names for its first step. The prerequisite's
+    feature installation is ClusterFeatures' (per node), the rest of it FailoverCluster's."""
+    if task.steps == "prerequisite":
+        return "ClusterFeatures" if task.operation == "feature_install" else PREREQUISITE.resource
+    return step(int(task.steps.split("-", 1)[0])).resource
+
+
 @dataclass(frozen=True)
 class Edge:
     before: str  # a task key
@@ -642,6 +651,8 @@ def edges(tasks: list[Task]) -> list[Edge]:
                 and s.key != task.key
                 and (need.condition not in PER_NODE or need.scope != "here" or s.node == task.node)
             ]
+            if not sources and need.condition in OPTIONAL:
+                continue
             if not sources:
                 raise ValueError(f"{task.key} needs {need.condition} ({need.scope}) and no task of the plan makes it")
             found += [Edge(s.key, task.key, need.condition, need.facts) for s in sources]
