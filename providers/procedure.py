@@ -250,6 +250,10 @@ STEPS: tuple[Step, ...] = (
 )
 
 
+# Resources that perform part of the prerequisite without claiming step 0 (FailoverCluster claims it).
+PREREQUISITE_PARTS = ("ClusterFeatures",)
+
+
 def step(number: int) -> Step:
     return PREREQUISITE if number == 0 else STEPS[number - 1]
 
