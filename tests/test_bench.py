@@ -29,9 +29,10 @@ def test_noop_benchmark_prints_its_figures_and_verdict(capsys: pytest.CaptureFix
         "preview: planned changes",
         "preview wall time",
         "up again: WinRM requests",
-        "up again wall time (no-op up)",
-        "empty program: preview wall time",
+        "no-op up wall time (median of 3 interleaved rounds)",
+        "empty program's preview wall time (median of 3 interleaved rounds)",
         "preview / empty program's preview",
+        "no-op up / empty program's preview",
     ):
         assert figure in out
     assert "no-op runs: preview sent" in out
