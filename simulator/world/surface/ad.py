@@ -679,6 +679,23 @@ class SetADUser(ADCmdlet):
         user.spns.append(spn)
 
 
+class RemoveADUser(ADCmdlet):
+    SIGNATURE = _sig("Remove-ADUser", IDENTITY, parameter("Partition", "string"), *COMMON_AD, default_set="Identity")
+    MODELLED = frozenset({"Identity"})
+
+    def process(self) -> None:
+        self.require_admin()
+        identity = self.identity_text()
+        user = self.find_user(identity)
+        if user is None:
+            self.not_found(identity)
+            return
+        if self.should_process(user.dn, "Remove"):
+            del self.domain.users[key(user.name)]
+            for group in self.domain.groups.values():
+                group.members = [m for m in group.members if key(m) != key(user.name)]
+
+
 class GetADGroup(ADCmdlet):
     SIGNATURE = _sig(
         "Get-ADGroup",
@@ -1273,6 +1290,7 @@ for _cmdlet in (
     GetADUser,
     NewADUser,
     SetADUser,
+    RemoveADUser,
     GetADGroup,
     NewADGroup,
     GetADGroupMember,
