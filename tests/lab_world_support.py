@@ -48,7 +48,9 @@ def media_iso(files: dict[str, bytes] | None = None) -> bytes:
     """A real ISO 9660 image with Joliet names holding the setup media (Setup.exe at its root)."""
     image = pycdlib.PyCdlib()
     image.new(joliet=3, vol_ident="BTS2020")
-    for index, (name, data) in enumerate((files or {"Setup.exe": INSTALLER_PLACEHOLDER, "readme.txt": b"BizTalk"}).items()):
+    for index, (name, data) in enumerate(
+        (files or {"Setup.exe": INSTALLER_PLACEHOLDER, "readme.txt": b"BizTalk"}).items()
+    ):
         image.add_fp(io.BytesIO(data), len(data), f"/F{index}.;1", joliet_path="/" + name)
     out = io.BytesIO()
     image.write_fp(out)
@@ -167,7 +169,9 @@ class LabRun:
             return self.join(step)
         return self.assign_role(step)
 
-    def run_command(self, step: Step, parameters: dict[str, str] | None = None, script: str | None = None) -> dict[str, Any]:
+    def run_command(
+        self, step: Step, parameters: dict[str, str] | None = None, script: str | None = None
+    ) -> dict[str, Any]:
         node = self.world.node(step.vm)
         assert node is not None, step.vm
         inputs = step.inputs
@@ -180,13 +184,17 @@ class LabRun:
             password = _unwrap(inputs.get("runAsPassword"))
             local = node.local_users.get(key(str(user).split("\\", 1)[-1]))
             assert local is not None and local.has_password(password), f"{step.name}: run-as logon failed"
-            identity = Identity(str(user), is_admin=any(key(a) == key(str(user)) for a in node.administrators), network_credentials=True)
+            identity = Identity(
+                str(user), is_admin=any(key(a) == key(str(user)) for a in node.administrators), network_credentials=True
+            )
         else:
             identity = Identity(SYSTEM, is_admin=True, network_credentials=True)
         session = Session(node=node.name, user=identity.user, auth="local", encrypted=True, delegated=True)
         text = script if script is not None else inputs["source"]["script"]
         try:
-            process = run_file(NodeMachine(self.world, node, session, identity), text, dict(arguments), name=f"{step.name}.ps1")
+            process = run_file(
+                NodeMachine(self.world, node, session, identity), text, dict(arguments), name=f"{step.name}.ps1"
+            )
         finally:
             surface.process_ended(self.world)
         lines = [line for line in process.stdout.splitlines() if line.strip()]
@@ -213,7 +221,9 @@ class LabRun:
         try:
             join_domain(self.world, node, settings["Name"], settings["User"], password, settings.get("OUPath"))
         except JoinFailed as failure:
-            raise RunCommandFailed(step.name, f"Exception(s) occured while joining Domain '{settings['Name']}': {failure}") from None
+            raise RunCommandFailed(
+                step.name, f"Exception(s) occured while joining Domain '{settings['Name']}': {failure}"
+            ) from None
         self.restart_scheduled()  # "Restart": "true": the extension restarts the VM
         return {"joined": settings["Name"]}
 

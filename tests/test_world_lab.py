@@ -101,7 +101,11 @@ def test_the_cluster_name_object_is_prestaged_disabled_in_the_ou_with_full_contr
     creators = {domain.principal_of_sid(r.sid) for r in domain.acls[key(ou)] if r.rights & 1}
     assert creators == {sam(config.domain.install_account).lower(), "svc-join", config.cluster.name + "$"} or {
         c.lower() for c in creators if c
-    } == {sam(config.domain.install_account).lower(), sam(config.azure.domain_join_account).lower(), config.cluster.name.lower() + "$"}
+    } == {
+        sam(config.domain.install_account).lower(),
+        sam(config.azure.domain_join_account).lower(),
+        config.cluster.name.lower() + "$",
+    }
     for node in config.nodes:
         assert domain.computers[key(node.name)].dn.upper() == f"CN={node.name},{ou}".upper()
 
@@ -112,7 +116,10 @@ def test_the_service_accounts_and_spns_are_in_place(lab: LabRun) -> None:
     sql_account = domain.users[sam(config.directory.sql_service_account)]
     host = f"{config.directory.sql_server.name}.{config.domain.fqdn}"
     assert sql_account.spns == [f"MSSQLSvc/{host}:1433", f"MSSQLSvc/{host}"]
-    assert lab.world.nodes[key(config.directory.sql_server.name)].services[key("MSSQLSERVER")].account == config.directory.sql_service_account
+    assert (
+        lab.world.nodes[key(config.directory.sql_server.name)].services[key("MSSQLSERVER")].account
+        == config.directory.sql_service_account
+    )
     join = domain.users[sam(config.azure.domain_join_account)]
     assert join.enabled and join.has_password(config.secret("domainJoinPassword"))
     sql = lab.world.nodes[key(config.directory.sql_server.name)]
@@ -134,7 +141,9 @@ def test_every_script_run_again_changes_nothing_and_says_so(lab: LabRun) -> None
         result = lab.run(step.name)
         if True:
             assert result["ok"] is True and result["changed"] is False, (step.name, result)
-            assert "nothing to do" in result["message"] or step.inputs["runCommandName"] == lab_plan.WAIT_FOR_DIRECTORY, (
+            assert (
+                "nothing to do" in result["message"] or step.inputs["runCommandName"] == lab_plan.WAIT_FOR_DIRECTORY
+            ), (
                 step.name,
                 result["message"],
             )
@@ -168,7 +177,10 @@ def test_a_join_before_the_forest_answers_fails_with_1355_as_nltest_and_the_exte
         f"& nltest.exe /dsgetdc:{program.config.domain.fqdn} /force; 'exit ' + $LASTEXITCODE",
         Session(node=node, user="NT AUTHORITY\\SYSTEM", auth="local", encrypted=True, delegated=False),
     )
-    assert located.stdout.splitlines() == ["Getting DC name failed: Status = 1355 0x54b ERROR_NO_SUCH_DOMAIN", "exit 1355"]
+    assert located.stdout.splitlines() == [
+        "Getting DC name failed: Status = 1355 0x54b ERROR_NO_SUCH_DOMAIN",
+        "exit 1355",
+    ]
     with pytest.raises(RunCommandFailed) as refused:
         run.run(f"{lab_plan.node_component(node)}-join")
     assert "The specified domain either does not exist or could not be contacted. (error 1355)" in refused.value.message
@@ -250,7 +262,10 @@ def test_a_weak_password_leaves_no_half_made_account_and_the_next_run_creates_it
     step = program.steps["directory-accounts"]
     with pytest.raises(RunCommandFailed) as refused:
         run.run_command(step, {"InstallPasswordBase64": b64("short")})
-    assert "The password does not meet the length, complexity, or history requirement of the domain." in refused.value.message
+    assert (
+        "The password does not meet the length, complexity, or history requirement of the domain."
+        in refused.value.message
+    )
     install = sam(program.config.domain.install_account)
     assert install not in run.world.domain.users  # New-ADUser left it created and disabled; the script removed it
     result = run.run("directory-accounts")
@@ -280,3 +295,20 @@ def world_of(run: LabRun) -> World:
 
 
 _ = Any
+
+
+def test_new_cluster_takes_over_the_prestaged_cluster_name_object(lab: LabRun) -> None:
+    config = lab.program.config
+    for node in config.nodes:
+        lab.world.nodes[key(node.name)].features += ["Failover-Clustering", "RSAT-Clustering-PowerShell"]
+    first = config.nodes[0].name
+    user = config.domain.install_account
+    script = (
+        f"$c = New-Cluster -Name {config.cluster.name} -Node @('{first}', '{config.nodes[1].name}') -NoStorage; $c.Name"
+    )
+    created = run_script(
+        lab.world, first, script, Session(node=first, user=user, auth="credssp", encrypted=True, delegated=True)
+    )
+    assert created.terminating is None, created.terminating
+    cno = lab.world.domain.computers[key(config.cluster.name)]
+    assert lab.world.cluster is not None and cno.enabled and cno.kind == "cno"

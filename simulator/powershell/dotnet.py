@@ -122,13 +122,40 @@ ERROR_CATEGORY = v.EnumType(
     tuple(
         (name, number)
         for number, name in enumerate(
-            (
-                "NotSpecified OpenError CloseError DeviceError DeadlockDetected InvalidArgument InvalidData "
-                "InvalidOperation InvalidResult InvalidType MetadataError NotImplemented NotInstalled ObjectNotFound "
-                "OperationStopped OperationTimeout SyntaxError ParserError PermissionDenied ResourceBusy ResourceExists "
-                "ResourceUnavailable ReadError WriteError FromStdErr SecurityError ProtocolError ConnectionError "
-                "AuthenticationError LimitsExceeded QuotaExceeded NotEnabled"
-            ).split()
+            [
+                "NotSpecified",
+                "OpenError",
+                "CloseError",
+                "DeviceError",
+                "DeadlockDetected",
+                "InvalidArgument",
+                "InvalidData",
+                "InvalidOperation",
+                "InvalidResult",
+                "InvalidType",
+                "MetadataError",
+                "NotImplemented",
+                "NotInstalled",
+                "ObjectNotFound",
+                "OperationStopped",
+                "OperationTimeout",
+                "SyntaxError",
+                "ParserError",
+                "PermissionDenied",
+                "ResourceBusy",
+                "ResourceExists",
+                "ResourceUnavailable",
+                "ReadError",
+                "WriteError",
+                "FromStdErr",
+                "SecurityError",
+                "ProtocolError",
+                "ConnectionError",
+                "AuthenticationError",
+                "LimitsExceeded",
+                "QuotaExceeded",
+                "NotEnabled",
+            ]
         )
     ),
 )

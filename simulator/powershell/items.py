@@ -744,7 +744,9 @@ class CopyItem(ItemCmdlet):
             return
         leaf = source.rstrip("\\").rsplit("\\", 1)[-1]
         existing = filesystem.stat(destination)
-        target = f"{destination.rstrip(chr(92))}\\{leaf}" if existing is not None and existing.is_directory else destination
+        target = (
+            f"{destination.rstrip(chr(92))}\\{leaf}" if existing is not None and existing.is_directory else destination
+        )
         try:
             if not entry.is_directory:
                 if filesystem.stat(target) is not None and not self.flag("Force"):

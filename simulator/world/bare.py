@@ -103,7 +103,9 @@ def bare_world(
 
     sql_name, sql_ip = sql_server
     sql = _machine(sql_name, sql_ip, admin_username, admin_password, infra_subnet)
-    sql.services[key(SQL_SERVICE)] = Service(SQL_SERVICE, "SQL Server (MSSQLSERVER)", "Running", "Auto", SQL_VIRTUAL_ACCOUNT, "scm")
+    sql.services[key(SQL_SERVICE)] = Service(
+        SQL_SERVICE, "SQL Server (MSSQLSERVER)", "Running", "Auto", SQL_VIRTUAL_ACCOUNT, "scm"
+    )
     world.nodes[key(sql_name)] = sql
     world.sql = SqlServer(
         name=sql_dns_name,

@@ -113,7 +113,8 @@ class DirectoryAce:
     rights: int  # ActiveDirectoryRights flags
     allow: bool = True
     object_type: str = "00000000-0000-0000-0000-000000000000"  # a schemaIDGUID or property set; empty = any
-    inheritance: int = 0  # ActiveDirectorySecurityInheritance: None 0, All 1, Descendents 2, SelfAndChildren 3, Children 4
+    # ActiveDirectorySecurityInheritance: None 0, All 1, Descendents 2, SelfAndChildren 3, Children 4
+    inheritance: int = 0
     inherited_object_type: str = "00000000-0000-0000-0000-000000000000"
 
 

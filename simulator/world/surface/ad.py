@@ -33,6 +33,8 @@ from simulator.powershell.items import GetAcl, SetAcl
 from simulator.powershell.types import PSType, enumerate_items, is_true, to_string
 from simulator.world import surface
 from simulator.world.model import (
+    COMPUTER_CLASS,
+    EMPTY_GUID,
     ComputerObject,
     Domain,
     Group,
@@ -160,7 +162,9 @@ def create_forest(world: World, node: Node, fqdn: str, netbios: str, database: s
     domain.sid = domain_sid(fqdn)
     dn = domain.dn
     for group_name, rid in BUILTIN_GROUPS.items():
-        domain.groups[key(group_name)] = Group(group_name, [], sid=f"{domain.sid}-{rid}", dn=f"CN={group_name},CN=Users,{dn}")
+        domain.groups[key(group_name)] = Group(
+            group_name, [], sid=f"{domain.sid}-{rid}", dn=f"CN={group_name},CN=Users,{dn}"
+        )
     # The local Administrator becomes the domain's Administrator (RID 500) with its password: on Azure it is the
     # renamed built-in Administrator, the adminUsername of the VM (F-AD-02).
     for local in node.local_users.values():
@@ -203,7 +207,11 @@ class ADObject(v.DotNetObject):
         return f"Microsoft.ActiveDirectory.Management.{self.CLASS}"
 
     def ps_base_types(self) -> tuple[str, ...]:
-        return ("Microsoft.ActiveDirectory.Management.ADEntity", "Microsoft.ActiveDirectory.Management.ADPropertyCollection", "System.Object")
+        return (
+            "Microsoft.ActiveDirectory.Management.ADEntity",
+            "Microsoft.ActiveDirectory.Management.ADPropertyCollection",
+            "System.Object",
+        )
 
     def ps_property_names(self) -> list[str]:
         return list(self._values)
@@ -618,7 +626,12 @@ class NewADUser(ADCmdlet):
         wants_enabled = is_true(self.get("Enabled")) if self.has("Enabled") else False
         if wants_enabled and password is None:
             # an enabled account needs a password under the default policy (assumed wording)
-            self.fail(PASSWORD_REFUSED, "The password does not meet the length, complexity, or history requirement of the domain.", "InvalidData", sam)
+            self.fail(
+                PASSWORD_REFUSED,
+                "The password does not meet the length, complexity, or history requirement of the domain.",
+                "InvalidData",
+                sam,
+            )
         user.enabled = wants_enabled
         if self.flag("PassThru"):
             self.write_object(user_object(domain, user))
@@ -656,7 +669,11 @@ class SetADUser(ADCmdlet):
                 elif key(to_string(operation)) == "REMOVE":
                     user.spns = [s for s in user.spns if key(s) not in {key(n) for n in names}]
                 else:
-                    self.fail(AD_EXCEPTION, f"The simulated node does not model -ServicePrincipalNames @{{{operation}=...}}.", "NotImplemented")
+                    self.fail(
+                        AD_EXCEPTION,
+                        f"The simulated node does not model -ServicePrincipalNames @{{{operation}=...}}.",
+                        "NotImplemented",
+                    )
         if self.has("Description"):
             user.description = to_string(self.get("Description"))
         if self.has("Enabled"):
@@ -720,7 +737,9 @@ class NewADGroup(ADCmdlet):
     SIGNATURE = _sig(
         "New-ADGroup",
         parameter("Name", "string", mandatory=True, position=0),
-        parameter("GroupScope", "string", mandatory=True, position=1, validate_set=["DomainLocal", "Global", "Universal"]),
+        parameter(
+            "GroupScope", "string", mandatory=True, position=1, validate_set=["DomainLocal", "Global", "Universal"]
+        ),
         parameter("SamAccountName", "string"),
         parameter("GroupCategory", "string", validate_set=["Distribution", "Security"]),
         parameter("Description", "string"),
@@ -757,7 +776,14 @@ class NewADGroup(ADCmdlet):
 
 
 class GetADGroupMember(ADCmdlet):
-    SIGNATURE = _sig("Get-ADGroupMember", IDENTITY, parameter("Recursive", "switch"), parameter("Partition", "string"), *COMMON_AD, default_set="Identity")
+    SIGNATURE = _sig(
+        "Get-ADGroupMember",
+        IDENTITY,
+        parameter("Recursive", "switch"),
+        parameter("Partition", "string"),
+        *COMMON_AD,
+        default_set="Identity",
+    )
     MODELLED = frozenset({"Identity"})
 
     def process(self) -> None:
@@ -769,17 +795,31 @@ class GetADGroupMember(ADCmdlet):
         for member in group.members:
             principal = self.find_user(member) or self.find_group(member) or self.find_computer(member)
             if isinstance(principal, User):
-                values: dict[str, object] = {"SamAccountName": principal.name, "objectClass": "user", "SID": SecurityIdentifier(principal.sid)}
+                values: dict[str, object] = {
+                    "SamAccountName": principal.name,
+                    "objectClass": "user",
+                    "SID": SecurityIdentifier(principal.sid),
+                }
                 dn = principal.dn
             elif isinstance(principal, Group):
-                values = {"SamAccountName": principal.name, "objectClass": "group", "SID": SecurityIdentifier(principal.sid)}
+                values = {
+                    "SamAccountName": principal.name,
+                    "objectClass": "group",
+                    "SID": SecurityIdentifier(principal.sid),
+                }
                 dn = principal.dn
             elif isinstance(principal, ComputerObject):
-                values = {"SamAccountName": principal.name + "$", "objectClass": "computer", "SID": SecurityIdentifier(principal.sid)}
+                values = {
+                    "SamAccountName": principal.name + "$",
+                    "objectClass": "computer",
+                    "SID": SecurityIdentifier(principal.sid),
+                }
                 dn = principal.dn
             else:
                 continue
-            values.update({"distinguishedName": dn, "name": to_string(values["SamAccountName"]), "objectGUID": _guid(dn)})
+            values.update(
+                {"distinguishedName": dn, "name": to_string(values["SamAccountName"]), "objectGUID": _guid(dn)}
+            )
             self.write_object(ADPrincipal(values))
 
 
@@ -857,11 +897,20 @@ class NewADOrganizationalUnit(ADCmdlet):
         if key(dn) in self.domain.organizational_units:
             # ERROR_DS_OBJ_STRING_NAME_EXISTS (8305): "An attempt was made to add an object to the directory with a
             # name that is already in use" (assumed as the module's message)
-            self.fail(AD_EXCEPTION, "An attempt was made to add an object to the directory with a name that is already in use", "NotSpecified", dn)
+            self.fail(
+                AD_EXCEPTION,
+                "An attempt was made to add an object to the directory with a name that is already in use",
+                "NotSpecified",
+                dn,
+            )
         if not self.should_process(dn, "New"):
             return
         # ProtectedFromAccidentalDeletion defaults to $true (New-ADOrganizationalUnit's page).
-        protected = is_true(self.get("ProtectedFromAccidentalDeletion")) if self.has("ProtectedFromAccidentalDeletion") else True
+        protected = (
+            is_true(self.get("ProtectedFromAccidentalDeletion"))
+            if self.has("ProtectedFromAccidentalDeletion")
+            else True
+        )
         ou = OrganizationalUnit(name, dn, to_string(self.get("Description") or ""), protected)
         self.domain.organizational_units[key(dn)] = ou
         if self.flag("PassThru"):
@@ -1096,7 +1145,12 @@ class InstallADDSForest(Cmdlet):
         unmodelled = sorted(set(self.params) - self.MODELLED)
         if unmodelled:
             self.throw_terminating_error(
-                self.error("System.Management.Automation.RuntimeException", f"The simulated node does not model Install-ADDSForest with -{', -'.join(unmodelled)}.", "SimulatorCommandNotModelled", "NotImplemented")
+                self.error(
+                    "System.Management.Automation.RuntimeException",
+                    f"The simulated node does not model Install-ADDSForest with -{', -'.join(unmodelled)}.",
+                    "SimulatorCommandNotModelled",
+                    "NotImplemented",
+                )
             )
         machine = _node_machine(self)
         world, node = machine.world, machine.node
@@ -1111,28 +1165,49 @@ class InstallADDSForest(Cmdlet):
         if not machine.identity().is_admin:
             problems.append("You must be a member of the local Administrators group to run this cmdlet.")
         if node.domain_role not in (0, 2) or promoted(node) or world.domain.fqdn:
-            problems.append(f"The server {node.name} is not a standalone server, or a forest {world.domain.fqdn or fqdn} already exists in this world.")
+            problems.append(
+                f"The server {node.name} is not a standalone server, or a forest {world.domain.fqdn or fqdn} "
+                "already exists in this world."
+            )
         if not isinstance(secret, v.SecureString):
             problems.append("The SafeModeAdministratorPassword parameter is required.")
         elif password_problem(secret.reveal(), ""):
-            problems.append("The specified password does not meet complexity requirements for the Directory Services Restore Mode (DSRM) Administrator account.")
+            problems.append(
+                "The specified password does not meet complexity requirements for the Directory Services Restore "
+                "Mode (DSRM) Administrator account."
+            )
         for mode in ("DomainMode", "ForestMode"):
             if self.has(mode) and to_string(self.get(mode)) not in self.MODES:
-                problems.append(f"{mode} {to_string(self.get(mode))} is not a functional level Windows Server 2022 offers.")
+                problems.append(
+                    f"{mode} {to_string(self.get(mode))} is not a functional level Windows Server 2022 offers."
+                )
         for path in (database, to_string(self.get("LogPath") or database), sysvol):
             drive = path[:3]
             if machine.filesystem.stat(drive) is None or not _volume_exists(world, node, path[:1]):
                 problems.append(f"The path {path} is not on a local fixed volume.")
         if problems:
-            self.write_object(DeploymentResult("Verification of prerequisites for Domain Controller promotion failed. " + " ".join(problems), "Error", False))
+            self.write_object(
+                DeploymentResult(
+                    "Verification of prerequisites for Domain Controller promotion failed. " + " ".join(problems),
+                    "Error",
+                    False,
+                )
+            )
             self.throw_terminating_error(
-                self.error("Microsoft.DirectoryServices.Deployment.DCPromoExecutionException", "Verification of prerequisites for Domain Controller promotion failed. " + " ".join(problems), "Test.VerifyDcPromoCore.DCPromo.General.74", "NotSpecified")
+                self.error(
+                    "Microsoft.DirectoryServices.Deployment.DCPromoExecutionException",
+                    "Verification of prerequisites for Domain Controller promotion failed. " + " ".join(problems),
+                    "Test.VerifyDcPromoCore.DCPromo.General.74",
+                    "NotSpecified",
+                )
             )
         if not self.should_process(node.name, "Install-ADDSForest"):
             return
         create_forest(world, node, fqdn, netbios, database, sysvol)
         if self.flag("NoRebootOnCompletion"):
-            self.write_object(DeploymentResult("You must restart this computer to complete the operation.", "Success", True))
+            self.write_object(
+                DeploymentResult("You must restart this computer to complete the operation.", "Success", True)
+            )
             return
         self.write_object(DeploymentResult("Operation completed successfully", "Success", True))
         node.restart_scheduled = True
@@ -1141,7 +1216,9 @@ class InstallADDSForest(Cmdlet):
 def _volume_exists(world: World, node: Node, letter: str) -> bool:
     if letter.upper() in ("C", "D"):
         return True
-    return any(p.drive_letter.upper() == letter.upper() and p.file_system for d in node.data_disks for p in d.partitions)
+    return any(
+        p.drive_letter.upper() == letter.upper() and p.file_system for d in node.data_disks for p in d.partitions
+    )
 
 
 # --------------------------------------------------------------------------------------------- Win32_ComputerSystem
@@ -1264,9 +1341,9 @@ def join_domain(world: World, node: Node, fqdn: str, account: str, password: str
         if computers is not None:
             computers.members.append(node.name + "$")
     node.domain_role = 3
-    # Joining adds the domain's Domain Admins to the computer's local Administrators (learn.microsoft.com/windows-server/
-    # identity/ad-ds/manage/understand-security-groups, "Domain Admins": "added to the Administrators group ... of every
-    # computer that joins the domain").
+    # Joining adds the domain's Domain Admins to the computer's local Administrators (learn.microsoft.com/
+    # windows-server/identity/ad-ds/manage/understand-security-groups, "Domain Admins": "added to the Administrators
+    # group ... of every computer that joins the domain").
     admins = f"{domain.netbios}\\Domain Admins"
     if key(admins) not in {key(a) for a in node.administrators}:
         node.administrators.append(admins)
@@ -1276,9 +1353,10 @@ def join_domain(world: World, node: Node, fqdn: str, account: str, password: str
 def _may_create_in(domain: Domain, account: str, container: str) -> bool:
     for rule in domain.acls.get(key(container), []):
         principal = domain.principal_of_sid(rule.sid)
-        if principal is not None and rule.allow and rule.rights & 0x1 and domain.is_member(account, principal):
-            if rule.object_type.lower() in ("bf967a86-0de6-11d0-a285-00aa003049e2", "00000000-0000-0000-0000-000000000000"):
-                return True
+        if principal is None or not rule.allow or not rule.rights & 0x1:
+            continue
+        if rule.object_type.lower() in (COMPUTER_CLASS, EMPTY_GUID) and domain.is_member(account, principal):
+            return True
     return domain.in_any(account, ["Domain Admins", "Enterprise Admins", *domain.computer_creators])
 
 

@@ -155,7 +155,7 @@ class ActiveDirectoryAccessRule(v.DotNetObject):
         self.ObjectType = object_type
         self.InheritanceType = inheritance
         self.InheritedObjectType = inherited_type
-        self.ObjectFlags = ("ObjectAceTypePresent" if object_type.int else "None")
+        self.ObjectFlags = "ObjectAceTypePresent" if object_type.int else "None"
         self.IsInherited = False
         self.InheritanceFlags = "None" if inheritance.value == 0 else "ContainerInherit"
         self.PropagationFlags = "None"
@@ -251,7 +251,10 @@ def _enum_type(enum: v.EnumType) -> PSType:
 
 @surface.dotnet_types()
 def security_types(_machine: NodeMachine) -> list[PSType]:
-    rule = PSType("System.DirectoryServices.ActiveDirectoryAccessRule", is_instance=lambda x: isinstance(x, ActiveDirectoryAccessRule))
+    rule = PSType(
+        "System.DirectoryServices.ActiveDirectoryAccessRule",
+        is_instance=lambda x: isinstance(x, ActiveDirectoryAccessRule),
+    )
     rule.constructor = ActiveDirectoryAccessRule
     security = PSType(
         "System.DirectoryServices.ActiveDirectorySecurity", is_instance=lambda x: isinstance(x, ActiveDirectorySecurity)

@@ -29,7 +29,9 @@ class ExpandArchive(Cmdlet):
         "Expand-Archive",
         (
             parameter("Path", "string", mandatory=True, position=0, pipeline=True, sets=["Path"]),
-            parameter("LiteralPath", "string", mandatory=True, by_property_name=True, sets=["LiteralPath"], aliases=["PSPath"]),
+            parameter(
+                "LiteralPath", "string", mandatory=True, by_property_name=True, sets=["LiteralPath"], aliases=["PSPath"]
+            ),
             parameter("DestinationPath", "string", position=1),
             parameter("Force", "switch"),
             parameter("PassThru", "switch"),
@@ -82,8 +84,9 @@ class ExpandArchive(Cmdlet):
                     self.write_error(
                         self.error(
                             "System.IO.IOException",
-                            f"Failed to create file '{target}' while expanding the archive file '{source}' contents as "
-                            f"the file '{target}' already exists. Use the -Force parameter if you want to overwrite the "
+                            f"Failed to create file '{target}' while expanding the archive file '{source}' "
+                            f"contents as the file '{target}' already exists. Use the -Force parameter if you want to "
+                            "overwrite the "
                             f"existing directory '{destination}' contents when expanding the archive file.",
                             "ExpandArchiveFileExists",
                             "ResourceExists",
@@ -97,7 +100,13 @@ class ExpandArchive(Cmdlet):
                 filesystem.write_bytes(target, archive.read(member))
         except DotNetError as problem:
             self.throw_terminating_error(
-                self.error(problem.exception.type_name, problem.exception.Message, "ExpandArchiveError", "WriteError", target=destination)
+                self.error(
+                    problem.exception.type_name,
+                    problem.exception.Message,
+                    "ExpandArchiveError",
+                    "WriteError",
+                    target=destination,
+                )
             )
 
 

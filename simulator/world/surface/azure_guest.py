@@ -83,8 +83,14 @@ def _claims(token: str) -> dict[str, str]:
 def imds_token(machine: NodeMachine, uri: urllib.parse.SplitResult, headers: dict[str, str]) -> v.PSCustomObject:
     query = dict(urllib.parse.parse_qsl(uri.query))
     if headers.get("metadata", "").lower() != "true":
-        raise HttpFailure(400, "", '{"error":"invalid_request","error_description":"Required metadata header not specified"}')
-    if uri.path.rstrip("/") != "/metadata/identity/oauth2/token" or "resource" not in query or "api-version" not in query:
+        raise HttpFailure(
+            400, "", '{"error":"invalid_request","error_description":"Required metadata header not specified"}'
+        )
+    if (
+        uri.path.rstrip("/") != "/metadata/identity/oauth2/token"
+        or "resource" not in query
+        or "api-version" not in query
+    ):
         raise HttpFailure(400, "", '{"error":"invalid_request","error_description":"Invalid request"}')
     principal = machine.node.managed_identity
     if not principal:
@@ -125,7 +131,11 @@ def read_blob(world: World, uri: urllib.parse.SplitResult, headers: dict[str, st
     scope = f"{account}/{container}"
     if claims.get("oid") not in world.blob_readers.get(scope, []):
         # implements F-AZ-08
-        raise HttpFailure(403, "AuthorizationPermissionMismatch", "This request is not authorized to perform this operation using this permission.")
+        raise HttpFailure(
+            403,
+            "AuthorizationPermissionMismatch",
+            "This request is not authorized to perform this operation using this permission.",
+        )
     if not any(name.startswith(scope + "/") for name in world.blobs):
         raise HttpFailure(404, "ContainerNotFound", "The specified container does not exist.")
     data = world.blobs.get(f"{scope}/{blob}")
@@ -139,7 +149,11 @@ class InvokeRestMethod(Cmdlet):
         "Invoke-RestMethod",
         (
             parameter("Uri", "string", mandatory=True, position=0),
-            parameter("Method", "string", validate_set=["Default", "Get", "Head", "Post", "Put", "Delete", "Trace", "Options", "Merge", "Patch"]),
+            parameter(
+                "Method",
+                "string",
+                validate_set=["Default", "Get", "Head", "Post", "Put", "Delete", "Trace", "Options", "Merge", "Patch"],
+            ),
             parameter("Headers", "System.Collections.IDictionary"),
             parameter("Body", "object", pipeline=True),
             parameter("OutFile", "string"),
@@ -162,7 +176,9 @@ class InvokeRestMethod(Cmdlet):
         text = to_string(self.get("Uri"))
         uri = urllib.parse.urlsplit(text)
         method = to_string(self.get("Method") or "Get")
-        headers = {to_string(k).lower(): to_string(value) for k, value in (self.get("Headers") or v.Hashtable()).items()}
+        headers = {
+            to_string(k).lower(): to_string(value) for k, value in (self.get("Headers") or v.Hashtable()).items()
+        }
         if method not in ("Get", "Default"):
             self._not_modelled(f"Invoke-RestMethod -Method {method}")
         try:
@@ -186,10 +202,13 @@ class InvokeRestMethod(Cmdlet):
             response = HttpWebResponse(failure.status, text, failure.error_code)
             exception = NetException(
                 WEB_EXCEPTION,
-                f"The remote server returned an error: ({failure.status}) {REASONS.get(failure.status, 'Unauthorized')}.",
+                f"The remote server returned an error: ({failure.status}) "
+                f"{REASONS.get(failure.status, 'Unauthorized')}.",
                 extra={"Response": response, "Status": "ProtocolError"},
             )
-            record = self.error(WEB_EXCEPTION, exception.Message, "WebCmdletWebResponseException", "InvalidOperation", target=text)
+            record = self.error(
+                WEB_EXCEPTION, exception.Message, "WebCmdletWebResponseException", "InvalidOperation", target=text
+            )
             record.exception = exception
             if exception.is_a("System.Management.Automation.RuntimeException"):
                 exception.error_record = record
@@ -199,7 +218,12 @@ class InvokeRestMethod(Cmdlet):
 
     def _not_modelled(self, what: str) -> None:
         self.throw_terminating_error(
-            self.error("System.Management.Automation.RuntimeException", f"The simulated node does not model {what}.", "SimulatorCommandNotModelled", "NotImplemented")
+            self.error(
+                "System.Management.Automation.RuntimeException",
+                f"The simulated node does not model {what}.",
+                "SimulatorCommandNotModelled",
+                "NotImplemented",
+            )
         )
 
 

@@ -40,7 +40,14 @@ class InvokeCimMethod(Cmdlet):
     SIGNATURE = CommandSignature(
         "Invoke-CimMethod",
         (
-            parameter("InputObject", "ciminstance", mandatory=True, pipeline=True, sets=["CimInstanceComputerSet"], aliases=["CimInstance"]),
+            parameter(
+                "InputObject",
+                "ciminstance",
+                mandatory=True,
+                pipeline=True,
+                sets=["CimInstanceComputerSet"],
+                aliases=["CimInstance"],
+            ),
             parameter("MethodName", "string", mandatory=True, position=2, aliases=["Name"]),
             parameter("Arguments", "System.Collections.IDictionary", position=1),
             parameter("ClassName", "string", mandatory=True, position=0, sets=["ClassNameComputerSet"]),
@@ -58,7 +65,12 @@ class InvokeCimMethod(Cmdlet):
         unmodelled = sorted(set(self.params) - self.MODELLED)
         if unmodelled:
             self.throw_terminating_error(
-                self.error("System.Management.Automation.RuntimeException", f"The simulated node does not model Invoke-CimMethod with -{', -'.join(unmodelled)}.", "SimulatorCommandNotModelled", "NotImplemented")
+                self.error(
+                    "System.Management.Automation.RuntimeException",
+                    f"The simulated node does not model Invoke-CimMethod with -{', -'.join(unmodelled)}.",
+                    "SimulatorCommandNotModelled",
+                    "NotImplemented",
+                )
             )
         instance = self.get("InputObject")
         items = enumerate_items(instance)

@@ -120,9 +120,16 @@ class ResolveDnsName(Cmdlet):
     def process(self) -> None:
         unmodelled = sorted(set(self.params) - self.MODELLED)
         if unmodelled or not self.has("Server"):
-            what = f"-{', -'.join(unmodelled)}" if unmodelled else "without -Server (the node's own DNS client settings)"
+            what = (
+                f"-{', -'.join(unmodelled)}" if unmodelled else "without -Server (the node's own DNS client settings)"
+            )
             self.throw_terminating_error(
-                self.error("System.Management.Automation.RuntimeException", f"The simulated node does not model Resolve-DnsName {what}.", "SimulatorCommandNotModelled", "NotImplemented")
+                self.error(
+                    "System.Management.Automation.RuntimeException",
+                    f"The simulated node does not model Resolve-DnsName {what}.",
+                    "SimulatorCommandNotModelled",
+                    "NotImplemented",
+                )
             )
         machine = _node_machine(self)
         world = machine.world
@@ -169,12 +176,30 @@ class ResolveDnsName(Cmdlet):
                 )
             )
             self.write_object(
-                DnsRecord("DnsRecord_A", {"Name": dc_fqdn, "Type": "A", "TTL": v.UInt32(3600), "Section": "Additional", "IP4Address": server.ip})
+                DnsRecord(
+                    "DnsRecord_A",
+                    {
+                        "Name": dc_fqdn,
+                        "Type": "A",
+                        "TTL": v.UInt32(3600),
+                        "Section": "Additional",
+                        "IP4Address": server.ip,
+                    },
+                )
             )
             return
         if record_type in ("A", "A_AAAA") and name.lower() in hosts:
             self.write_object(
-                DnsRecord("DnsRecord_A", {"Name": name, "Type": "A", "TTL": v.UInt32(3600), "Section": "Answer", "IP4Address": hosts[name.lower()]})
+                DnsRecord(
+                    "DnsRecord_A",
+                    {
+                        "Name": name,
+                        "Type": "A",
+                        "TTL": v.UInt32(3600),
+                        "Section": "Answer",
+                        "IP4Address": hosts[name.lower()],
+                    },
+                )
             )
             return
         # implements F-NET-01: DNS_ERROR_RCODE_NAME_ERROR (9003)
@@ -209,7 +234,13 @@ class TestNetConnection(Cmdlet):
         (
             parameter("ComputerName", "string", position=0, pipeline=True, aliases=["RemoteAddress", "cn"]),
             parameter("Port", "int", mandatory=True, sets=["RemotePort"], aliases=["RemotePort"]),
-            parameter("CommonTCPPort", "string", position=1, sets=["CommonTCPPort"], validate_set=["HTTP", "RDP", "SMB", "WINRM"]),
+            parameter(
+                "CommonTCPPort",
+                "string",
+                position=1,
+                sets=["CommonTCPPort"],
+                validate_set=["HTTP", "RDP", "SMB", "WINRM"],
+            ),
             parameter("InformationLevel", "string", validate_set=["Quiet", "Detailed"]),
             parameter("TraceRoute", "switch", sets=["NetRouteDiagnostics"]),
         ),
@@ -221,10 +252,18 @@ class TestNetConnection(Cmdlet):
         machine = _node_machine(self)
         world = machine.world
         target = to_string(self.get("ComputerName") or "internetbeacon.msedge.net")
-        port = int(self.get("Port") or {"HTTP": 80, "RDP": 3389, "SMB": 445, "WINRM": 5985}.get(to_string(self.get("CommonTCPPort") or ""), 0))
+        port = int(
+            self.get("Port")
+            or {"HTTP": 80, "RDP": 3389, "SMB": 445, "WINRM": 5985}.get(to_string(self.get("CommonTCPPort") or ""), 0)
+        )
         if not port:
             self.throw_terminating_error(
-                self.error("System.Management.Automation.RuntimeException", "The simulated node models Test-NetConnection -Port only.", "SimulatorCommandNotModelled", "NotImplemented")
+                self.error(
+                    "System.Management.Automation.RuntimeException",
+                    "The simulated node models Test-NetConnection -Port only.",
+                    "SimulatorCommandNotModelled",
+                    "NotImplemented",
+                )
             )
         node = node_at(world, target) or world.node(target.split(".", 1)[0])
         answered = node is not None and listens(world, node, port)
@@ -270,7 +309,8 @@ class NlTest(Native):
                 f"  Forest Name: {domain.fqdn}",
                 " Dc Site Name: Default-First-Site-Name",
                 "Our Site Name: Default-First-Site-Name",
-                "        Flags: PDC GC DS LDAP KDC TIMESERV WRITABLE DNS_DC DNS_DOMAIN DNS_FOREST CLOSE_SITE FULL_SECRET WS DS_8 DS_9 DS_10",
+                "        Flags: PDC GC DS LDAP KDC TIMESERV WRITABLE DNS_DC DNS_DOMAIN DNS_FOREST CLOSE_SITE "
+                "FULL_SECRET WS DS_8 DS_9 DS_10",
                 "The command completed successfully",
             ]
             return NativeResult(0, lines, [])
@@ -291,7 +331,9 @@ class Shutdown(Native):
         if "/a" in switches:
             if not node.restart_scheduled:
                 # ERROR_NO_SHUTDOWN_IN_PROGRESS (1116)
-                return NativeResult(1116, [], ["Unable to abort the system shutdown because no shutdown was in progress.(1116)"])
+                return NativeResult(
+                    1116, [], ["Unable to abort the system shutdown because no shutdown was in progress.(1116)"]
+                )
             node.restart_scheduled = False
             return NativeResult(0, [], [])
         if "/r" not in switches:

@@ -138,7 +138,6 @@ class DtcCmdlet(Cmdlet):
             return None
         return cluster, resource
 
-
     def local(self) -> bool:
         return key(to_string(self.get("DtcName") or "Local")) == "LOCAL"
 
@@ -216,11 +215,17 @@ class SetDtcNetworkSetting(DtcCmdlet):
                     )
                 )
 
-
     def _set_local(self) -> None:
         node = self.node_machine.node
         if not self.machine.identity().is_admin:
-            self.write_error(self.error("Microsoft.Management.Infrastructure.CimException", "Access is denied.", "Windows System Error 5", "PermissionDenied"))
+            self.write_error(
+                self.error(
+                    "Microsoft.Management.Infrastructure.CimException",
+                    "Access is denied.",
+                    "Windows System Error 5",
+                    "PermissionDenied",
+                )
+            )
             return
         settings = {**DEFAULTS, **node.dtc_settings}
         if self.flag("DisableNetworkAccess"):

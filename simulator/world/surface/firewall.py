@@ -124,8 +124,8 @@ class _RuleCmdlet(Cmdlet):
                 self.write_error(
                     self.error(
                         CIM_JOB_EXCEPTION,
-                        f"No MSFT_NetFirewallRule objects found with property 'DisplayGroup' equal to '{group}'.  Verify "
-                        "the value of the property and retry.",
+                        "No MSFT_NetFirewallRule objects found with property 'DisplayGroup' equal to "
+                        f"'{group}'.  Verify the value of the property and retry.",
                         "CmdletizationQuery_NotFound_DisplayGroup",
                         "ObjectNotFound",
                         target=group,
@@ -300,7 +300,13 @@ def _filter_signature(name: str) -> CommandSignature:
     return CommandSignature(
         name,
         (
-            parameter("AssociatedNetFirewallRule", "ciminstance", mandatory=True, pipeline=True, sets=["ByAssociatedNetFirewallRule"]),
+            parameter(
+                "AssociatedNetFirewallRule",
+                "ciminstance",
+                mandatory=True,
+                pipeline=True,
+                sets=["ByAssociatedNetFirewallRule"],
+            ),
             parameter("All", "switch", sets=["GetAll"]),
         ),
         default_set="GetAll",
@@ -316,7 +322,10 @@ class GetNetFirewallAddressFilter(_RuleCmdlet):
         if isinstance(rule, RuleObject):
             remote = rule.rule.remote_addresses or ["Any"]
             self.write_object(
-                FilterObject("MSFT_NetAddressFilter", {"RemoteAddress": remote[0] if len(remote) == 1 else list(remote), "LocalAddress": "Any"})
+                FilterObject(
+                    "MSFT_NetAddressFilter",
+                    {"RemoteAddress": remote[0] if len(remote) == 1 else list(remote), "LocalAddress": "Any"},
+                )
             )
 
 
@@ -330,7 +339,11 @@ class GetNetFirewallPortFilter(_RuleCmdlet):
             self.write_object(
                 FilterObject(
                     "MSFT_NetProtocolPortFilter",
-                    {"Protocol": rule.rule.protocol, "LocalPort": ports[0] if len(ports) == 1 else list(ports), "RemotePort": "Any"},
+                    {
+                        "Protocol": rule.rule.protocol,
+                        "LocalPort": ports[0] if len(ports) == 1 else list(ports),
+                        "RemotePort": "Any",
+                    },
                 )
             )
 

@@ -101,7 +101,13 @@ class GetLocalGroupMember(_LocalGroupCmdlet):
         (
             parameter("Group", "psobject", mandatory=True, position=0, pipeline=True, sets=["Group"]),
             parameter("Name", "string", mandatory=True, position=0, sets=["Default"]),
-            parameter("SID", "System.Security.Principal.SecurityIdentifier", mandatory=True, position=0, sets=["SecurityIdentifier"]),
+            parameter(
+                "SID",
+                "System.Security.Principal.SecurityIdentifier",
+                mandatory=True,
+                position=0,
+                sets=["SecurityIdentifier"],
+            ),
             parameter("Member", "string", position=1),
         ),
         "Default",
@@ -127,7 +133,13 @@ class AddLocalGroupMember(_LocalGroupCmdlet):
         (
             parameter("Group", "psobject", mandatory=True, position=0, sets=["Group"]),
             parameter("Name", "string", mandatory=True, position=0, sets=["Default"]),
-            parameter("SID", "System.Security.Principal.SecurityIdentifier", mandatory=True, position=0, sets=["SecurityIdentifier"]),
+            parameter(
+                "SID",
+                "System.Security.Principal.SecurityIdentifier",
+                mandatory=True,
+                position=0,
+                sets=["SecurityIdentifier"],
+            ),
             parameter("Member", "psobject[]", mandatory=True, position=1, pipeline=True, by_property_name=True),
         ),
         "Default",
@@ -176,7 +188,10 @@ class AddLocalGroupMember(_LocalGroupCmdlet):
 
 
 for _exception, _base in (
-    ("Microsoft.PowerShell.Commands.PrincipalNotFoundException", "Microsoft.PowerShell.Commands.AccountManagementException"),
+    (
+        "Microsoft.PowerShell.Commands.PrincipalNotFoundException",
+        "Microsoft.PowerShell.Commands.AccountManagementException",
+    ),
     ("Microsoft.PowerShell.Commands.MemberExistsException", "Microsoft.PowerShell.Commands.AccountManagementException"),
     ("Microsoft.PowerShell.Commands.AccountManagementException", "System.Exception"),
 ):

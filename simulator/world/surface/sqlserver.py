@@ -16,13 +16,12 @@ The marketplace image makes its VM administrator a sysadmin; SYSTEM is not one (
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from simulator.powershell import values as v
 from simulator.powershell.errors import DotNetError, NetException, register_exception_type
-from simulator.powershell.types import PSType, enum_convert, is_true, to_integer, to_string
+from simulator.powershell.types import PSType, enum_convert, to_integer, to_string
 from simulator.world import surface
 from simulator.world.model import Node, SqlServer, World, key
 from simulator.world.surface import services
@@ -42,11 +41,37 @@ register_exception_type(SQL_EXCEPTION, "System.Data.Common.DbException")
 SQL_DB_TYPE = v.EnumType(
     "System.Data.SqlDbType",
     (
-        ("BigInt", 0), ("Binary", 1), ("Bit", 2), ("Char", 3), ("DateTime", 4), ("Decimal", 5), ("Float", 6),
-        ("Image", 7), ("Int", 8), ("Money", 9), ("NChar", 10), ("NText", 11), ("NVarChar", 12), ("Real", 13),
-        ("UniqueIdentifier", 14), ("SmallDateTime", 15), ("SmallInt", 16), ("SmallMoney", 17), ("Text", 18),
-        ("Timestamp", 19), ("TinyInt", 20), ("VarBinary", 21), ("VarChar", 22), ("Variant", 23), ("Xml", 25),
-        ("Udt", 29), ("Structured", 30), ("Date", 31), ("Time", 32), ("DateTime2", 33), ("DateTimeOffset", 34),
+        ("BigInt", 0),
+        ("Binary", 1),
+        ("Bit", 2),
+        ("Char", 3),
+        ("DateTime", 4),
+        ("Decimal", 5),
+        ("Float", 6),
+        ("Image", 7),
+        ("Int", 8),
+        ("Money", 9),
+        ("NChar", 10),
+        ("NText", 11),
+        ("NVarChar", 12),
+        ("Real", 13),
+        ("UniqueIdentifier", 14),
+        ("SmallDateTime", 15),
+        ("SmallInt", 16),
+        ("SmallMoney", 17),
+        ("Text", 18),
+        ("Timestamp", 19),
+        ("TinyInt", 20),
+        ("VarBinary", 21),
+        ("VarChar", 22),
+        ("Variant", 23),
+        ("Xml", 25),
+        ("Udt", 29),
+        ("Structured", 30),
+        ("Date", 31),
+        ("Time", 32),
+        ("DateTime2", 33),
+        ("DateTimeOffset", 34),
     ),
 )
 
@@ -91,11 +116,12 @@ class SqlServiceInstance(ProviderInstance):
         password = to_string(arguments.get("ServiceStartPassword") or "")
         world, node = self._world, self._node
         domain = world.domain
-        if "\\" in account and key(account.split("\\", 1)[0]) not in (key(node.name), "NT SERVICE", "NT AUTHORITY"):
-            # implements F-SQL-01 (assumed): the account is checked against its domain; a logon failure (1326) is the
-            # method's return value, and nothing changes
-            if node.domain_role not in (3, 4, 5) or not forest_answers(world) or not domain.authenticate(account, password):
-                return {"ReturnValue": v.UInt32(1326)}
+        local = "\\" not in account or key(account.split("\\", 1)[0]) in (key(node.name), "NT SERVICE", "NT AUTHORITY")
+        # implements F-SQL-01 (assumed): a domain account is checked against its domain; a logon failure (1326) is the
+        # method's return value, and nothing changes
+        member = node.domain_role in (3, 4, 5) and forest_answers(world)
+        if not local and not (member and domain.authenticate(account, password)):
+            return {"ReturnValue": v.UInt32(1326)}
         service = node.service(INSTANCE)
         if service is not None:
             service.account = account
@@ -150,7 +176,10 @@ def _sql_services(world: World, node: Node) -> list[v.DotNetObject]:
                 "State": v.UInt32(4 if service.state == "Running" else 1),
                 "StartMode": v.UInt32(2 if service.start_mode == "Auto" else 3),
                 "HostName": node.name,
-                "BinaryPath": '"C:\\Program Files\\Microsoft SQL Server\\MSSQL16.MSSQLSERVER\\MSSQL\\Binn\\sqlservr.exe" -sMSSQLSERVER',
+                "BinaryPath": (
+                    '"C:\\Program Files\\Microsoft SQL Server\\MSSQL16.MSSQLSERVER\\MSSQL\\Binn\\sqlservr.exe"'
+                    " -sMSSQLSERVER"
+                ),
             },
         )
     ]
@@ -228,7 +257,7 @@ def tokens(text: str) -> list[Token]:
     while position < len(text):
         match = _TOKEN.match(text, position)
         if match is None:
-            raise not_modelled(f"the text at {text[position:position + 20]!r}")
+            raise not_modelled(f"the text at {text[position : position + 20]!r}")
         position = match.end()
         kind = match.lastgroup
         if kind is not None:
@@ -295,7 +324,12 @@ class Batch:
             while True:
                 name = self.take().text.lower()
                 self.datatype()
-                self.variables[name] = self.expression() if self.peek() is not None and self.peek().text == "=" and self.take() else None  # type: ignore[union-attr]
+                following = self.peek()
+                value: object = None
+                if following is not None and following.text == "=":
+                    self.take()
+                    value = self.expression()
+                self.variables[name] = value
                 if self.peek() is not None and self.peek().text == ",":  # type: ignore[union-attr]
                     self.take()
                     continue
@@ -428,8 +462,14 @@ class Batch:
         while self.peek() is not None and self.peek().text == "+":  # type: ignore[union-attr]
             self.take()
             right = self.term()
-            value = None if value is None or right is None else (
-                f"{value}{right}" if isinstance(value, str) or isinstance(right, str) else to_integer(value) + to_integer(right)
+            value = (
+                None
+                if value is None or right is None
+                else (
+                    f"{value}{right}"
+                    if isinstance(value, str) or isinstance(right, str)
+                    else to_integer(value) + to_integer(right)
+                )
             )
         return value
 
@@ -476,7 +516,11 @@ class Batch:
             if key(role) != "SYSADMIN":
                 raise not_modelled(f"IS_SRVROLEMEMBER('{role}')")
             who = self.caller if len(arguments) == 1 else to_string(arguments[1])
-            if len(arguments) == 2 and principal(self.world, self.node, who) is None and not login_exists(self.server, who):
+            if (
+                len(arguments) == 2
+                and principal(self.world, self.node, who) is None
+                and not login_exists(self.server, who)
+            ):
                 return None  # "NULL ... login is not valid"
             return 1 if is_sysadmin(self.world, self.server, who) else 0
         raise not_modelled(f"the function {name}")
@@ -500,7 +544,9 @@ class Batch:
             raise not_modelled(f"the server role {role}")
         if not is_sysadmin(self.world, self.server, self.caller) or not login_exists(self.server, name):
             # Msg 15151
-            raise SqlError(15151, f"Cannot add the principal '{name}', because it does not exist or you do not have permission.")
+            raise SqlError(
+                15151, f"Cannot add the principal '{name}', because it does not exist or you do not have permission."
+            )
         if not any(_same(name, s) for s in self.server.sysadmins):
             canonical = next((n for n in self.server.logins if _same(n, name)), name)
             self.server.sysadmins.append(canonical)
@@ -586,7 +632,9 @@ class SqlDataReader(v.DotNetObject):
 
     def _row(self) -> dict[str, object]:
         if self.IsClosed or not 0 <= self._at < len(self._rows):
-            raise DotNetError(NetException("System.InvalidOperationException", "Invalid attempt to read when no data is present."))
+            raise DotNetError(
+                NetException("System.InvalidOperationException", "Invalid attempt to read when no data is present.")
+            )
         return self._rows[self._at]
 
     def index(self, which: object) -> object:
@@ -628,7 +676,11 @@ class SqlCommand(v.DotNetObject):
         connection = self.Connection
         if connection.State != "Open":
             raise DotNetError(
-                NetException("System.InvalidOperationException", "ExecuteReader requires an open and available Connection. The connection's current state is closed.")
+                NetException(
+                    "System.InvalidOperationException",
+                    "ExecuteReader requires an open and available Connection. The connection's current state is "
+                    "closed.",
+                )
             )
         variables = {p.ParameterName: (None if p.Value is v.NULL else p.Value) for p in self.Parameters.items}
         batch = Batch(connection.world, connection.node, connection.login, variables)
@@ -737,7 +789,3 @@ def sql_client_types(machine: NodeMachine) -> list[PSType]:
     connection.constructor = lambda *arguments: SqlConnection(machine, *arguments[:1])
     exception = PSType(SQL_EXCEPTION, is_instance=lambda x: isinstance(x, NetException) and x.is_a(SQL_EXCEPTION))
     return [connection, _sql_db_type(), exception]
-
-
-# Windows PowerShell 5.1's System.Data: `is_true` keeps [bool] of a bit (True/False) as .NET returns System.Boolean.
-_ = (is_true, Iterator)

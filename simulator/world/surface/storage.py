@@ -527,7 +527,18 @@ class DiskImageObject(CimObject):
     """MSFT_DiskImage, as Mount-DiskImage -PassThru returns it (Mount-DiskImage's page, Outputs)."""
 
     CLASS = "MSFT_DiskImage"
-    PROPERTIES = ("ImagePath", "Attached", "BlockSize", "DevicePath", "FileSize", "LogicalSectorSize", "Number", "Size", "StorageType", "PSComputerName")
+    PROPERTIES = (
+        "ImagePath",
+        "Attached",
+        "BlockSize",
+        "DevicePath",
+        "FileSize",
+        "LogicalSectorSize",
+        "Number",
+        "Size",
+        "StorageType",
+        "PSComputerName",
+    )
 
     def __init__(self, path: str, size: int, letter: str) -> None:
         self.ImagePath = path
@@ -559,17 +570,12 @@ def image_files(content: bytes) -> dict[str, bytes] | None:
         return None
     found: dict[str, bytes] = {}
     try:
-        if reader.has_udf():
-            facade, kind = reader.get_udf_facade(), "udf_path"
-        elif reader.has_joliet():
-            facade, kind = reader.get_joliet_facade(), "joliet_path"
-        else:
-            facade, kind = reader.get_iso9660_facade(), "iso_path"
+        kind = "udf_path" if reader.has_udf() else "joliet_path" if reader.has_joliet() else "iso_path"
         for root, _dirs, files in reader.walk(**{kind: "/"}):
             for name in files:
                 path = (root.rstrip("/") + "/" + name) if root != "/" else "/" + name
                 buffer = io.BytesIO()
-                facade.get_file_from_iso_fp(buffer, path) if kind != "iso_path" else reader.get_file_from_iso_fp(buffer, iso_path=path)
+                reader.get_file_from_iso_fp(buffer, **{kind: path})
                 clean = path.split(";", 1)[0] if kind == "iso_path" else path
                 found[clean.strip("/").replace("/", "\\")] = buffer.getvalue()
     finally:
@@ -607,7 +613,9 @@ class MountDiskImage(StorageCmdlet):
                 self.write_error(
                     self.error(
                         "Microsoft.Management.Infrastructure.CimException",
-                        "The file or directory is corrupted and unreadable." if content is not None else "The system cannot find the file specified.",
+                        "The file or directory is corrupted and unreadable."
+                        if content is not None
+                        else "The system cannot find the file specified.",
                         "HRESULT 0x80070570" if content is not None else "HRESULT 0x80070002",
                         "NotSpecified" if content is not None else "ObjectNotFound",
                         path,
@@ -716,11 +724,24 @@ class GetVolume(StorageCmdlet):
                 for partition in hits:
                     self.write_object(VolumeObject(partition))
             return
-        wanted = {to_string(x).upper() for x in enumerate_items(self.get("DriveLetter")) or []} if self.has("DriveLetter") else set()
+        wanted = (
+            {to_string(x).upper() for x in enumerate_items(self.get("DriveLetter")) or []}
+            if self.has("DriveLetter")
+            else set()
+        )
         for letter, _label, partition in volumes:
             if not wanted or letter.upper() in wanted:
                 self.write_object(VolumeObject(partition))
 
 
-for _command in (GetDisk, GetPhysicalDisk, InitializeDisk, NewPartition, FormatVolume, MountDiskImage, DismountDiskImage, GetVolume):
+for _command in (
+    GetDisk,
+    GetPhysicalDisk,
+    InitializeDisk,
+    NewPartition,
+    FormatVolume,
+    MountDiskImage,
+    DismountDiskImage,
+    GetVolume,
+):
     surface.command(_command, module=MODULE)
