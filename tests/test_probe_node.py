@@ -29,7 +29,7 @@ import settings
 from ops import engine, probe, simstack
 from providers.targets import NodeTarget
 from simulator.world import store
-from simulator.world.model import SQL_KEY, SSOSS_KEY, World, key, path_key
+from simulator.world.model import SQL_KEY, SSOSS_KEY, FirewallRule, World, key, path_key
 from tests import test_world_cluster as cluster_steps
 from tests import test_world_sso as sso_steps
 from tests.test_world import CAP, DTC, INSTALL, INSTALL_PASSWORD, N1, N2, new_world
@@ -179,7 +179,7 @@ def test_on_the_finished_procedure_the_owner_answers_from_what_the_world_models(
         "P-18": "could not tell",  # the WSMan: drive is not modelled
         "P-19": "held",
         "P-20": "held",
-        "P-21": "could not tell",  # Get-NetFirewallPortFilter is not modelled
+        "P-21": "did not hold",  # the world ran no provisioning script: no guest rule opens the probe ports
         "P-22": "could not tell",  # ssomanage -displaydb is not modelled
         "P-23": "could not tell",  # the cluster has ENTSSO by now
         "P-24": "held",
@@ -361,13 +361,26 @@ def test_p24_and_p25_judge_what_the_stack_left_alone() -> None:
     assert verdict(world, N1, "P-25", DtcDiskLun=1) == ("did not hold", "2 data disk(s) end in LUN 1, 1 on adapter 1")
 
 
+def test_p21_sees_the_guest_rules_that_admit_the_probe_ports() -> None:
+    world = full_procedure()
+    assert verdict(world, N1, "P-21") == (
+        "did not hold",
+        "no inbound Allow rule for port(s) 59999, 59998: the load balancer probe is blocked (review B3)",
+    )
+    rules = world.nodes[key(N1)].firewall_rules
+    for port in ("59999", "59998"):
+        rules[key(f"probe-{port}")] = FirewallRule(name=f"probe-{port}", protocol="TCP", local_ports=[port])
+    assert verdict(world, N1, "P-21") == ("held", "an inbound Allow rule admits every probe port")
+    rules[key("probe-59998")].enabled = False  # an admin disables one: that port's probe fails again
+    rules[key("probe-59999")].protocol = "UDP"  # and a UDP rule does not admit a TCP probe
+    assert verdict(world, N1, "P-21")[1].startswith("no inbound Allow rule for port(s) 59999, 59998:")
+
+
 def test_a_probe_that_fails_answers_could_not_tell_with_the_error_and_the_others_still_run() -> None:
     answers = probed(full_procedure(), N1, "P-18", "P-21", "P-19")
     assert answers["P-18"]["verdict"] == "could not tell"
     assert answers["P-18"]["evidence"]["error"]["errorId"].startswith("SimulatorNotModelled,")
-    assert answers["P-21"]["reason"].startswith(
-        "the probe failed: The term 'Get-NetFirewallPortFilter' is not recognized"
-    )
+    assert answers["P-21"]["verdict"] == "did not hold"
     assert answers["P-19"]["verdict"] == "held"
 
 
@@ -537,4 +550,6 @@ def test_python_m_ops_probe_node_starts_the_sim_stack_s_nodes_and_probes_them(tm
         "      needs a cluster node: the Failover Clustering feature (service ClusSvc) is not installed here"
         in ran.stdout
     )
-    assert ran.stdout.rstrip().endswith("MSSNODE2: 3 held, 0 did not hold, 22 could not tell")
+    # P-21 did not hold: the simulated nodes never ran enable_winrm_https.ps1, so no guest rule opens the probe ports.
+    assert "  P-21 did not hold " in ran.stdout
+    assert ran.stdout.rstrip().endswith("MSSNODE2: 3 held, 1 did not hold, 21 could not tell")

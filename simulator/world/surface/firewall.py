@@ -29,7 +29,7 @@ PROFILES = ["Any", "Domain", "Private", "Public", "NotApplicable"]
 
 
 class RuleObject(v.DotNetObject):
-    """MSFT_NetFirewallRule (its port and address filters are separate objects on Windows; not modelled)."""
+    """MSFT_NetFirewallRule (its port and address filters are separate objects on Windows: FilterObject)."""
 
     PROPERTIES: ClassVar[tuple[str, ...]] = (
         "Name",
@@ -190,6 +190,13 @@ class GetNetFirewallRule(_RuleCmdlet):
             parameter("Name", "string[]", mandatory=True, position=0, sets=["ByName"], aliases=["ID"]),
             parameter("DisplayName", "string[]", mandatory=True, sets=["ByDisplayName"]),
             parameter("DisplayGroup", "string[]", mandatory=True, sets=["ByDisplayGroup"]),
+            parameter(
+                "AssociatedNetFirewallPortFilter",
+                "ciminstance",
+                mandatory=True,
+                pipeline=True,
+                sets=["ByAssociatedNetFirewallPortFilter"],
+            ),
             parameter("All", "switch", sets=["GetAll"]),
         ),
         default_set="GetAll",
@@ -197,6 +204,11 @@ class GetNetFirewallRule(_RuleCmdlet):
     )
 
     def process(self) -> None:
+        if self.has("AssociatedNetFirewallPortFilter"):  # bound from the pipeline: the set is decided per record
+            port_filter = self.get("AssociatedNetFirewallPortFilter")
+            if isinstance(port_filter, FilterObject) and key(port_filter.rule.name) in self.node.firewall_rules:
+                self.write_object(RuleObject(port_filter.rule))
+            return
         if self.parameter_set == "ByDisplayGroup":
             for rule in self.grouped():
                 self.write_object(RuleObject(rule))
@@ -282,8 +294,9 @@ class FilterObject(v.DotNetObject):
 
     BASE_TYPES: ClassVar[tuple[str, ...]] = ("Microsoft.Management.Infrastructure.CimInstance", "System.Object")
 
-    def __init__(self, class_name: str, values: dict[str, object]) -> None:
+    def __init__(self, class_name: str, values: dict[str, object], rule: FirewallRule) -> None:
         self.class_name = class_name
+        self.rule = rule  # the filter to rule relationship is one-to-one (WPD Get-NetFirewallPortFilter)
         self._values = {**values, "PSComputerName": None}
 
     def ps_type_name(self) -> str:
@@ -296,7 +309,9 @@ class FilterObject(v.DotNetObject):
         return self._values[name]
 
 
-def _filter_signature(name: str) -> CommandSignature:
+def _filter_signature(name: str, *query: ParameterSpec) -> CommandSignature:
+    """GetAll (the default), ByQuery over the filter's own properties, ByAssociatedNetFirewallRule (WPD
+    NetSecurity/Get-NetFirewallPortFilter.md and Get-NetFirewallAddressFilter.md, winserver2022-ps)."""
     return CommandSignature(
         name,
         (
@@ -307,6 +322,7 @@ def _filter_signature(name: str) -> CommandSignature:
                 pipeline=True,
                 sets=["ByAssociatedNetFirewallRule"],
             ),
+            *query,
             parameter("All", "switch", sets=["GetAll"]),
         ),
         default_set="GetAll",
@@ -314,38 +330,52 @@ def _filter_signature(name: str) -> CommandSignature:
     )
 
 
-class GetNetFirewallAddressFilter(_RuleCmdlet):
+class _FilterCmdlet(_RuleCmdlet):
+    def rules(self) -> list[FirewallRule]:
+        """The rules whose filters this call returns: the associated rule, or every rule on the node."""
+        if self.has("AssociatedNetFirewallRule"):
+            rule = self.get("AssociatedNetFirewallRule")
+            return [rule.rule] if isinstance(rule, RuleObject) else []
+        return list(self.node.firewall_rules.values())
+
+    def port_filter(self, rule: FirewallRule) -> FilterObject:
+        ports = rule.local_ports or ["Any"]
+        return FilterObject(
+            "MSFT_NetProtocolPortFilter",
+            {
+                "Protocol": rule.protocol,
+                "LocalPort": ports[0] if len(ports) == 1 else list(ports),
+                "RemotePort": "Any",
+            },
+            rule,
+        )
+
+
+class GetNetFirewallAddressFilter(_FilterCmdlet):
     SIGNATURE = _filter_signature("Get-NetFirewallAddressFilter")
 
     def process(self) -> None:
-        rule = self.get("AssociatedNetFirewallRule")
-        if isinstance(rule, RuleObject):
-            remote = rule.rule.remote_addresses or ["Any"]
+        for rule in self.rules():
+            remote = rule.remote_addresses or ["Any"]
             self.write_object(
                 FilterObject(
                     "MSFT_NetAddressFilter",
                     {"RemoteAddress": remote[0] if len(remote) == 1 else list(remote), "LocalAddress": "Any"},
+                    rule,
                 )
             )
 
 
-class GetNetFirewallPortFilter(_RuleCmdlet):
-    SIGNATURE = _filter_signature("Get-NetFirewallPortFilter")
+class GetNetFirewallPortFilter(_FilterCmdlet):
+    SIGNATURE = _filter_signature(
+        "Get-NetFirewallPortFilter", parameter("Protocol", "string[]", sets=["ByQuery"])
+    )
 
     def process(self) -> None:
-        rule = self.get("AssociatedNetFirewallRule")
-        if isinstance(rule, RuleObject):
-            ports = rule.rule.local_ports or ["Any"]
-            self.write_object(
-                FilterObject(
-                    "MSFT_NetProtocolPortFilter",
-                    {
-                        "Protocol": rule.rule.protocol,
-                        "LocalPort": ports[0] if len(ports) == 1 else list(ports),
-                        "RemotePort": "Any",
-                    },
-                )
-            )
+        protocols = {key(to_string(p)) for p in self.get("Protocol") or []} if self.has("Protocol") else None
+        for rule in self.rules():
+            if protocols is None or key(rule.protocol or "Any") in protocols:
+                self.write_object(self.port_filter(rule))
 
 
 for _cmdlet in (
