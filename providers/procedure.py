@@ -350,6 +350,7 @@ PREREQUISITES: dict[str, Prerequisites] = {
     p.operation: p
     for p in (
         Prerequisites("feature_get", (NODE,)),
+        Prerequisites("probe_node", (NODE,)),  # ops probe-node's read-only probes (ledger 10.1), never in up
         Prerequisites("feature_install", (NODE, Need("elevated", ("F-SVC-04",)), ONE_INSTALLER), remarks=("F-SVC-07",)),
         Prerequisites("cluster_get", (NODE,), remarks=("F-CLU-01",)),
         Prerequisites(
