@@ -29,16 +29,17 @@ import settings
 from ops import engine, probe, simstack
 from providers.targets import NodeTarget
 from simulator.world import store
-from simulator.world.model import SQL_KEY, SSOSS_KEY, FirewallRule, World, key, path_key
+from simulator.world.model import SQL_KEY, SSOSS_KEY, FirewallRule, User, World, key, path_key
 from tests import test_world_cluster as cluster_steps
 from tests import test_world_sso as sso_steps
-from tests.test_world import CAP, DTC, INSTALL, INSTALL_PASSWORD, N1, N2, new_world
+from tests.test_world import CAP, DTC, INSTALL, N1, N2, new_world
 from tests.world_support import invoke, session
 
 ROOT = Path(__file__).resolve().parent.parent
 LEDGER = ROOT / "docs" / "windows-facts.md"
 SCRIPT = ROOT / "providers" / "scripts" / "probe_node.ps1"
 SIM = settings.load_stack_file(ROOT / "Pulumi.sim.yaml")
+SERVED_PASSWORD = SIM.secret("installPassword")
 # The stack as the probes see it, with the test world's names (tests/test_world.py).
 PARAMETERS: dict[str, Any] = {
     "RoleName": CAP,
@@ -389,7 +390,13 @@ def test_a_probe_that_fails_answers_could_not_tell_with_the_error_and_the_others
 
 @contextmanager
 def serving(world: World) -> Iterator[list[NodeTarget]]:
-    """The sim stack's nodes on free ports, over `world`, with the interpreter on (as probe-node starts them)."""
+    """The sim stack's nodes on free ports, over `world`, with the interpreter on (as probe-node starts them).
+
+    The install account logs on with the sim stack's password: the simulated listeners' NTLM accounts are
+    process-wide and must agree (simulator/wsman/auth.py), and the other tests serve the sim stack with it."""
+    install = world.domain.user(SIM.domain.install_account)
+    assert install is not None
+    install.nt_hash = User.with_password(install.name, SERVED_PASSWORD).nt_hash
     stack = simstack.start(probe.interpreted(SIM), ports="any", world=world)
     try:
         yield [NodeTarget(name=name, endpoint=url) for name, url in stack.endpoints.items()]
@@ -422,7 +429,7 @@ def test_run_prints_each_node_and_probe_with_its_verdict_and_exits_0() -> None:
     world = full_procedure()
     out = io.StringIO()
     with serving(world) as targets:
-        code = probe.run(SIM, "sim", targets, INSTALL_PASSWORD, out=out, date="2026-12-03")
+        code = probe.run(SIM, "sim", targets, SERVED_PASSWORD, out=out, date="2026-12-03")
     text = out.getvalue()
     assert code == 0
     assert text.startswith("probe-node stack sim, 2026-12-03: 25 probes of docs/windows-facts.md section 10.1")
@@ -432,7 +439,7 @@ def test_run_prints_each_node_and_probe_with_its_verdict_and_exits_0() -> None:
     assert "ledger:" not in text  # simulated answers are no evidence for the ledger
     summary = text.rstrip().splitlines()[-2:]
     assert summary[0].startswith("MSSNODE1: ") and "held" in summary[0] and "could not tell" in summary[0]
-    assert INSTALL_PASSWORD not in text
+    assert SERVED_PASSWORD not in text
 
 
 def test_ledger_lines_for_a_real_node_say_what_section_1_2_asks() -> None:
@@ -458,7 +465,7 @@ def test_a_node_that_cannot_be_reached_is_reported_and_the_exit_code_is_1() -> N
     once = SIM.model_copy(update={"winrm": SIM.winrm.model_copy(update={"retry_attempts": 1})})
     with serving(world) as targets:
         dead = NodeTarget(name=N2, endpoint=f"http://127.0.0.1:{simstack.free_ports(1)}/wsman")
-        code = probe.run(once, "sim", [targets[0], dead], INSTALL_PASSWORD, out=out, probes=["P-04"], json_output=True)
+        code = probe.run(once, "sim", [targets[0], dead], SERVED_PASSWORD, out=out, probes=["P-04"], json_output=True)
     document = json.loads(out.getvalue())
     assert code == 1
     first, second = document["nodes"]
@@ -471,10 +478,10 @@ def test_a_node_that_cannot_be_reached_is_reported_and_the_exit_code_is_1() -> N
 def test_wrong_credentials_leave_the_node_unprobed_and_the_password_unprinted() -> None:
     out = io.StringIO()
     with serving(full_procedure()) as targets:
-        code = probe.run(SIM, "sim", targets[:1], "Wr0ng-" + INSTALL_PASSWORD, out=out, probes=["P-04"])
+        code = probe.run(SIM, "sim", targets[:1], "Wr0ng-" + SERVED_PASSWORD, out=out, probes=["P-04"])
     assert code == 1
     assert "the node could not be reached" in out.getvalue() and "refused the credentials" in out.getvalue()
-    assert INSTALL_PASSWORD not in out.getvalue()
+    assert SERVED_PASSWORD not in out.getvalue()
 
 
 def test_bad_node_or_probe_names_exit_2_before_anything_starts(capsys: pytest.CaptureFixture[str]) -> None:
