@@ -1,9 +1,12 @@
 """`entsso:sso:SsoMasterSecretCluster`: the documented procedure as dynamic resources, in order.
 
 The same component runs for every target: on Azure the nodes are the VMs the other components
-build, on the simulator they are the simulated nodes on 127.0.0.1. The dependencies below are the
-procedure's real ones, so independent steps (the member's install beside the master's backup, the
-clustered DTC beside the secret server name) run side by side, as the Pulumi engine allows.
+build, on the simulator they are the simulated nodes on 127.0.0.1. The dependencies below are what
+Windows really needs (providers/procedure.py PREREQUISITES, docs/windows-facts.md section 9), so
+independent steps run side by side, as the Pulumi engine allows: each node installs SSO while the
+other installs, the cluster forms while the nodes configure SSO, the role and the clustered DTC
+come up beside the secret server name. On each node the two installers run one after the other
+(procedure.INSTALL_ORDER), never at the same time. tests/test_graph.py holds the graph to the plan.
 """
 
 from __future__ import annotations
@@ -13,12 +16,16 @@ from collections.abc import Sequence
 import pulumi
 
 from components.access import Escrow, NodeAccess, WitnessAccess
+from providers import procedure
+from providers.cluster_features import ClusterFeatures
 from providers.clustered_dtc import ClusteredDtc
+from providers.entsso_role import EntssoRole
 from providers.entsso_service import EntssoService
 from providers.failover_cluster import FailoverCluster
 from providers.secret_backup import SecretBackup
 from providers.secret_restore import SecretRestore
 from providers.secret_server_name import SecretServerName
+from providers.sso_install import SsoInstall
 from providers.sso_server import SsoServer
 from providers.targets import NodeTarget
 from settings import StackSettings, Tier
@@ -61,6 +68,26 @@ class SsoMasterSecretCluster(pulumi.ComponentResource):
         backup_file = f"{config.sso.backup_directory}\\{config.sso.network_name}-master-secret.bak"
         wizard_backup_file = f"{config.sso.backup_directory}\\{config.sso.network_name}-configuration-wizard.bak"
 
+        # Each node's two installers, one after the other in INSTALL_ORDER (one installer at a time, F-SVC-05/06).
+        def installer(operation: str, target: NodeTarget, after: list[pulumi.Resource]) -> pulumi.Resource:
+            node = str(target["name"]).lower()
+            if operation == "sso_install":
+                return SsoInstall(
+                    f"{name}-sso-install-{node}",
+                    node=target,
+                    installer=config.sso.installer,
+                    product=config.sso.product,
+                    opts=options(*after),
+                )
+            return ClusterFeatures(f"{name}-features-{node}", node=target, opts=options(*after))
+
+        installed: dict[str, dict[str, pulumi.Resource]] = {}
+        for target in targets:
+            made: dict[str, pulumi.Resource] = {}
+            for operation in procedure.INSTALL_ORDER:
+                made[operation] = installer(operation, target, list(made.values())[-1:])
+            installed[str(target["name"])] = made
+
         cluster = FailoverCluster(
             f"{name}-cluster",
             nodes=targets,
@@ -71,7 +98,7 @@ class SsoMasterSecretCluster(pulumi.ComponentResource):
             witness_endpoint=witness.endpoint_suffix if witness else None,
             delegation=config.winrm.delegation,
             heartbeat=config.cluster.heartbeat_for(config.target),
-            opts=options(),
+            opts=options(*(made["feature_install"] for made in installed.values())),
         )
 
         def sso_server(target: NodeTarget, role: str, *depends_on: pulumi.Resource) -> SsoServer:
@@ -79,7 +106,6 @@ class SsoMasterSecretCluster(pulumi.ComponentResource):
                 f"{name}-sso-{role}-{str(target['name']).lower()}",
                 node=target,
                 role=role,
-                installer=config.sso.installer,
                 product=config.sso.product,
                 sql_server=config.sql.server,
                 database=config.sql.database,
@@ -94,7 +120,11 @@ class SsoMasterSecretCluster(pulumi.ComponentResource):
                 opts=options(*depends_on),
             )
 
-        master = sso_server(master_target, "master", cluster)
+        def sso_of(target: NodeTarget) -> pulumi.Resource:
+            return installed[str(target["name"])]["sso_install"]
+
+        # Configuring SSO needs the node's binaries and SQL Server, not the cluster (F-SSO-33).
+        master = sso_server(master_target, "master", sso_of(master_target))
         backup = SecretBackup(
             f"{name}-backup",
             node=master_target,
@@ -106,7 +136,7 @@ class SsoMasterSecretCluster(pulumi.ComponentResource):
             role=config.sso.network_name,
             opts=options(master, irreplaceable=True),
         )
-        members = [sso_server(target, "member", master) for target in member_targets]
+        members = [sso_server(target, "member", sso_of(target), master) for target in member_targets]
 
         secret_server = SecretServerName(
             f"{name}-secret-server",
@@ -126,17 +156,27 @@ class SsoMasterSecretCluster(pulumi.ComponentResource):
                 ip=str(config.dtc.ip),
                 probe_port=config.dtc.probe_port,
                 disk=config.dtc.disk,
-                opts=options(cluster, *members),
+                opts=options(cluster),  # the cluster, not SSO
             )
             service_after.append(dtc)
-        service = EntssoService(
-            f"{name}-entsso",
+        # Step 18 needs the cluster only, so the role comes up beside the clustered DTC. It also waits for the
+        # secret server name, which is off the critical path on a fresh up: a new network name replaces the role,
+        # deleting the old one first, and the new backup and `-updatedb` before it need the old role online
+        # (F-SSO-10, F-SSO-13, F-SSO-19), so the old role may go only after them (tests/test_graph.py).
+        role = EntssoRole(
+            f"{name}-role",
             nodes=targets,
             network_name=config.sso.network_name,
             ip=str(config.sso.ip),
             probe_port=config.sso.probe_port,
+            opts=options(cluster, secret_server),
+        )
+        service_after.append(role)
+        service = EntssoService(
+            f"{name}-entsso",
+            nodes=targets,
+            network_name=config.sso.network_name,
             service_account=config.domain.service_account,
-            active_node=active_name,
             opts=options(*service_after),
         )
         restore = SecretRestore(

@@ -91,6 +91,20 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return bench.main(PROJECT_DIR, args.stack, args.only)
 
 
+def cmd_probe_node(args: argparse.Namespace) -> int:
+    from ops import probe
+
+    return probe.main(
+        PROJECT_DIR,
+        args.stack,
+        node=args.node,
+        probes=args.probe,
+        json_output=args.json,
+        out=sys.stdout,
+        err=sys.stderr,
+    )
+
+
 def cmd_runbook(args: argparse.Namespace) -> int:
     from ops import runbook
 
@@ -112,6 +126,10 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
     "runbook": ("the ordered documented steps (and Azure resources) the stack performs, as Markdown", cmd_runbook),
     "bench": ("measure and print figures: work and protocol efficiency, engine overhead, start-up", cmd_bench),
     "simulate": ("serve a sim stack's nodes on 127.0.0.1 in the foreground, for the Pulumi CLI", cmd_simulate),
+    "probe-node": (
+        "check the ledger's assumed facts on the nodes, read-only: held / did not hold / could not tell",
+        cmd_probe_node,
+    ),
 }
 
 
@@ -129,6 +147,12 @@ def parser() -> argparse.ArgumentParser:
             )
         if name == "bench":
             command.add_argument("--only", action="append", default=[], help="run only these benchmarks (repeatable)")
+        if name == "probe-node":
+            command.add_argument("--node", default=None, help="probe this node only (default: every node)")
+            command.add_argument(
+                "--probe", action="append", default=[], help="run only this probe, e.g. P-10 (repeatable)"
+            )
+            command.add_argument("--json", action="store_true", help="print the results as JSON")
         if name == "simulate":
             command.add_argument("--base-port", type=int, default=0, help="first node's port (default: the stack's)")
             command.add_argument("--world", type=Path, default=None, help="world file (default: the stack's)")

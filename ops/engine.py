@@ -33,7 +33,7 @@ from typing import IO, Any
 import yaml
 
 from ops import pulumi_cli
-from ops.model import Event, Operation, RunResult
+from ops.model import Event, Operation, OperationNote, RunResult
 from settings import crypt
 
 PROJECT_ROOT = Path(__file__).absolute().parent.parent  # not resolved: a linked checkout keeps its own paths
@@ -232,11 +232,13 @@ def clear_stale_locks(workspace: Workspace) -> list[str]:
 
 @dataclass
 class Engine:
-    """The stack's operations through the pinned CLI. `on_event` gets each progress Event (in the caller's
-    thread); `policy_packs` are passed to up and preview (`--policy-pack`)."""
+    """The stack's operations through the pinned CLI. `on_event` gets each progress Event and `on_note` each
+    provider's note that an operation started or ended on a node (both in the caller's thread, as they come);
+    `policy_packs` are passed to up and preview (`--policy-pack`)."""
 
     workspace: Workspace
     on_event: Callable[[Event], None] | None = None
+    on_note: Callable[[OperationNote], None] | None = None
     policy_packs: tuple[Path, ...] = ()
     cli: pulumi_cli.Cli | None = None
     notes: list[str] = field(default_factory=list)
@@ -328,6 +330,8 @@ class Engine:
                     message = json.loads(line)
                     if "event" in message and self.on_event is not None:
                         self.on_event(Event.from_json(message["event"]))
+                    elif "note" in message and self.on_note is not None:
+                        self.on_note(OperationNote.from_json(message["note"]))
                     elif "result" in message:
                         result = RunResult.from_json(message["result"])
             worker.wait()

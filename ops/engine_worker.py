@@ -35,12 +35,14 @@ from ops.model import (
     Event,
     Op,
     Operation,
+    OperationNote,
     PropertyChange,
     ResourceOutcome,
     RunResult,
     Status,
     urn_name,
 )
+from providers import notes
 
 # The engine's own follow-up errors after a resource failed: the resource's error says why.
 _CONSEQUENTIAL_ERRORS = (
@@ -184,9 +186,15 @@ class _Track:
 class Translator:
     """The engine's events (pulumi.automation.events.EngineEvent) as our progress events and outcomes."""
 
-    def __init__(self, operation: Operation, emit: Callable[[Event], None]) -> None:
+    def __init__(
+        self,
+        operation: Operation,
+        emit: Callable[[Event], None],
+        emit_note: Callable[[OperationNote], None] | None = None,
+    ) -> None:
         self.operation = operation
         self.emit = emit
+        self.emit_note = emit_note
         self.tracks: dict[str, _Track] = {}
         self.order: list[str] = []
         self.stack_errors: list[str] = []
@@ -303,6 +311,11 @@ class Translator:
         message = str(diagnostic.message or "").rstrip()
         if severity == "debug" or not message.strip():
             return
+        found = notes.parse(message)  # a provider's progress note: what runs where (providers/notes.py)
+        if found is not None:
+            if self.emit_note is not None:
+                self.emit_note(OperationNote.from_json(found))
+            return
         urn = diagnostic.urn or ""
         resource = self.tracks.get(urn) if urn else None
         if severity == "error":
@@ -371,7 +384,9 @@ def clear_completed_pending_creates(stack: Any, printed: Callable[[str], None]) 
     ]
 
 
-def run(job: dict[str, Any], emit: Callable[[Event], None]) -> RunResult:
+def run(
+    job: dict[str, Any], emit: Callable[[Event], None], emit_note: Callable[[OperationNote], None] | None = None
+) -> RunResult:
     from pulumi import automation as auto
 
     operation = Operation(job["operation"])
@@ -392,7 +407,7 @@ def run(job: dict[str, Any], emit: Callable[[Event], None]) -> RunResult:
         with output_lock:
             output.append(line)
 
-    translator = Translator(operation, emit)
+    translator = Translator(operation, emit, emit_note)
     started = time.monotonic()
     try:
         command = auto.PulumiCommand(root=job["cli_root"], skip_version_check=True)
@@ -464,7 +479,7 @@ def main() -> None:
             channel.flush()
 
     try:
-        result = run(job, lambda event: send({"event": event.to_json()}))
+        result = run(job, lambda event: send({"event": event.to_json()}), lambda note: send({"note": note.to_json()}))
     except Exception:
         result = RunResult(
             operation=Operation(job["operation"]),

@@ -103,6 +103,43 @@ class Event:
 
 
 @dataclass(frozen=True)
+class OperationNote:
+    """A provider's note that an operation started or ended on a node (providers/notes.py), as the engine relayed it.
+
+    `at` is the provider host's wall clock (seconds since the epoch) when it happened; `label` names the resource
+    operation (`SsoInstall`, `EntssoService: ENTSSO on MSSNODE2`)."""
+
+    phase: str  # start or end
+    node: str
+    operation: str
+    label: str
+    at: float
+    ok: bool | None = None
+    seconds: float | None = None
+
+    @property
+    def resource_type(self) -> str:
+        """The dynamic resource type the label names: `read SsoInstall` -> `SsoInstall`."""
+        words = self.label.replace(":", " ").split()
+        return next((word for word in words if word[:1].isupper()), "")
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> OperationNote:
+        return cls(
+            phase=str(data["phase"]),
+            node=str(data["node"]),
+            operation=str(data["operation"]),
+            label=str(data["label"]),
+            at=float(data["at"]),
+            ok=data.get("ok"),
+            seconds=None if data.get("seconds") is None else float(data["seconds"]),
+        )
+
+
+@dataclass(frozen=True)
 class ResourceOutcome:
     urn: str
     type: str

@@ -7,6 +7,13 @@ preview, the engine's property diff under each resource it would change; then th
 warnings, what to do about a failed resource, and a Pulumi-like summary. On a terminal the lines
 come with a live progress display; in CI they are plain lines. Everything the CLI itself printed is
 kept in `.entsso/logs/<stack>.<operation>.log`.
+
+A step can take minutes (installing SSO takes six on a real node), so while a run is under way a
+heartbeat line comes at least every ENTSSO_PROGRESS_SECONDS (30 by default), on a terminal and in CI
+alike: for each operation running on a node, its documented step, the node, the operation and how long
+it has been running, stamped with the time since the run started. What runs where comes from the
+providers' notes (providers/notes.py), which the engine relays as they happen; a resource step with no
+operation running is reported from the engine's own events.
 """
 
 from __future__ import annotations
@@ -16,8 +23,9 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +39,7 @@ import settings
 from ops import simstack
 from ops.engine import Engine, Workspace
 from ops.errors import LocalConditionError
-from ops.model import Event, Op, Operation, PropertyChange, ResourceOutcome, RunResult, Status
+from ops.model import Event, Op, Operation, OperationNote, PropertyChange, ResourceOutcome, RunResult, Status
 from providers import procedure
 
 
@@ -39,15 +47,39 @@ def console() -> Console:
     return Console(highlight=False, soft_wrap=True)
 
 
-def steps_label(resource_type: str) -> str:
-    """`pulumi-python:dynamic/entsso:SecretServerName` -> `steps 9-13`."""
+INTERVAL_VARIABLE = "ENTSSO_PROGRESS_SECONDS"
+DEFAULT_INTERVAL = 30.0
+
+
+def progress_interval() -> float:
+    """The longest a run stays silent: ENTSSO_PROGRESS_SECONDS, else 30 seconds."""
+    value = os.environ.get(INTERVAL_VARIABLE, "")
+    try:
+        seconds = float(value) if value else DEFAULT_INTERVAL
+    except ValueError:
+        raise LocalConditionError(f"{INTERVAL_VARIABLE}={value!r} is not a number of seconds") from None
+    if not 0 < seconds <= 3600:
+        raise LocalConditionError(f"{INTERVAL_VARIABLE}={value!r}: give seconds between 0 and 3600")
+    return seconds
+
+
+def steps_label(resource_type: str, node_index: int | None = None) -> str:
+    """`pulumi-python:dynamic/entsso:SecretServerName` -> `steps 9-13`. For a resource on one node (the
+    `node_index`-th, from 0), the steps the map runs there: SsoInstall on the second node is `step 6`."""
     name = resource_type.rsplit(":", 1)[-1]
-    numbers = [s.number for s in procedure.steps_of(name)]
+    steps = procedure.steps_of(name)
+    if node_index is not None:
+        here = [s for s in steps if s.runs_on == f"node {node_index + 1}"]
+        steps = here or steps
+    numbers = [s.number for s in steps]
     if not numbers:
-        return ""
+        return "prerequisite" if name in procedure.PREREQUISITE_PARTS else ""
     if numbers == [0]:
         return "prerequisite"
-    numbers = [n for n in numbers if n]
+    return _numbers_label([n for n in numbers if n])
+
+
+def _numbers_label(numbers: list[int]) -> str:
     runs: list[str] = []
     start = previous = numbers[0]
     for number in [*numbers[1:], None]:
@@ -110,22 +142,130 @@ def shown_in_progress(type_: str, op: Op) -> bool:
     return not (type_.startswith("pulumi:providers:") and op is Op.SAME)
 
 
+def step_of(resource_type: str, operation: str, node: str, nodes: list[str]) -> str:
+    """The documented step an operation performs on a node: `step 1` (sso_install on the first node),
+    `step 6` (on the second), `prerequisite`; '' when the map does not say."""
+    name = resource_type.rsplit(":", 1)[-1]
+    if name in procedure.PREREQUISITE_PARTS or [s.number for s in procedure.steps_of(name)] == [0]:
+        return "prerequisite"
+    steps = [s for s in procedure.steps_of(name) if s.operation == operation]
+    index = next((i for i, n in enumerate(nodes) if n.upper() == node.upper()), None)
+    here = [s for s in steps if index is not None and s.runs_on == f"node {index + 1}"]
+    numbers = sorted({s.number for s in (here or steps)})
+    return _numbers_label(numbers) if numbers else ""
+
+
+def clock(seconds: float) -> str:
+    """A time since the run started, to the tenth: `+02:30.4`."""
+    minutes, rest = divmod(max(0.0, seconds), 60)
+    return f"+{int(minutes):02d}:{rest:04.1f}"
+
+
+def duration(seconds: float) -> str:
+    minutes, rest = divmod(round(max(0.0, seconds)), 60)
+    return f"{minutes} min {rest:02d} s" if minutes else f"{rest} s"
+
+
 @dataclass
 class Renderer:
-    """Turns engine events into lines; a live spinner list on a terminal, plain lines elsewhere."""
+    """Turns engine events into lines; a live spinner list on a terminal, plain lines elsewhere.
+
+    It also keeps what is running (the resource steps the engine started, the operations the providers'
+    notes say run on a node), which the heartbeat reports. `clock` (monotonic) times the run and its resource
+    steps, `wall` (seconds since the epoch) the operations, whose notes carry the provider host's wall clock;
+    tests give their own."""
 
     out: Console
     preview: bool = False
     live: Progress | None = None
     tasks: dict[str, Any] = field(default_factory=dict)
     events: list[Event] = field(default_factory=list)
+    nodes: list[str] = field(default_factory=list)  # the stack's nodes, in order (which step runs where)
+    clock: Callable[[], float] = time.monotonic
+    wall: Callable[[], float] = time.time
+    started: float = field(default=0.0)  # on `clock`; set when the run starts (run(), or from the clock here)
+    running: dict[str, tuple[Event, float]] = field(default_factory=dict)  # urn+step -> start event, when
+    operations: dict[tuple[str, str, str], OperationNote] = field(default_factory=dict)  # (node, op, label)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.started = self.started or self.clock()
 
     def describe(self, event: Event | ResourceOutcome) -> str:
-        steps = steps_label(event.type)
+        steps = self.steps(event)
         return escape(f"{short_type(event.type)} {event.name}" + (f" ({steps})" if steps else ""))
+
+    def steps(self, event: Event | ResourceOutcome) -> str:
+        """The resource's steps; for a resource of one node (named after it), the steps on that node."""
+        index = next((i for i, n in enumerate(self.nodes) if event.name.lower().endswith("-" + n.lower())), None)
+        return steps_label(event.type, index)
+
+    def note(self, note: OperationNote) -> None:
+        """A provider says an operation started or ended on a node."""
+        key = (note.node.upper(), note.operation, note.label)
+        with self.lock:
+            if note.phase == "start":
+                self.operations[key] = note
+            else:
+                self.operations.pop(key, None)
+            resource = self._resource_of(note)
+        if self.live is not None and resource is not None:
+            task = self.tasks.get(resource.urn + resource.step)
+            if task is not None:
+                doing = f"{note.operation} on {note.node}" if note.phase == "start" else ""
+                label = self.describe(resource)
+                self.live.update(
+                    task,
+                    description=f"{_DOING.get(resource.step, resource.op.value):>7} {label}"
+                    + (f": {escape(doing)}" if doing else ""),
+                )
+
+    def _resource_of(self, note: OperationNote) -> Event | None:
+        """The running resource step a note belongs to: of the type its label names, on its node when there
+        are several of that type (per-node resources are named after their node). Caller holds the lock."""
+        candidates = [e for e, _ in self.running.values() if short_type(e.type) == note.resource_type]
+        on_node = [e for e in candidates if note.node.lower() in e.name.lower()]
+        found = on_node or candidates
+        return found[0] if found else None
+
+    def heartbeat(self, now: float | None = None) -> list[str]:
+        """What runs now: one line per operation running on a node, one per resource step with none."""
+        now = self.clock() if now is None else now
+        wall = self.wall()
+        stamp = f"[{clock(now - self.started)}]"
+        lines: list[str] = []
+        with self.lock:
+            busy: set[str] = set()
+            for note in sorted(self.operations.values(), key=lambda n: (n.at, n.node)):
+                resource = self._resource_of(note)
+                owner = f" ({short_type(resource.type)} {resource.name})" if resource is not None else ""
+                if resource is not None:
+                    busy.add(resource.urn + resource.step)
+                step = step_of(note.resource_type, note.operation, note.node, self.nodes)
+                step = step or (self.steps(resource) if resource is not None else "")
+                where = f"{step} on {note.node}" if step else f"on {note.node}"
+                lines.append(f"{stamp} {where}: {note.operation} running for {duration(wall - note.at)}{owner}")
+            for key, (event, since) in self.running.items():
+                if key not in busy:
+                    doing = _DOING.get(event.step, event.op.value)
+                    steps = self.steps(event)
+                    lines.append(
+                        f"{stamp} {short_type(event.type)} {event.name}"
+                        + (f" ({steps})" if steps else "")
+                        + f": {doing} running for {duration(now - since)}"
+                    )
+        if not lines:
+            lines.append(f"{stamp} no step is running: the engine is working")
+        return lines
 
     def __call__(self, event: Event) -> None:
         self.events.append(event)
+        if not event.type.startswith("pulumi:providers:") and event.type.startswith("pulumi-python:dynamic/"):
+            with self.lock:
+                if event.phase == "start" and not self.preview:
+                    self.running[event.urn + event.step] = (event, self.clock())
+                else:
+                    self.running.pop(event.urn + event.step, None)
         if not shown_in_progress(event.type, event.op) and event.status is not Status.FAILED:
             return
         label = self.describe(event)
@@ -160,6 +300,43 @@ class Renderer:
             verb = _DONE.get(event.step) or _VERB.get(event.op, event.op.value)
         changed = f" ({', '.join(event.changed)})" if event.changed else ""
         return f"  [green]ok[/green]      {label}: {verb}{changed} ({event.duration:.1f} s)"
+
+
+class Heartbeat:
+    """While a run is under way, the renderer's heartbeat lines at least every `interval` seconds.
+
+    The thread wakes every fifth of the interval and prints once four fifths have passed since the last
+    lines, so the gap between two never exceeds the interval however the wake-ups fall. `wait(seconds)`
+    sleeps and says whether to stop (by default the stop event's wait; tests give a clock of their own)."""
+
+    def __init__(
+        self, renderer: Renderer, out: Console, interval: float, wait: Callable[[float], bool] | None = None
+    ) -> None:
+        self.renderer = renderer
+        self.out = out
+        self.interval = interval
+        self._stop = threading.Event()
+        self._wait = wait or self._stop.wait
+        self._thread = threading.Thread(target=self.beat, name="progress-heartbeat", daemon=True)
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def beat(self) -> None:
+        """The heartbeat's loop, until `wait` says stop."""
+        tick = self.interval / 5
+        last = self.renderer.started
+        while not self._wait(tick):
+            now = self.renderer.clock()
+            if now - last >= self.interval - tick:
+                for line in self.renderer.heartbeat(now):
+                    self.out.print(f"  ...     {escape(line)}")
+                last = now
 
 
 def first_line(text: str | None) -> str:
@@ -234,23 +411,32 @@ def run(
     *,
     policy_packs: tuple[Path, ...] = (),
     engine: Engine | None = None,
+    interval: float | None = None,
 ) -> RunResult:
-    """One operation with its progress lines and summary; the simulated nodes must be serving."""
+    """One operation with its progress lines and summary; the simulated nodes must be serving. A heartbeat
+    comes at least every `interval` seconds (default: ENTSSO_PROGRESS_SECONDS, else 30)."""
     out = out or console()
     operation = Operation(operation)
-    renderer = Renderer(out, preview=operation is Operation.PREVIEW)
+    seconds = progress_interval() if interval is None else interval
+    renderer = Renderer(out, preview=operation is Operation.PREVIEW, nodes=_node_names(workspace))
     engine = engine or Engine(workspace, policy_packs=policy_packs)
     engine.on_event = renderer
+    engine.on_note = renderer.note
     started = time.monotonic()
     cli = engine._cli()
     out.print(f"[bold]{operation.value}[/bold] stack {workspace.stack} (Pulumi CLI {cli.version}, {cli.origin})")
     live = out.is_terminal and not os.environ.get("CI")
+    renderer.started = renderer.clock()
     if live:
-        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=out) as bar:
+        with (
+            Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=out) as bar,
+            Heartbeat(renderer, out, seconds),
+        ):
             renderer.live = bar
             result = engine.run(operation)
     else:
-        result = engine.run(operation)
+        with Heartbeat(renderer, out, seconds):
+            result = engine.run(operation)
     for warning in result.warnings:
         out.print(f"  [yellow]warning[/yellow] {escape(warning)}")
     for violation in result.policy_violations:
@@ -264,6 +450,14 @@ def run(
     verdict = "[red]failed[/red]" if result.failed else "[green]done[/green]"
     out.print(f"{operation.value} {verdict} in {elapsed:.1f} s: {summary(result)}")
     return result
+
+
+def _node_names(workspace: Workspace) -> list[str]:
+    """The stack's nodes in order (step 1 runs on the first, step 6 on the second); none when unreadable."""
+    try:
+        return [node.name for node in settings.load_stack_file(workspace.stack_file, workspace.stack).nodes]
+    except (settings.SettingsError, OSError):
+        return []
 
 
 def advice(outcome: ResourceOutcome, stack: str) -> str:

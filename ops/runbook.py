@@ -2,8 +2,9 @@
 
 Built from the program itself (its graph under the mock runtime, `ops/graph.py`) and the map of
 documented steps (`providers/procedure.py`): every step the stack performs, in order, with the
-resource that owns it, the node it runs on and what it runs; for Azure stacks the Azure resources
-too. Nothing is contacted and no secret is read.
+resource that owns it, the node it runs on and what it runs; which of them `up` runs side by side
+(stages of the program's dependency graph, as the engine walks it); for Azure stacks the Azure
+resources too. Nothing is contacted and no secret is read.
 """
 
 from __future__ import annotations
@@ -35,6 +36,75 @@ def _runs_on(resource: graph.Node, where: str) -> bool:
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _steps_here(resource: graph.Node, config: settings.StackSettings) -> tuple[str, str]:
+    """The documented steps a dynamic resource performs (`1`, `2-4`, `prerequisite`) and the nodes they run on."""
+    kind = resource.type.removeprefix(DYNAMIC)
+    node = resource.inputs.get("node")
+    if kind in procedure.PREREQUISITE_PARTS:
+        return "prerequisite", str(node.get("name", "")) if isinstance(node, dict) else ""
+    numbers: list[int] = []
+    nodes: list[str] = []
+    for step in (procedure.PREREQUISITE, *procedure.STEPS):
+        where = _node(step, config)
+        if step.resource == kind and _runs_on(resource, where):
+            numbers.append(step.number)
+            nodes += [n for n in where.split(", ") if n not in nodes]
+    if isinstance(node, dict) and node.get("name"):
+        nodes = [str(node["name"])]
+    where = ", ".join(nodes)
+    numbers = sorted({n for n in numbers if n})
+    if not numbers:
+        return "prerequisite" if procedure.PREREQUISITE.resource == kind else "", where
+    runs: list[list[int]] = []
+    for number in numbers:
+        if runs and runs[-1][-1] == number - 1:
+            runs[-1].append(number)
+        else:
+            runs.append([number])
+    label = ",".join(f"{run[0]}-{run[-1]}" if len(run) > 1 else str(run[0]) for run in runs)
+    return ("step " if len(numbers) == 1 else "steps ") + label, where
+
+
+def side_by_side_section(resources: list[graph.Node], config: settings.StackSettings) -> list[str]:
+    """Which steps `up` runs at once: the dynamic resources in stages by their longest chain of dependencies.
+
+    The engine starts a resource as soon as everything it waits for is done, so the resources of one stage run
+    side by side; the stages are the program's own graph, as `up` walks it."""
+    dynamic = {n.urn: n for n in resources if n.type.startswith(DYNAMIC)}
+    stage: dict[str, int] = {}
+
+    def stage_of(urn: str, visiting: frozenset[str] = frozenset()) -> int:
+        if urn in visiting:
+            raise ValueError(f"the program's graph has a cycle through {dynamic[urn].name}")
+        if urn not in stage:
+            waits = [u for u in dynamic[urn].dependencies if u in dynamic]
+            stage[urn] = 1 + max((stage_of(u, visiting | {urn}) for u in waits), default=0)
+        return stage[urn]
+
+    stages: dict[int, list[graph.Node]] = {}
+    for urn, resource in dynamic.items():
+        stages.setdefault(stage_of(urn), []).append(resource)
+    lines = [
+        "## Side by side (what `up` runs at once)",
+        "",
+        "The engine starts a resource as soon as what it waits for (the order below) is done: the resources of a",
+        "stage run side by side, and a stage may begin before the one above it has ended. On each node one",
+        "installer runs at a time: "
+        + " before ".join(f"`{operation}`" for operation in procedure.INSTALL_ORDER)
+        + " (docs/windows-facts.md section 9).",
+        "",
+        "| stage | side by side | steps | nodes |",
+        "|---|---|---|---|",
+    ]
+    for number in sorted(stages):
+        for index, resource in enumerate(stages[number]):
+            steps, nodes = _steps_here(resource, config)
+            shown = str(number) if index == 0 else ""
+            kind = resource.type.removeprefix(DYNAMIC)
+            lines.append(f"| {shown} | {kind} `{resource.name}` | {steps or '-'} | {nodes or '-'} |")
+    return [*lines, ""]
 
 
 def network_section(config: settings.StackSettings) -> list[str]:
@@ -145,8 +215,8 @@ def render(project_dir: Path, stack: str) -> str:
         lines.append(
             f"| {number} | {_cell(step.documented)} | {owner} | {where} | `{step.operation}` | {_cell(step.how)} |"
         )
+    lines += ["", *side_by_side_section(resources, config)]
     lines += [
-        "",
         "## Order (dependencies the program declares)",
         "",
         "| resource | waits for | protected |",

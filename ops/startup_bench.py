@@ -32,7 +32,10 @@ SCOPES = ("foundation", "program")  # the Azure foundation alone, or the whole p
 _STAND_IN_VALUE = "Bench-Placeholder-9!"
 _INVOKE_RESULTS: dict[str, dict[str, Any]] = {
     "azure-native:storage:listStorageAccountKeys": {"keys": [{"keyName": "key1", "value": "bench-key"}]},
-    "azure-native:authorization:getClientConfig": {"tenantId": "00000000-0000-0000-0000-000000000000"},
+    "azure-native:authorization:getClientConfig": {
+        "tenantId": "00000000-0000-0000-0000-000000000000",
+        "subscriptionId": "00000000-0000-0000-0000-000000000000",  # the media and escrow role scopes
+    },
 }
 
 

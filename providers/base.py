@@ -15,6 +15,7 @@ import functools
 import json
 import logging
 import re
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar, Self, TypeVar
@@ -23,6 +24,7 @@ from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, DiffResu
 from pulumi.output import Unknown
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, ValidationInfo
 
+from providers import notes
 from providers.runner import NodeConnection, RemoteOperationError, RemoteSession, RunnerConfig, WinRmRunner, load_script
 from settings.model import PROJECT, WinRm
 
@@ -219,7 +221,15 @@ class Remote:
 
     def call(self, operation: str, **parameters: Any) -> dict[str, Any]:
         present = {key: value for key, value in parameters.items() if value is not None}
-        return self.session.run(operation, load_script(operation), present, secret_parameters(operation))
+        node, label, started = self.session.node.name, self.session.label, time.monotonic()
+        notes.note("start", node, operation, label)  # what runs where, for ops' progress lines (providers/notes.py)
+        ok = False
+        try:
+            result = self.session.run(operation, load_script(operation), present, secret_parameters(operation))
+            ok = True
+            return result
+        finally:
+            notes.note("end", node, operation, label, ok=ok, seconds=round(time.monotonic() - started, 3))
 
 
 def same_computer(

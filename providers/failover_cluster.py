@@ -1,12 +1,13 @@
 """Prerequisite: the Windows Server failover cluster the ENTSSO role will live in.
 
-Get: the clustering features on every node and the cluster the first node is in. Test: Test-Cluster
-before a new cluster (delegated: it reaches every node; a failed test is a warning in its report, not an
-exception, so its "Test Result" decides); afterwards the members, the witness (Get-ClusterQuorum's own
-quorum resource) and the heartbeat settings. Set: install the missing features, New-Cluster -NoStorage
-when the cluster is absent, a cloud witness when the quorum differs, the heartbeat thresholds when they
-differ (Microsoft's relaxed values on Azure). Delete: Remove-Cluster -CleanupAD from the first member
-that answers.
+The clustering features come first, from ClusterFeatures on each node (split out so that each node's
+feature installation is a step of its own: the node's SSO install must not run during it). Get: the
+cluster the first node is in. Test: Test-Cluster before a new cluster (delegated: it reaches every node;
+a failed test is a warning in its report, not an exception, so its "Test Result" decides); afterwards
+the members, the witness (Get-ClusterQuorum's own quorum resource) and the heartbeat settings. Set:
+New-Cluster -NoStorage when the cluster is absent, a cloud witness when the quorum differs, the
+heartbeat thresholds when they differ (Microsoft's relaxed values on Azure). Delete: Remove-Cluster
+-CleanupAD from the first member that answers.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from providers.runner import RemoteOperationError
 from providers.targets import NodeTarget
 from settings.model import Heartbeat, HostName
 
-FEATURES = ["Failover-Clustering", "RSAT-Clustering-PowerShell"]
 CLOUD_WITNESS = "Cloud Witness"  # the witness resource type's DisplayName (F-CLU-07)
 DEFAULT_WITNESS_ENDPOINT = "core.windows.net"
 HEARTBEAT_PARAMETERS = {  # cluster_heartbeat_set's parameters and cluster_get's heartbeat keys
@@ -115,13 +115,6 @@ class FailoverClusterProvider(EntssoProvider):
                     raise
 
     def _converge(self, inputs: FailoverClusterInputs) -> dict[str, Any]:
-        for node in inputs.nodes:
-            with self.node(node, "FailoverCluster: features") as remote:
-                features = remote.call("feature_get", Features=FEATURES)
-                if not all(feature["installed"] for feature in features["features"]):
-                    features = remote.call("feature_install", Features=FEATURES)
-            if features.get("restartNeeded"):
-                raise RuntimeError(f"{node['name']} must restart to finish installing {', '.join(FEATURES)}")
         names = [node["name"] for node in inputs.nodes]
         with self.node(inputs.nodes[0], "FailoverCluster") as remote:
             state = remote.call("cluster_get")

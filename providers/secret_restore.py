@@ -1,4 +1,4 @@
-"""Steps 24-26: restore the master secret where the role runs, then fail back and check every node.
+"""Steps 23-26: move the role to node 2, restore the master secret there, then fail back and check every node.
 
 Nothing starts without a verified backup: `backup_sha256` must be the SHA-256 of the decoded
 `backup_content`, checked before any node is contacted. Get: secret_get on every node. Test: every
@@ -98,7 +98,8 @@ class SecretRestoreProvider(EntssoProvider):
     # EntssoService, so any change (a new backup, password, network name or node) re-converges.
     replace_on = frozenset()
     secret_outputs = ("password", "backup_content")
-    steps: ClassVar[dict[int, str]] = {24: "role_move", 25: "file_put", 26: "secret_restore"}
+    # 23: the move to node 2 is the first role_move (it cycles ENTSSO there, which the restore needs, F-SSO-11).
+    steps: ClassVar[dict[int, str]] = {23: "role_move", 24: "role_move", 25: "file_put", 26: "secret_restore"}
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         inputs = SecretRestoreInputs.model_validate(_inputs(props))

@@ -1,10 +1,12 @@
-"""Steps 1-4 (role master) and 6-8 (role member): the SSO binaries and their configuration on one node.
+"""Steps 2-4 (role master) and 7-8 (role member): the configuration of the SSO binaries on one node.
 
-Get: ENTSSO on the node and the SSODB it is configured against. Test: installed, configured against
-this SSODB, running as the service account. Set: the silent install, then Configuration.exe Create
-(the master: creates SSODB and the secret, and the wizard backs the secret up to `backup_file`) or
-Join (a member). Delete forgets the node by default: a destroy must never take the master secret
-or SSODB with it; `unconfigure_on_delete` runs Configuration.exe /u instead.
+The binaries come first, from SsoInstall on the same node (steps 1 and 6): configuring SSO needs them, and
+neither needs a cluster (docs/windows-facts.md F-SSO-33), so this resource waits for the node's SsoInstall only
+(and a member for the master's Create). Get: ENTSSO on the node and the SSODB it is configured against. Test:
+configured against this SSODB, running as the service account. Set: Configuration.exe Create (the master:
+creates SSODB and the secret, and the wizard backs the secret up to `backup_file`) or Join (a member). Delete
+forgets the node by default: a destroy must never take the master secret or SSODB with it;
+`unconfigure_on_delete` runs Configuration.exe /u instead.
 """
 
 from __future__ import annotations
@@ -18,22 +20,16 @@ from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_va
 
 from providers.base import EntssoProvider, InputModel, same_computer, unknown_inputs
 from providers.runner import RemoteOperationError
+from providers.sso_install import PRODUCT_NAMES
 from providers.targets import NodeTarget
 from settings.model import backup_password_problem, check_account
 
 logger = logging.getLogger("entsso.providers")
 
-# BizTalk's setup takes the script's default list (WMI, BizTalk, AdditionalApps, SSOServer, SSOAdmin). HIS installs
-# with msiexec (F-SSO-27) and its ESSO-only feature names are not documented: no ADDLOCAL, its default features.
-PRODUCT_FEATURES: dict[str, list[str] | None] = {"biztalk": None, "his": None}
-# The scripts' name for the product (sso_install, sso_configure, sso_unconfigure).
-PRODUCT_NAMES = {"biztalk": "BizTalk", "his": "HIS"}
-
 
 class SsoServerInputs(InputModel):
     node: NodeTarget
     role: Literal["master", "member"]
-    installer: str = Field(min_length=3)
     product: Literal["biztalk", "his"] = "biztalk"
     sql_server: str = Field(min_length=1)
     database: str = Field(min_length=1)
@@ -78,14 +74,12 @@ class SsoServerProvider(EntssoProvider):
     # default forget, the new create finds the node configured: it stops if ENTSSO runs as another account,
     # and a password alone it cannot check (Windows never reveals one). A master is never configured afresh
     # once SSODB exists: Create refuses it, as it must, since Create would make a new master secret.
-    # Everything else is an update that re-runs Get/Test/Set: installer, product, admin groups and the backup
-    # settings only matter while the node is installed or configured, and a configured node keeps them.
+    # Everything else is an update that re-runs Get/Test/Set: product, admin groups and the backup settings only
+    # matter while the node is configured, and a configured node keeps them. (The installer path went to
+    # SsoInstall; a state written before the split still holds it, and diff, which compares inputs only, ignores it.)
     replace_on = frozenset({"node", "role", "sql_server", "database", "service_account", "service_password"})
     secret_outputs = ("service_password", "backup_password")
-    steps: ClassVar[dict[int, str]] = {
-        **dict.fromkeys((1, 6), "sso_install"),  # the master's install, then the member's
-        **dict.fromkeys((2, 3, 4, 7, 8), "sso_configure"),  # Create on the master, Join on the member
-    }
+    steps: ClassVar[dict[int, str]] = dict.fromkeys((2, 3, 4, 7, 8), "sso_configure")  # Create, then each Join
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         return same_computer(super().diff(id_, olds, news), olds, news)
@@ -131,11 +125,8 @@ class SsoServerProvider(EntssoProvider):
             if state["configured"]:
                 return _verified(inputs, state)
             if not state["installed"]:
-                remote.call(
-                    "sso_install",
-                    InstallerPath=inputs.installer,
-                    Features=PRODUCT_FEATURES[inputs.product],
-                    Product=PRODUCT_NAMES[inputs.product],
+                raise RuntimeError(
+                    f"ENTSSO is not installed on {inputs.node['name']}: SsoInstall (steps 1 and 6) installs it first"
                 )
             remote.call("sso_configure", **_configuration(inputs), **self.delegation())
             return _verified(inputs, remote.call("sso_get"))
@@ -191,7 +182,7 @@ def _id(inputs: SsoServerInputs) -> str:
 
 
 class SsoServer(Resource, module="entsso", name="SsoServer"):
-    """ENTSSO installed and configured on one node: Create on the master, Join on a member."""
+    """ENTSSO configured on one node (installed by SsoInstall): Create on the master, Join on a member."""
 
     installed: pulumi.Output[bool]
     configured: pulumi.Output[bool]
@@ -203,7 +194,6 @@ class SsoServer(Resource, module="entsso", name="SsoServer"):
         *,
         node: pulumi.Input[NodeTarget],
         role: pulumi.Input[str],
-        installer: pulumi.Input[str],
         product: pulumi.Input[str],
         sql_server: pulumi.Input[str],
         database: pulumi.Input[str],
@@ -221,7 +211,6 @@ class SsoServer(Resource, module="entsso", name="SsoServer"):
         props = {
             "node": node,
             "role": role,
-            "installer": installer,
             "product": product,
             "sql_server": sql_server,
             "database": database,

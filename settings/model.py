@@ -25,6 +25,8 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from settings import windows_names
+
 PROJECT = "entsso-cluster"
 
 # Characters Windows accepts in neither a NetBIOS computer name nor a DNS host name (KB 909264);
@@ -38,6 +40,16 @@ _ANY_CIDR = {"*", "0.0.0.0/0", "::/0", "any", "internet"}
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True)
+
+    @field_validator("*")
+    @classmethod
+    def _no_control_characters(cls, value: object) -> object:
+        """No setting's text holds a control character (settings/windows_names.py)."""
+        if isinstance(value, str):
+            problem = windows_names.control_character_problem(value)
+            if problem:
+                raise ValueError(problem)
+        return value
 
 
 def suggested_host_name(name: str) -> str:
@@ -64,10 +76,21 @@ def check_host_name(name: str) -> str:
         raise ValueError(f"'{name}' is all digits, which Windows refuses as a computer name; add a letter")
     if not _HOST_NAME.match(name):
         raise ValueError(f"'{name}' must start and end with a letter or digit{hint}")
+    reserved = windows_names.host_name_reserved_problem(name)
+    if reserved:
+        raise ValueError(reserved)
     return name
 
 
 HostName = Annotated[str, AfterValidator(check_host_name)]
+
+
+def windows_path(value: str, *, directory: bool) -> str:
+    """A full path on a node's own disk that Windows takes (F-FS-12, F-FS-13)."""
+    problem = windows_names.windows_path_problem(value, directory=directory)
+    if problem:
+        raise ValueError(problem)
+    return value
 
 
 def parse_cidr(value: object) -> ipaddress.IPv4Network:
@@ -304,9 +327,12 @@ class Media(_Model):
     container: str = Field(description="the blob container, e.g. entsso-media")
     blob: str = Field(min_length=5, max_length=1024, description="the uploaded file: .iso, .zip, .exe or .msi")
     sha256: str = Field(description="the file's SHA-256, as Get-FileHash or sha256sum prints it")
-    staging_directory: str = Field(
-        default=r"C:\Install\BizTalk", pattern=r"^[A-Za-z]:\\[^<>\"|?*]+$", description="where each node keeps it"
-    )
+    staging_directory: str = Field(default=r"C:\Install\BizTalk", description="where each node keeps it")
+
+    @field_validator("staging_directory")
+    @classmethod
+    def _staging_directory(cls, value: str) -> str:
+        return windows_path(value, directory=True)
 
     @field_validator("storage_account_id")
     @classmethod
@@ -350,11 +376,21 @@ class Sso(_Model):
     probe_port: int = Field(default=59999, ge=1024, le=65535)
     installer: str = Field(default=r"C:\Install\BizTalk\Setup.exe", min_length=3)
     product: Literal["biztalk", "his"] = "biztalk"
-    backup_directory: str = Field(default=r"C:\ProgramData\EntssoCluster", pattern=r"^[A-Za-z]:\\")
+    backup_directory: str = Field(default=r"C:\ProgramData\EntssoCluster")
     backup_reminder: str = Field(min_length=1, max_length=512)
     media: Media | None = Field(
         default=None, description="fetch the install media from a storage container onto every node (Azure)"
     )
+
+    @field_validator("installer")
+    @classmethod
+    def _installer(cls, value: str) -> str:
+        return windows_path(value, directory=False)
+
+    @field_validator("backup_directory")
+    @classmethod
+    def _backup_directory(cls, value: str) -> str:
+        return windows_path(value, directory=True)
 
 
 class Dtc(_Model):
@@ -366,6 +402,14 @@ class Dtc(_Model):
     disk_size_gb: int = Field(
         default=32, ge=4, le=32767, description="the Azure shared disk: 32 GiB is a P4, which allows 3 nodes"
     )
+
+    @field_validator("disk")
+    @classmethod
+    def _disk(cls, value: str) -> str:
+        problem = windows_names.cluster_resource_name_problem(value, {})
+        if problem:
+            raise ValueError(problem)
+        return value
 
     @model_validator(mode="after")
     def _ip_when_enabled(self) -> Dtc:
@@ -516,6 +560,17 @@ class Secrets(_Model):
     domain_join_password: SecretStr | None = None
     dsrm_password: SecretStr | None = None  # directory.source create: the new forest's Directory Services Restore Mode
     sql_service_password: SecretStr | None = None  # directory.source create: the lab SQL Server's service account
+
+    @field_validator("*")
+    @classmethod
+    def _no_control_characters_in_secrets(cls, value: object, info: ValidationInfo) -> object:
+        """A password with a control character: refused without showing it (settings/windows_names.py)."""
+        encrypted: set[str] = (info.context or {}).get("encrypted", set())
+        if isinstance(value, SecretStr) and to_camel(str(info.field_name)) not in encrypted:
+            problem = windows_names.control_character_problem(value.get_secret_value(), secret=True)
+            if problem:
+                raise ValueError(problem)
+        return value
 
     @field_validator("backup_password")
     @classmethod

@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import Field, ValidationError
 from pydantic.alias_generators import to_camel
 
-from settings import reach
+from settings import reach, windows_names
 from settings.model import (
     PROJECT,
     SECRET_KEYS,
@@ -131,6 +131,26 @@ def _model_at(loc: list[Any]) -> type[_Model] | None:
     return model
 
 
+def _cluster_resource_names(s: StackSettings) -> dict[str, str]:
+    """The resources the stack's cluster holds besides the DTC disk, by name (F-CLU-31): what the scripts name
+    (role_set/generic_service_set's ENTSSO, dtc_set's MSDTC-<role>), the roles' network names, and the names the
+    cluster gives (assumed: F-CLU-09 P-04, F-CLU-08 P-03, F-CLU-11 P-06)."""
+    names = {
+        "Cluster Name": "the cluster's core name resource",
+        s.sso.network_name: "the ENTSSO role's network name resource",
+        f"IP Address {s.sso.ip}": "the ENTSSO role's IP address resource",
+        "ENTSSO": "the ENTSSO Generic Service resource",
+    }
+    if s.cluster.witness == "cloud":
+        names["Cloud Witness"] = "the cloud witness resource"
+    if s.dtc.enabled:
+        names[s.dtc.network_name] = "the DTC role's network name resource"
+        names[f"MSDTC-{s.dtc.network_name}"] = "the DTC resource"
+        if s.dtc.ip is not None:
+            names[f"IP Address {s.dtc.ip}"] = "the DTC role's IP address resource"
+    return names
+
+
 def _reserved_in_subnet(subnet: ipaddress.IPv4Network) -> set[ipaddress.IPv4Address]:
     """Azure keeps the network address, .1 (gateway), .2 and .3 (DNS) and the broadcast address."""
     base = int(subnet.network_address)
@@ -188,6 +208,11 @@ def _cross_section_problems(s: StackSettings, stack: str | None) -> Iterable[str
                 f"can be shared by {shares} VMs and the stack has {len(s.nodes)} nodes; pick a larger size "
                 "(up to 512 GiB: 3, up to 4096 GiB: 5, up to 32767 GiB: 10)"
             )
+
+    if s.dtc.enabled:
+        problem = windows_names.cluster_resource_name_problem(s.dtc.disk, _cluster_resource_names(s))
+        if problem:
+            yield f"{_key('dtc', 'disk')}: {problem}; give the disk resource a name of its own, e.g. Cluster Disk 1"
 
     media = s.sso.media
     if media is not None:

@@ -26,7 +26,7 @@ from simulator.world import FaultPlan, World
 ROOT = Path(__file__).resolve().parent.parent
 STACK = "sim"
 PREFIX = "entsso-cluster:"
-# What every run reports besides the eight procedure resources: the stack, the component and the
+# What every run reports besides the procedure resources: the stack, the component and the
 # default provider of the dynamic resources (pulumi:providers:pulumi-python::default).
 BOOKKEEPING = frozenset({"entsso-cluster-sim", "mss", "default"})
 

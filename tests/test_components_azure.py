@@ -877,7 +877,7 @@ def test_bastion_standard_in_an_existing_subnet_is_refused_with_the_keys_to_chan
         build("prod", change=existing)
 
 
-@pytest.mark.parametrize("cluster_name", ["MSSLABWSFC", "A", "X-1", "ABCDEFGHIJKLMNO"])
+@pytest.mark.parametrize("cluster_name", ["MSSLABWSFC", "AB", "X-1", "ABCDEFGHIJKLMNO"])  # AB: the shortest host name
 def test_witness_and_vault_names_are_legal_and_stable(cluster_name: str) -> None:
     values = stack_values("prod")
     values["cluster"]["name"] = cluster_name

@@ -223,7 +223,7 @@ def test_a_second_run_on_a_stack_is_refused_while_one_runs_and_nothing_is_corrup
         assert first and not first[0].failed, first[0].error if first else "the first up did not finish"
         history = mainjob.update_history(r.workspace)
         assert [(entry["kind"], entry["result"]) for entry in history] == [("update", "succeeded")]
-        assert len(r.checkpoint()["resources"]) == 11
+        assert len(r.checkpoint()["resources"]) == 16  # the stack, its component, the provider, 13 dynamic resources
         assert not list(r.workspace.lock_dir().glob("*.json"))
         assert not Engine(r.workspace).preview().failed  # the stack is whole: a preview plans nothing
         assert r.nodes.host.client_check()[0]
@@ -246,4 +246,4 @@ def test_the_policy_pack_runs_through_the_cli_on_the_engines_resources(tmp_path:
         if v.startswith("entsso-cluster-prod/sso-resources-protected (mandatory)")
     )
     assert flagged == sorted(o.name for o in preview.outcomes if o.type.startswith("pulumi-python:dynamic/"))
-    assert len(flagged) == 8
+    assert len(flagged) == 13  # every dynamic resource: 3 on each of the two nodes, 7 of the cluster

@@ -37,12 +37,17 @@ from simulator.wsman.backend import Directive, Session
 STACK_NAME = "entsso-cluster-sim"
 COMPONENT = "mss"
 PROCEDURE = (
+    "mss-sso-install-mssnode1",
+    "mss-features-mssnode1",
+    "mss-sso-install-mssnode2",
+    "mss-features-mssnode2",
     "mss-cluster",
     "mss-sso-master-mssnode1",
     "mss-backup",
     "mss-sso-member-mssnode2",
     "mss-secret-server",
     "mss-dtc",
+    "mss-role",
     "mss-entsso",
     "mss-restore",
 )
@@ -309,7 +314,7 @@ CONFIG_CHANGES: dict[str, tuple[dict[str, Any], Plan]] = {
         {"sso": {"probePort": 59990}},
         {
             PROVIDER: (Op.UPDATE, ("entsso-cluster:sso",)),
-            "mss-entsso": (Op.UPDATE, ("probe_port",)),
+            "mss-role": (Op.UPDATE, ("probe_port",)),
         },
     ),
     "sso.backupReminder": (
@@ -338,6 +343,7 @@ CONFIG_CHANGES: dict[str, tuple[dict[str, Any], Plan]] = {
             "mss-sso-member-mssnode2": (Op.UPDATE, ("backup_file",)),
             "mss-backup": (Op.REPLACE, ("backup_file", "role")),
             "mss-secret-server": (Op.UPDATE, ("secret_server",)),
+            "mss-role": (Op.REPLACE, ("network_name",)),
             "mss-entsso": (Op.REPLACE, ("network_name",)),
             "mss-restore": (Op.UPDATE, ("backup_content", "backup_sha256", "network_name")),
         },
@@ -619,7 +625,7 @@ def test_an_up_killed_mid_procedure_leaves_no_host_and_resumes_as_a_clean_up(
         assert r.nodes.host.client_check()[0]  # so the original master still serves the secret meanwhile
         assert ("creating", "mss-secret-server") in pending(r)
         recorded = {res["urn"].rsplit("::", 1)[1] for res in r.checkpoint()["resources"]}
-        assert {"mss-cluster", "mss-sso-master-mssnode1", "mss-backup", "mss-sso-member-mssnode2"} <= recorded
+        assert {"mss-sso-master-mssnode1", "mss-backup", "mss-sso-member-mssnode2"} <= recorded
         assert not recorded & {"mss-secret-server", "mss-entsso", "mss-restore"}
 
         resumed = r.engine.up()
@@ -643,9 +649,9 @@ def test_an_up_killed_at_its_first_command_resumes_as_a_clean_up(
     with sim_stack(tmp_path / "reference") as reference:
         succeeded(reference.engine.up())
         clean = world_facts(reference.nodes.host)
-    with sim_stack(tmp_path / "killed", plan=slowed("feature_get")) as r:
-        kill_when(r, "up", "feature_get", monkeypatch)
-        assert ("creating", "mss-cluster") in pending(r)
+    with sim_stack(tmp_path / "killed", plan=slowed("sso_get")) as r:
+        kill_when(r, "up", "sso_get", monkeypatch)  # the first command: SsoInstall reads a node
+        assert any(kind == "creating" and name.startswith("mss-sso-install-") for kind, name in pending(r))
 
         resumes_cleanly(r, r.engine.up())
 

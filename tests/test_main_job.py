@@ -56,5 +56,5 @@ def test_the_main_job_passes_on_free_ports(tmp_path: Path, capsys: pytest.Captur
         ("refresh", "succeeded"),
         ("destroy", "succeeded"),
     ]
-    assert history[0]["resourceChanges"] == {"create": 10}
+    assert history[0]["resourceChanges"] == {"create": 15}  # the stack, its component, 13 dynamic resources
     assert (workspace.log_dir / f"{STACK}.up.log").stat().st_mode & 0o777 == 0o600

@@ -153,7 +153,7 @@ def project_with_state_directory(where: Path, state_directory: str) -> Path:
 
 
 @pytest.mark.parametrize("state_directory", ["../elsewhere", "{tmp}/absolute", "linked/sim"])
-@pytest.mark.parametrize("command", [["simulate"], ["rehearse", "preview"]])
+@pytest.mark.parametrize("command", [["simulate"], ["preview"]])
 def test_a_state_directory_outside_the_project_ends_with_exit_2(
     tmp_path: Path, state_directory: str, command: list[str]
 ) -> None:
@@ -170,7 +170,7 @@ def test_a_corrupt_world_file_ends_a_rehearsal_with_exit_1(tmp_path: Path) -> No
     world = project / ".entsso" / "sim" / "sim.world.json"
     world.parent.mkdir(parents=True)
     world.write_bytes(b"\xff\xfe not a world")
-    result = ended([sys.executable, "-c", IN_PROJECT, str(project), "rehearse", "preview", "--stack", "sim"])
+    result = ended([sys.executable, "-c", IN_PROJECT, str(project), "preview", "--stack", "sim"])
     assert_one_line(result, 1, str(world), "cannot be read")
 
 

@@ -26,6 +26,7 @@ import os
 import shutil
 import subprocess
 import sys
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,6 +142,8 @@ YAML_SPECIAL = [
     '"unbalanced',
 ]
 NUL_FREE = st.characters(exclude_categories=["Cs"], exclude_characters="\x00")
+# The pieces Windows takes in a password or a name: no control character (settings/windows_names.py).
+PRINTABLE_PIECES = [p for p in HOSTILE_PIECES if not any(unicodedata.category(ch) == "Cc" for ch in p)]
 hostile_text = st.lists(
     st.one_of(st.sampled_from(HOSTILE_PIECES + YAML_SPECIAL), st.text(NUL_FREE, min_size=1, max_size=6)),
     min_size=1,
@@ -197,6 +200,24 @@ weak_backup_password = st.one_of(
     st.integers(125, 400).map(lambda n: "Wk1!" + "x" * n),
 )
 SECRET_SHAPES = {"int", "list", "dict"}  # a secret given as the wrong type, holding the secret
+# What Windows refuses in names, paths and passwords (settings/windows_names.py): a control character anywhere;
+# in a path, a reserved character or device name, a trailing space or period, a relative or UNC path.
+CONTROLS = st.sampled_from(["\n", "\r\n", "\t", "\x07", "\x1b[31m", "\x00", "\x7f", "\x85"])
+controlled_text = st.tuples(st.text(NUL_FREE, max_size=4), CONTROLS, st.text(NUL_FREE, max_size=4)).map("".join)
+controlled_path = st.tuples(st.just("C:\\Media\\Set"), CONTROLS, st.just("up.exe")).map("".join)
+controlled_password = st.tuples(st.just("Ctl-Pw-1a"), CONTROLS, st.text(NUL_FREE, max_size=6)).map("".join)
+BAD_WINDOWS_PATHS = [
+    "C:\\Media\\Set<up>.exe",
+    "C:\\Med:ia\\Setup.exe",
+    "C:\\Media|x\\Setup.exe",
+    "C:\\CON\\Setup.exe",
+    "C:\\Media\\nul.txt",
+    "C:\\Media.\\Setup.exe",
+    "C:\\Media \\Setup.exe",
+    "Media\\Setup.exe",
+    "\\\\server\\share\\Setup.exe",
+    "C:\\" + "M" * 300,
+]
 
 # (key path, values it must refuse). Paths are config keys without the namespace.
 BAD_VALUES: list[tuple[tuple[str | int, ...], st.SearchStrategy[Any]]] = [
@@ -219,7 +240,7 @@ BAD_VALUES: list[tuple[tuple[str | int, ...], st.SearchStrategy[Any]]] = [
     (("domain", "serviceAccount"), bad_account),
     (("domain", "ssoAdminGroup"), bad_account),
     (("domain", "ssoAffiliateAdminGroup"), bad_account),
-    (("sql", "server"), st.one_of(st.just(""), long_text, wrong_for_text)),
+    (("sql", "server"), st.one_of(st.just(""), long_text, wrong_for_text, controlled_text)),
     (("sql", "database"), st.one_of(hostile_text, wrong_for_text, st.just(""))),
     (("network", "nodeSubnetCidr"), bad_cidr),
     (("network", "adminCidr"), bad_cidr),
@@ -236,19 +257,28 @@ BAD_VALUES: list[tuple[tuple[str | int, ...], st.SearchStrategy[Any]]] = [
     (("sso", "networkName"), st.one_of(bad_host_name, wrong_for_text)),
     (("sso", "ip"), bad_ip),
     (("sso", "probePort"), out_of(1024, 65535)),
-    (("sso", "installer"), st.one_of(st.text(NUL_FREE, max_size=2), wrong_for_text)),
+    (
+        ("sso", "installer"),
+        st.one_of(st.text(NUL_FREE, max_size=2), wrong_for_text, st.sampled_from(BAD_WINDOWS_PATHS), controlled_path),
+    ),
     (("sso", "product"), not_one_of("biztalk", "his")),
     (
         ("sso", "backupDirectory"),
         st.one_of(
-            hostile_text.filter(lambda t: not (t[:1].isascii() and t[:1].isalpha() and t[1:3] == ":\\")), wrong_for_text
+            hostile_text.filter(lambda t: not (t[:1].isascii() and t[:1].isalpha() and t[1:3] == ":\\")),
+            wrong_for_text,
+            st.sampled_from(BAD_WINDOWS_PATHS),
+            controlled_path,
         ),
     ),
-    (("sso", "backupReminder"), st.one_of(st.just(""), st.integers(513, 5000).map(lambda n: "R" * n), wrong_for_text)),
+    (
+        ("sso", "backupReminder"),
+        st.one_of(st.just(""), st.integers(513, 5000).map(lambda n: "R" * n), wrong_for_text, controlled_text),
+    ),
     (("dtc", "networkName"), st.one_of(bad_host_name, wrong_for_text)),
     (("dtc", "ip"), bad_ip),
     (("dtc", "probePort"), out_of(1024, 65535)),
-    (("dtc", "disk"), st.one_of(st.just(""), wrong_for_text)),
+    (("dtc", "disk"), st.one_of(st.just(""), wrong_for_text, controlled_text, st.sampled_from(["ENTSSO", "mssdtc"]))),
     (("winrm", "transport"), not_one_of("ntlm", "kerberos", "credssp", "basic")),
     (("winrm", "scheme"), not_one_of("https", "http")),
     (("winrm", "port"), out_of(1, 65535)),
@@ -266,9 +296,9 @@ BAD_VALUES: list[tuple[tuple[str | int, ...], st.SearchStrategy[Any]]] = [
     ),
     (("simulator", "host"), st.one_of(hostile_text.filter(lambda t: t != "127.0.0.1"), st.just("0.0.0.0"))),
     (("simulator", "basePort"), out_of(1024, 65000)),
-    (("installPassword",), st.sampled_from(["int", "list", "dict"])),
-    (("serviceAccountPassword",), st.sampled_from(["int", "list", "dict"])),
-    (("backupPassword",), st.one_of(st.sampled_from(["list", "dict"]), weak_backup_password)),
+    (("installPassword",), st.one_of(st.sampled_from(["int", "list", "dict"]), controlled_password)),
+    (("serviceAccountPassword",), st.one_of(st.sampled_from(["int", "list", "dict"]), controlled_password)),
+    (("backupPassword",), st.one_of(st.sampled_from(["list", "dict"]), weak_backup_password, controlled_password)),
 ]
 REQUIRED: list[tuple[str | int, ...]] = [
     ("target",),
@@ -358,7 +388,7 @@ secret_text = st.text(st.characters(exclude_categories=["Cs", "Cc"]), min_size=1
 @st.composite
 def recognisable_secrets(draw: st.DrawFn) -> dict[str, str]:
     """Valid secrets no message could contain by chance: a marker and hostile text."""
-    tail = draw(st.lists(st.sampled_from(HOSTILE_PIECES), min_size=1, max_size=3).map("".join))
+    tail = draw(st.lists(st.sampled_from(PRINTABLE_PIECES), min_size=1, max_size=3).map("".join))
     mark = draw(secret_text)
     return {
         "installPassword": f"Hyg-Install-{mark}{tail}",
@@ -380,7 +410,7 @@ def bad_stack(draw: st.DrawFn) -> Case:
         if path[0] in stack_settings.SECRET_KEYS and value in SECRET_SHAPES:
             secret = secrets[str(path[0])]
             value = {"int": len(secret), "list": [secret], "dict": {"value": secret}}[value]
-        elif path == ("backupPassword",):
+        elif path[0] in stack_settings.SECRET_KEYS and isinstance(value, str):
             shown.append(value)  # a refused password is a password all the same: never echoed
         put(config, path, value)
         return Case(config, path, shown)
@@ -539,15 +569,18 @@ LOGON_NUMBERS = itertools.count(1)
 def accepted_hostile(draw: st.DrawFn) -> dict[str, Any]:
     """A sim stack whose free-text fields (and account names) hold hostile text the settings accept."""
     config = sim_config()
-    text = hostile_text.filter(lambda t: t.strip() != "")
+    # Hostile, but what Windows takes: no control character; in a path no reserved character, no trailing
+    # space or period (settings/windows_names.py).
+    text = hostile_text.map(without_controls).filter(lambda t: t.strip() != "")
+    path_text = text.map(lambda t: "".join(ch for ch in t if ch not in NTFS_RESERVED)[:120].rstrip(" ."))
     config["installPassword"] = "I" + draw(text)
     config["serviceAccountPassword"] = "S" + draw(text)
     config["backupPassword"] = ("Bk-1a-Pw" + draw(text))[:128]
     config["sso"] = {
         **config["sso"],
         "backupReminder": draw(text.map(lambda t: t[:512])),
-        "installer": "C:\\Media " + draw(text.map(lambda t: t.replace("\\", "/"))),
-        "backupDirectory": "D:\\Backups " + draw(text.map(lambda t: t.replace("\\", "/"))),
+        "installer": ("C:\\Media " + draw(path_text)).rstrip(" ."),
+        "backupDirectory": ("D:\\Backups " + draw(path_text)).rstrip(" ."),
     }
     config["sql"] = {**config["sql"], "server": draw(text.map(lambda t: ("SQL " + t)[:255]))}
     config["dtc"] = {**config["dtc"], "disk": "Disk " + draw(text)}
@@ -562,6 +595,13 @@ def accepted_hostile(draw: st.DrawFn) -> dict[str, Any]:
         "ssoAffiliateAdminGroup": f"CORP\\{affiliates} Affiliates",
     }
     return config
+
+
+NTFS_RESERVED = '<>:"/\\|?*'
+
+
+def without_controls(text: str) -> str:
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cc")
 
 
 def _keys_differ_in_more_than_case(mapping: dict[str, Any]) -> bool:

@@ -62,6 +62,9 @@ STEPS = int(os.environ.get("ENTSSO_HYPOTHESIS_STEPS", "6"))
 PHASES = tuple(Phase) if os.environ.get("ENTSSO_HYPOTHESIS_SHRINK") else (Phase.explicit, Phase.generate)
 DYNAMIC = "pulumi-python:dynamic/entsso:"
 EVERY_RESOURCE = {
+    "ClusterFeatures",
+    "SsoInstall",
+    "EntssoRole",
     "FailoverCluster",
     "SsoServer",
     "SecretBackup",

@@ -1,4 +1,7 @@
-"""EntssoService (steps 18-23) against the simulated nodes, through real WinRM."""
+"""EntssoService (steps 19-22) against the simulated nodes, through real WinRM.
+
+The role (step 18) is EntssoRole's (tests/test_provider_entsso_role.py): the tests make it first, as the program's
+graph does; the move to node 2 (step 23) is SecretRestore's."""
 
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ from pulumi.output import Unknown
 
 from ops import simstack
 from providers.base import EntssoProvider
+from providers.entsso_role import EntssoRoleProvider
 from providers.entsso_service import EntssoServiceProvider
 from providers.runner import RemoteOperationError
 from simulator.world import Fault, FaultPlan, windows
@@ -38,12 +42,22 @@ def service_inputs(stack: simstack.SimulatedStack, **changes: Any) -> dict[str, 
     return {
         "nodes": targets(stack),
         "network_name": CAP,
-        "ip": str(CONFIG.sso.ip),
-        "probe_port": CONFIG.sso.probe_port,
         "service_account": CONFIG.domain.service_account,
-        "active_node": N2,
         **changes,
     }
+
+
+def make_role(stack: simstack.SimulatedStack) -> None:
+    """Step 18, as EntssoRole does it."""
+    configured(EntssoRoleProvider).create(
+        {"nodes": targets(stack), "network_name": CAP, "ip": str(CONFIG.sso.ip), "probe_port": CONFIG.sso.probe_port}
+    )
+
+
+def role_made(stack: simstack.SimulatedStack) -> None:
+    """Every step before 19: the world up to the clustered DTC, and the role of step 18."""
+    bring_world_to(stack, "dtc")
+    make_role(stack)
 
 
 def quick_retries(provider: EntssoProvider, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -56,16 +70,18 @@ def client(stack: simstack.SimulatedStack) -> tuple[bool, str]:
         return windows.sso_client_can_get_secret(stack.world)
 
 
-def test_create_from_scratch_clusters_entsso_and_moves_it_to_the_active_node(
+def test_create_from_scratch_clusters_entsso_where_the_role_is(
     sim: simstack.SimulatedStack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    bring_world_to(sim, "dtc")
+    role_made(sim)
+    seen = operations_seen(sim, monkeypatch)
     provider = configured(EntssoServiceProvider)
     created = provider.create(service_inputs(sim))
 
     outs = created.outs or {}
     assert created.id == CAP
-    assert (outs["owner_node"], outs["resource"], outs["state"]) == (N2, "ENTSSO", "Online")
+    assert (outs["owner_node"], outs["resource"], outs["state"]) == (N1, "ENTSSO", "Online")
+    assert "role_set" not in seen and "role_move" not in seen  # step 18 is EntssoRole's, step 23 SecretRestore's
     assert outs["possible_owners"] == [N1, N2] and outs["dependencies"] == [CAP]
     cluster = sim.world.cluster
     assert cluster is not None
@@ -80,13 +96,12 @@ def test_create_from_scratch_clusters_entsso_and_moves_it_to_the_active_node(
         entsso = sim.world.nodes[node].service("ENTSSO")
         assert entsso is not None and entsso.start_mode == "Manual"
     # Node 2 has no secret until SecretRestore; on node 1, which has it, clients get it by the name.
+    assert client(sim) == (True, f"secret served by '{CAP}' from node {N1}")
+    world_op(sim, N1, "role_move", Name=CAP, Node=N2)
     ok, error = client(sim)
     assert not ok and "secret is not available" in error
-    world_op(sim, N1, "role_move", Name=CAP, Node=N1)
-    assert client(sim) == (True, f"secret served by '{CAP}' from node {N1}")
 
-    world_op(sim, N1, "role_move", Name=CAP, Node=N2)
-    seen = operations_seen(sim, monkeypatch)
+    seen.clear()
     provider.create(service_inputs(sim))
     assert seen == ["role_get"]  # converged: nothing to set, no needless move
 
@@ -100,34 +115,35 @@ def test_create_resumes_after_a_failure_half_way(monkeypatch: pytest.MonkeyPatch
         ]
     )
     with simstack.running(CONFIG, ports="any", plan=plan) as stack:
-        bring_world_to(stack, "dtc")
+        role_made(stack)
         provider = configured(EntssoServiceProvider)
         quick_retries(provider, monkeypatch)
         with pytest.raises(RemoteOperationError):
             provider.create(service_inputs(stack))
         role = world_op(stack, N1, "role_get", Name=CAP)
-        assert role["service"]["useNetworkName"] == 1 and role["ownerNode"] == N1  # set, not yet moved
+        assert role["service"]["useNetworkName"] == 1 and role["ownerNode"] == N1  # set; its answer was lost
 
         seen = operations_seen(stack, monkeypatch)
         outs = provider.create(service_inputs(stack)).outs or {}
-        assert seen == ["role_get", "role_move", "role_get"]
-        assert outs["owner_node"] == N2
+        assert seen == ["role_get"]  # finished: only read
+        assert (outs["owner_node"], outs["state"]) == (N1, "Online")
 
 
 def test_entsso_is_made_manual_and_stopped_outside_the_cluster_through_each_nodes_own_session(
     sim: simstack.SimulatedStack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Finding 19: no node reaches another node (node-to-node WinRM is closed); the provider goes to each node itself.
-    bring_world_to(sim, "dtc")
+    # Finding 19: no node reaches another node (node-to-node WinRM is closed); the provider goes to each node itself,
+    # reads ENTSSO there and changes only a node where it is not stopped and manual.
+    role_made(sim)
     world_op(sim, N2, "sso_service_set", State="Running", StartupType="Automatic")  # a local ENTSSO on node 2
     calls = record_calls(sim, monkeypatch)
     created = configured(EntssoServiceProvider).create(service_inputs(sim))
-    ran = [(node, op) for node, op in calls if op in ("sso_service_set", "generic_service_set")]
-    assert ran == [(N1, "sso_service_set"), (N2, "sso_service_set"), (N1, "generic_service_set")]
+    ran = [(node, op) for node, op in calls if op in ("sso_get", "sso_service_set", "generic_service_set")]
+    assert ran == [(N1, "sso_get"), (N2, "sso_get"), (N2, "sso_service_set"), (N1, "generic_service_set")]
     for node in (N1, N2):
         entsso = sim.world.nodes[node].service("ENTSSO")
         assert entsso is not None and entsso.start_mode == "Manual"
-    assert (created.outs or {})["owner_node"] == N2 and (created.outs or {})["state"] == "Online"
+    assert (created.outs or {})["owner_node"] == N1 and (created.outs or {})["state"] == "Online"
     # Finding 20: what comes back is data only; no remoting decoration (PSComputerName, RunspaceId) reaches actions.
     role = world_op(sim, N1, "generic_service_set", Name=CAP, ServiceAccount=CONFIG.domain.service_account,
                     PossibleOwners=[N1, N2])
@@ -135,14 +151,15 @@ def test_entsso_is_made_manual_and_stopped_outside_the_cluster_through_each_node
 
 
 def test_read_shows_a_move_and_update_repairs_use_network_name(sim: simstack.SimulatedStack) -> None:
-    bring_world_to(sim, "dtc")
+    role_made(sim)
     provider = configured(EntssoServiceProvider)
     created = provider.create(service_inputs(sim))
 
-    world_op(sim, N2, "role_move", Name=CAP, Node=N1)  # a failover is not drift: no update for it
+    world_op(sim, N1, "role_move", Name=CAP, Node=N2)  # a failover is not drift: no update for it
     moved = provider.read(CAP, created.outs or {}).outs or {}
-    assert moved["owner_node"] == N2  # as recorded at step 23: where it runs now is SecretRestore's to report
+    assert moved["owner_node"] == N1  # as recorded at create: where it runs now is SecretRestore's to report
     assert not provider.diff(CAP, moved, service_inputs(sim)).changes
+    world_op(sim, N2, "role_move", Name=CAP, Node=N1)  # and back to the node that holds the secret
 
     cluster = sim.world.cluster
     assert cluster is not None
@@ -160,7 +177,7 @@ def test_read_shows_a_move_and_update_repairs_use_network_name(sim: simstack.Sim
 
 
 def test_read_shows_a_removed_resource_and_an_empty_id_for_a_removed_role(sim: simstack.SimulatedStack) -> None:
-    bring_world_to(sim, "dtc")
+    role_made(sim)
     provider = configured(EntssoServiceProvider)
     created = provider.create(service_inputs(sim))
     cluster = sim.world.cluster
@@ -179,22 +196,10 @@ def test_read_shows_a_removed_resource_and_an_empty_id_for_a_removed_role(sim: s
     assert provider.read(CAP, outs).id is None
 
 
-def test_update_changes_probe_port_and_address_in_place(sim: simstack.SimulatedStack) -> None:
+def test_without_the_role_it_stops_and_says_which_step_comes_first(sim: simstack.SimulatedStack) -> None:
     bring_world_to(sim, "dtc")
-    provider = configured(EntssoServiceProvider)
-    olds = provider.create(service_inputs(sim)).outs or {}
-    news = service_inputs(sim, probe_port=59990, ip="10.10.1.55")
-    diff = provider.diff(CAP, olds, news)
-    assert diff.changes and not diff.replaces
-
-    outs = provider.update(CAP, olds, news).outs or {}
-    assert (outs["probe_port"], outs["ip"], outs["owner_node"]) == (59990, "10.10.1.55", N2)
-    role = world_op(sim, N1, "role_get", Name=CAP)
-    assert role["ipAddress"]["probePort"] == 59990 and role["ipAddress"]["address"] == "10.10.1.55"
-    assert role["state"] == "Online"
-
-    back = provider.update(CAP, outs, service_inputs(sim, active_node=N1)).outs or {}
-    assert back["owner_node"] == N1  # a new active node is a move
+    with pytest.raises(RuntimeError, match=f"the role {CAP} does not exist: EntssoRole \\(step 18\\) comes first"):
+        configured(EntssoServiceProvider).create(service_inputs(sim))
 
 
 def test_diff_replaces_only_for_a_new_network_name(sim: simstack.SimulatedStack) -> None:
@@ -212,9 +217,8 @@ def test_diff_replaces_only_for_a_new_network_name(sim: simstack.SimulatedStack)
     assert not provider.diff(CAP, olds, {**service_inputs(sim), "__provider": "new blob"}).changes
     renamed = provider.diff(CAP, olds, service_inputs(sim, network_name="MSSCLUSTER2"))
     assert renamed.replaces == ["network_name"] and renamed.delete_before_replace
-    for name, value in (("ip", "10.10.1.55"), ("probe_port", 59990), ("active_node", N1)):
-        diff = provider.diff(CAP, olds, service_inputs(sim, **{name: value}))
-        assert diff.changes and not diff.replaces
+    diff = provider.diff(CAP, olds, service_inputs(sim, service_account="CORP\\svc-other"))
+    assert diff.changes and not diff.replaces
     assert provider.diff(CAP, {**olds, "possible_owners": [N1]}, service_inputs(sim)).changes
 
 
@@ -223,6 +227,9 @@ def test_delete_removes_resource_and_role_and_leaves_the_cluster_as_before(sim: 
     cluster = sim.world.cluster
     assert cluster is not None
     before = (sorted(cluster.groups), sorted(cluster.resources), sorted(sim.world.domain.computers))
+    make_role(sim)
+    cluster = sim.world.cluster
+    assert cluster is not None
     provider = configured(EntssoServiceProvider)
     created = provider.create(service_inputs(sim))
     provider.delete(CAP, created.outs or {})
@@ -233,7 +240,7 @@ def test_delete_removes_resource_and_role_and_leaves_the_cluster_as_before(sim: 
 def test_delete_with_nodes_down(
     sim: simstack.SimulatedStack, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    bring_world_to(sim, "dtc")
+    role_made(sim)
     strict = CONFIG.model_copy(update={"winrm": CONFIG.winrm.model_copy(update={"skip_unreachable_on_delete": False})})
     provider, lenient = configured(EntssoServiceProvider, strict), configured(EntssoServiceProvider)
     quick_retries(provider, monkeypatch)
@@ -255,27 +262,24 @@ def test_delete_with_nodes_down(
 def test_check_reports_bad_input_and_tolerates_unknowns(sim: simstack.SimulatedStack) -> None:
     provider = configured(EntssoServiceProvider)
     assert provider.check({}, service_inputs(sim)).failures == []
-    bad = provider.check(
-        {}, service_inputs(sim, network_name="MSS_CLUSTER", ip="ten", probe_port=0, service_account="svc-entsso")
-    )
+    bad = provider.check({}, service_inputs(sim, network_name="MSS_CLUSTER", service_account="svc-entsso"))
     reasons = {failure.property: failure.reason for failure in bad.failures}
-    assert set(reasons) == {"network_name", "ip", "probe_port", "service_account"}
+    assert set(reasons) == {"network_name", "service_account"}
     assert "use 'MSSCLUSTER'" in reasons["network_name"]
-    stranger = provider.check({}, service_inputs(sim, active_node="MSSNODE9")).failures
-    assert len(stranger) == 1 and "MSSNODE9 is not one of" in stranger[0].reason
-    unknown = provider.check({}, service_inputs(sim, nodes=UNKNOWN, active_node=UNKNOWN, ip=UNKNOWN))
+    unknown = provider.check({}, service_inputs(sim, nodes=UNKNOWN, service_account=UNKNOWN))
     assert unknown.failures == []
 
 
 def test_the_task_password_never_reaches_an_error_or_a_log(
     sim: simstack.SimulatedStack, caplog: pytest.LogCaptureFixture
 ) -> None:
-    bring_world_to(sim, "dtc")
     provider = configured(EntssoServiceProvider)
+    with caplog.at_level(logging.DEBUG):
+        role_made(sim)  # role_set ran delegated, with the install account's password
     with sim.host.lock:  # the ENTSSO binaries vanish from node 2: its ENTSSO cannot be set to Manual
         del sim.world.nodes[N2].services[key("ENTSSO")]
     with caplog.at_level(logging.DEBUG), pytest.raises(RemoteOperationError) as failure:
-        provider.create(service_inputs(sim))  # role_set ran delegated, with the install account's password
+        provider.create(service_inputs(sim))
     assert (failure.value.operation, failure.value.node) == ("sso_service_set", N2)  # its words are the SSO area's
     assert TASK_PASSWORD not in str(failure.value) + repr(failure.value.__dict__)
     assert TASK_PASSWORD not in caplog.text

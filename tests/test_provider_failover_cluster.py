@@ -1,4 +1,7 @@
-"""FailoverCluster (the prerequisite) against the simulated nodes, through real WinRM."""
+"""FailoverCluster (the prerequisite) against the simulated nodes, through real WinRM.
+
+The clustering features come from ClusterFeatures (tests/test_provider_installs.py): each test that uses the
+simulated nodes starts with them installed on both nodes, as the program's graph has it."""
 
 from __future__ import annotations
 
@@ -9,17 +12,18 @@ from typing import Any
 
 import pulumi.dynamic
 import pytest
-import yaml
 from providers_support import CONFIG, N1, N2, configured, record_calls, sim, targets, without_backoff, world_op  # noqa: F401
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from pulumi.output import Unknown
 
 import settings
 from ops import simstack
-from providers.failover_cluster import FEATURES, FailoverCluster, FailoverClusterProvider
+from providers.cluster_features import FEATURES
+from providers.failover_cluster import FailoverCluster, FailoverClusterProvider
 from providers.runner import RemoteOperationError
 from simulator.world import Fault, FaultPlan
 from simulator.world.model import Quorum, key
+from tests.test_settings import sim as sim_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 CLUSTER = CONFIG.cluster.name
@@ -51,6 +55,15 @@ def outs(result: CreateResult | UpdateResult | ReadResult) -> dict[str, Any]:
     return result.outs
 
 
+@pytest.fixture(autouse=True)
+def clustering_features(request: pytest.FixtureRequest) -> None:
+    """What ClusterFeatures does before FailoverCluster runs: the features on both nodes."""
+    if "sim" in request.fixturenames:
+        stack = request.getfixturevalue("sim")
+        for node in (N1, N2):
+            world_op(stack, node, "feature_install", Features=FEATURES)
+
+
 @pytest.fixture
 def ran(sim: simstack.SimulatedStack, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     """The (node, operation) of every operation the world runs, in order."""
@@ -61,7 +74,7 @@ def features(stack: simstack.SimulatedStack, node: str) -> set[str]:
     return {key(name) for name in stack.world.nodes[key(node)].features}
 
 
-def test_create_installs_the_features_builds_the_cluster_and_sets_the_witness(
+def test_create_builds_the_cluster_and_sets_the_witness_and_installs_nothing(
     sim: simstack.SimulatedStack, ran: list[tuple[str, str]]
 ) -> None:
     assert sim.world.cluster is None
@@ -74,6 +87,7 @@ def test_create_installs_the_features_builds_the_cluster_and_sets_the_witness(
     assert created.id == CLUSTER and outs(created)["cluster_nodes"] == [N1, N2]
     assert outs(created)["quorum"]["witnessAccountName"] == "msswitness"
     assert [op for _, op in ran].count("cluster_new") == 1
+    assert not {"feature_get", "feature_install", "sso_install"} & {op for _, op in ran}  # ClusterFeatures' job
 
 
 def test_create_again_after_a_failure_half_way_does_only_what_is_missing(
@@ -92,8 +106,6 @@ def test_create_again_after_a_failure_half_way_does_only_what_is_missing(
     provider().create(props(sim))
     assert sim.world.cluster is not None and sim.world.cluster.quorum.account_name == "msswitness"
     assert [op for _, op in ran] == [
-        "feature_get",
-        "feature_get",
         "cluster_get",
         "cluster_test",
         "cluster_new",
@@ -120,7 +132,7 @@ def test_a_converged_cluster_is_only_probed(sim: simstack.SimulatedStack, ran: l
     provider().create(props(sim))
     ran.clear()
     provider().create(props(sim))
-    assert ran == [(N1, "feature_get"), (N2, "feature_get"), (N1, "cluster_get")]
+    assert ran == [(N1, "cluster_get")]
 
 
 def test_a_failing_test_cluster_stops_before_new_cluster(sim: simstack.SimulatedStack) -> None:
@@ -284,14 +296,9 @@ def test_settings_give_azure_stacks_microsofts_heartbeat_and_refuse_what_the_clu
     lab, prod = (settings.load_stack_file(ROOT / f"Pulumi.{name}.yaml") for name in ("lab", "prod"))
     assert lab.cluster.heartbeat_for(lab.target) == RELAXED == prod.cluster.heartbeat_for(prod.target)
     assert CONFIG.cluster.heartbeat_for(CONFIG.target) is None
-    raw = yaml.safe_load((ROOT / "Pulumi.sim.yaml").read_text(encoding="utf-8"))["config"]
-    # the sim stack's passwords are ciphertext in its file (`secure:`): present, checked when Pulumi decrypts them
-    sealed = [name.split(":", 1)[1] for name, value in raw.items() if isinstance(value, dict) and "secure" in value]
-    config = {name.split(":", 1)[1]: value.get("secure", value) if isinstance(value, dict) else value for name, value in raw.items()}
+    config = sim_settings()  # the sim stack's settings, its sample secrets decrypted
     chosen = settings.validate_stack(
-        {**config, "cluster": {**config["cluster"], "heartbeat": {"sameSubnetThreshold": 30}}},
-        stack="sim",
-        encrypted=sealed,
+        {**config, "cluster": {**config["cluster"], "heartbeat": {"sameSubnetThreshold": 30}}}, stack="sim"
     )
     assert chosen.cluster.heartbeat_for(chosen.target) == {**RELAXED, "same_subnet_threshold": 30}
     for bad, words in (
@@ -299,6 +306,4 @@ def test_settings_give_azure_stacks_microsofts_heartbeat_and_refuse_what_the_clu
         ({"sameSubnetThreshold": 50}, "cluster.heartbeat: the same-subnet delay and threshold must not exceed"),
     ):
         with pytest.raises(settings.SettingsError, match=re.escape(words)):
-            settings.validate_stack(
-                {**config, "cluster": {**config["cluster"], "heartbeat": bad}}, stack="sim", encrypted=sealed
-            )
+            settings.validate_stack({**config, "cluster": {**config["cluster"], "heartbeat": bad}}, stack="sim")

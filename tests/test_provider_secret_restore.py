@@ -25,6 +25,7 @@ from pulumi.output import Unknown
 from ops import simstack
 from providers.base import EntssoProvider
 from providers.clustered_dtc import ClusteredDtcProvider
+from providers.entsso_role import EntssoRoleProvider
 from providers.entsso_service import EntssoServiceProvider
 from providers.runner import RemoteOperationError
 from providers.secret_restore import COPY_DIRECTORY, SecretRestoreProvider
@@ -236,8 +237,8 @@ def test_teardown_in_reverse_order_leaves_the_cluster_as_before(sim: simstack.Si
     cluster = sim.world.cluster
     assert cluster is not None
     before = (sorted(cluster.groups), sorted(cluster.resources), sorted(sim.world.domain.computers))
-    dtc, service, restore = (
-        configured(p) for p in (ClusteredDtcProvider, EntssoServiceProvider, SecretRestoreProvider)
+    dtc, role, service, restore = (
+        configured(p) for p in (ClusteredDtcProvider, EntssoRoleProvider, EntssoServiceProvider, SecretRestoreProvider)
     )
     dtc_inputs = {
         "nodes": targets(sim),
@@ -246,16 +247,11 @@ def test_teardown_in_reverse_order_leaves_the_cluster_as_before(sim: simstack.Si
         "probe_port": CONFIG.dtc.probe_port,
         "disk": CONFIG.dtc.disk,
     }
-    service_inputs = {
-        "nodes": targets(sim),
-        "network_name": CAP,
-        "ip": str(CONFIG.sso.ip),
-        "probe_port": CONFIG.sso.probe_port,
-        "service_account": CONFIG.domain.service_account,
-        "active_node": N2,
-    }
+    role_inputs = {"nodes": targets(sim), "network_name": CAP, "ip": str(CONFIG.sso.ip), "probe_port": CONFIG.sso.probe_port}
+    service_inputs = {"nodes": targets(sim), "network_name": CAP, "service_account": CONFIG.domain.service_account}
     built = [
         (dtc, dtc.create(dtc_inputs)),
+        (role, role.create(role_inputs)),
         (service, service.create(service_inputs)),
         (restore, restore.create(restore_inputs(sim, backup))),
     ]

@@ -1,4 +1,7 @@
-"""SsoServer (steps 1-4 on the master, 6-8 on a member) against the simulated nodes, through real WinRM."""
+"""SsoServer (steps 2-4 on the master, 7-8 on a member) against the simulated nodes, through real WinRM.
+
+The binaries come from SsoInstall (steps 1 and 6, tests/test_provider_installs.py); here they are installed in
+the world first, and no cluster is needed (F-SSO-33)."""
 
 from __future__ import annotations
 
@@ -40,7 +43,6 @@ def props(stack: simstack.SimulatedStack, role: str = "master", **changes: Any) 
     return {
         "node": next(target for target in targets(stack) if target["name"] == node),
         "role": role,
-        "installer": CONFIG.sso.installer,
         "product": "biztalk",
         "sql_server": CONFIG.sql.server,
         "database": CONFIG.sql.database,
@@ -77,8 +79,15 @@ def sso(stack: simstack.SimulatedStack, node: str) -> dict[str, Any]:
     return world_op(stack, node, "sso_get")
 
 
+def installed(stack: simstack.SimulatedStack) -> None:
+    """What SsoInstall does before SsoServer runs: the binaries on both nodes (no cluster: F-SSO-33)."""
+    for node in (N1, N2):
+        world_op(stack, node, "sso_install", InstallerPath=CONFIG.sso.installer)
+
+
 def test_master_then_member_from_scratch(sim: simstack.SimulatedStack, caplog: pytest.LogCaptureFixture) -> None:
-    bring_world_to(sim, "cluster")
+    installed(sim)
+    assert sim.world.cluster is None  # configuring SSO needs no cluster
     with caplog.at_level(logging.DEBUG):
         master = provider().create(props(sim))
     assert "sso_configure" in caplog.text and not any(secret in caplog.text for secret in SECRETS)
@@ -95,14 +104,23 @@ def test_master_then_member_from_scratch(sim: simstack.SimulatedStack, caplog: p
     member = provider().create(props(sim, "member"))
     assert outs(member)["configured"] and outs(member)["is_master"] is False
     assert sorted(database.servers) == [N1, N2]
+    assert sim.world.cluster is None
     assert mastersecret.current(sim.world.nodes[key(N2)]) is None  # the secret reaches node 2 at step 26 only
     assert mastersecret.current(master_node) == secret  # joining never touches the master secret
+
+
+def test_without_the_binaries_configuration_stops_and_installs_nothing(
+    sim: simstack.SimulatedStack, ran: list[tuple[str, str]]
+) -> None:
+    with pytest.raises(RuntimeError, match=f"ENTSSO is not installed on {N1}: SsoInstall"):
+        provider().create(props(sim))
+    assert ran == [(N1, "sso_get")]
 
 
 def test_create_again_after_a_failure_half_way_does_only_what_is_missing(
     sim: simstack.SimulatedStack, ran: list[tuple[str, str]]
 ) -> None:
-    bring_world_to(sim, "cluster")
+    installed(sim)
     plan = FaultPlan(faults=[Fault(kind="sql_unavailable", operation="sso_configure")])
     failing = simstack.start(CONFIG, ports="any", world=sim.world, plan=plan)
     try:
@@ -127,7 +145,7 @@ def test_a_configured_node_is_only_probed(sim: simstack.SimulatedStack, ran: lis
 
 
 def test_a_member_before_the_master_fails_with_windows_words(sim: simstack.SimulatedStack) -> None:
-    bring_world_to(sim, "cluster")
+    installed(sim)
     with pytest.raises(RemoteOperationError, match="0xC0002A51 : The specified SSO database is not configured"):
         provider().create(props(sim, "member"))
 
@@ -141,7 +159,7 @@ def test_a_node_configured_elsewhere_is_refused_not_reconfigured(sim: simstack.S
 
 
 def test_read_reports_what_changed_behind_its_back(sim: simstack.SimulatedStack) -> None:
-    bring_world_to(sim, "cluster")
+    installed(sim)
     prov = provider()
     provider().create(props(sim))
     created = prov.create(props(sim, "member"))
@@ -164,14 +182,15 @@ def test_read_reports_what_changed_behind_its_back(sim: simstack.SimulatedStack)
 
 
 def test_update_reruns_get_test_set_and_returns_every_output(sim: simstack.SimulatedStack) -> None:
-    bring_world_to(sim, "cluster")
+    installed(sim)
     prov = provider()
     created = prov.create(props(sim))
-    news = props(sim, installer="D:\\Media\\Setup.exe", unconfigure_on_delete=True)
+    news = props(sim, affiliate_admin_group="CORP\\Other Affiliates", unconfigure_on_delete=True)
     planned = prov.diff(created.id, outs(created), news)
     assert planned.changes is True and planned.replaces == []
     updated = prov.update(created.id, outs(created), news)
-    assert outs(updated)["installer"] == "D:\\Media\\Setup.exe" and outs(updated)["unconfigure_on_delete"] is True
+    assert outs(updated)["affiliate_admin_group"] == "CORP\\Other Affiliates"
+    assert outs(updated)["unconfigure_on_delete"] is True
     assert outs(updated)["installed"] and outs(updated)["configured"] and outs(updated)["is_master"]
 
 
@@ -217,7 +236,7 @@ def test_check_reports_bad_input_and_tolerates_unknowns(sim: simstack.SimulatedS
 def test_delete_forgets_by_default_and_unconfigures_when_asked(
     sim: simstack.SimulatedStack, ran: list[tuple[str, str]]
 ) -> None:
-    bring_world_to(sim, "cluster")
+    installed(sim)
     prov = provider()
     master = prov.create(props(sim))
     member = prov.create(props(sim, "member", unconfigure_on_delete=True))
@@ -267,7 +286,6 @@ def props_without_stack() -> dict[str, Any]:
     return {
         "node": node,
         "role": "master",
-        "installer": CONFIG.sso.installer,
         "product": "biztalk",
         "sql_server": CONFIG.sql.server,
         "database": CONFIG.sql.database,

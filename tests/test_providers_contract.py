@@ -1,4 +1,4 @@
-"""What every dynamic provider promises, checked across all seven.
+"""What every dynamic provider promises, checked across all ten.
 
 - every documented step 1-26 is performed by a named operation that has a script, and each
   provider's own `steps` agree with the map in providers/procedure.py;
@@ -30,29 +30,36 @@ from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 from providers import procedure
 from providers.base import EntssoProvider
+from providers.cluster_features import ClusterFeaturesProvider
 from providers.clustered_dtc import ClusteredDtcProvider
+from providers.entsso_role import EntssoRoleProvider
 from providers.entsso_service import EntssoServiceProvider
 from providers.failover_cluster import FailoverClusterProvider
 from providers.secret_backup import SecretBackupProvider
 from providers.secret_restore import SecretRestoreProvider
 from providers.secret_server_name import SecretServerNameProvider
+from providers.sso_install import SsoInstallProvider
 from providers.sso_server import SsoServerProvider
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = ROOT / "providers" / "scripts"
 
 PROVIDERS: dict[str, type[EntssoProvider]] = {
+    "ClusterFeatures": ClusterFeaturesProvider,
     "FailoverCluster": FailoverClusterProvider,
+    "SsoInstall": SsoInstallProvider,
     "SsoServer": SsoServerProvider,
     "SecretBackup": SecretBackupProvider,
     "SecretServerName": SecretServerNameProvider,
     "ClusteredDtc": ClusteredDtcProvider,
+    "EntssoRole": EntssoRoleProvider,
     "EntssoService": EntssoServiceProvider,
     "SecretRestore": SecretRestoreProvider,
 }
 
 # Every input of every resource: does changing it update the resource in place or replace it?
 DIFF_TABLE: dict[str, dict[str, str]] = {
+    "ClusterFeatures": {"node": "replace", "features": "update"},
     "FailoverCluster": {
         "cluster_name": "replace",
         "management_point": "replace",
@@ -64,6 +71,7 @@ DIFF_TABLE: dict[str, dict[str, str]] = {
         "delegation": "update",
         "heartbeat": "update",  # cluster_heartbeat_set sets the properties in place
     },
+    "SsoInstall": {"node": "replace", "installer": "update", "product": "update"},
     "SsoServer": {
         "node": "replace",
         "role": "replace",
@@ -71,7 +79,6 @@ DIFF_TABLE: dict[str, dict[str, str]] = {
         "database": "replace",
         "service_account": "replace",
         "service_password": "replace",
-        "installer": "update",
         "product": "update",
         "admin_group": "update",
         "affiliate_admin_group": "update",
@@ -105,13 +112,16 @@ DIFF_TABLE: dict[str, dict[str, str]] = {
         "disk": "replace",
         "disk_lun": "replace",
     },
-    "EntssoService": {
+    "EntssoRole": {
         "nodes": "update",
         "network_name": "replace",
         "ip": "update",
         "probe_port": "update",
+    },
+    "EntssoService": {
+        "nodes": "update",
+        "network_name": "replace",
         "service_account": "update",
-        "active_node": "update",
     },
     "SecretRestore": {
         "nodes": "update",

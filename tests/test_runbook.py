@@ -75,3 +75,34 @@ def test_the_program_on_a_bad_stack_fails_with_the_validate_lines(broken_project
     for line in expected:
         assert line in str(caught.value)
     assert "Traceback" not in "\n".join(line for line in str(caught.value).splitlines() if line.startswith("entsso"))
+
+
+def table(text: str, heading: str) -> list[list[str]]:
+    section = text.split(f"## {heading}", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ")][1:]  # past the header row
+    return [[cell.strip() for cell in row.strip("|").split(" | ")] for row in rows if not row.startswith("|---")]
+
+
+def test_the_runbook_shows_which_steps_run_side_by_side_as_the_order_has_them() -> None:
+    """The change ticket's stages: each resource one stage after the last of what it waits for (so what shares
+    a stage runs at once), and the SSO installs of both nodes first, beside each other and before the cluster."""
+    text = runbook.render(ROOT, "sim")
+    stages: dict[str, int] = {}
+    steps: dict[str, tuple[str, str]] = {}
+    stage = 0
+    for shown, resource, step, nodes in table(text, "Side by side"):
+        stage = int(shown) if shown else stage
+        name = resource.split("`")[1]
+        stages[name], steps[name] = stage, (step, nodes)
+    waits = {row[0].split("`")[1]: [w for w in row[1].split(", ") if w != "-"] for row in table(text, "Order")}
+    assert set(stages) == set(waits)
+    for name, before in waits.items():
+        assert stages[name] == 1 + max((stages[w] for w in before), default=0), (name, before)
+    first = [name for name, at in stages.items() if at == 1]
+    assert sorted(first) == ["mss-sso-install-mssnode1", "mss-sso-install-mssnode2"]
+    assert steps["mss-sso-install-mssnode1"] == ("step 1", "MSSNODE1")
+    assert steps["mss-sso-install-mssnode2"] == ("step 6", "MSSNODE2")
+    assert stages["mss-sso-master-mssnode1"] < stages["mss-cluster"]  # Create does not wait for the cluster
+    assert steps["mss-sso-master-mssnode1"] == ("steps 2-4", "MSSNODE1")
+    assert steps["mss-features-mssnode2"] == ("prerequisite", "MSSNODE2")
+    assert steps["mss-restore"] == ("steps 23-26", "MSSNODE2")

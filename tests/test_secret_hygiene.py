@@ -217,7 +217,8 @@ def test_no_secret_is_seen_anywhere_in_a_whole_lifecycle(
         with r.nodes.host.lock:
             r.nodes.host.faults = FaultInjector(FaultPlan(faults=[fault] if fault else []))
         try:
-            result = progress.run(r.workspace, operation, out, engine=r.engine)
+            # A short heartbeat, so that the progress lines of long steps are among what is searched.
+            result = progress.run(r.workspace, operation, out, engine=r.engine, interval=0.5)
         finally:
             with r.nodes.host.lock:
                 r.nodes.host.faults = FaultInjector()
@@ -305,6 +306,7 @@ def test_no_secret_is_seen_anywhere_in_a_whole_lifecycle(
 
     assert not cli("destroy").failed
 
+    assert " running for " in out.export_text(), "no heartbeat line was captured"
     seen.add("console", out.export_text())
     seen.add("console (raw stream)", sink.getvalue())
     captured = capsys.readouterr()

@@ -871,7 +871,9 @@ def test_finding_7_secret_backup_falls_back_to_the_role_s_owner_on_entsso_s_hres
     CALLS.clear()
     created = provider.create(props)  # node 1 runs no SSO service: 0xC0002A0F sends it to the owner
     assert created.outs["secret_id"] == backup["secretId"]
-    assert CALLS[:3] == [(N1, "secret_backup"), (N2, "sso_get"), (N2, "secret_backup")]
+    # refused on node 1, SecretBackup asks each node how ENTSSO runs (node 1's is the cluster's: Manual) and
+    # backs up on the owner, node 2
+    assert CALLS[:4] == [(N1, "secret_backup"), (N1, "sso_get"), (N2, "sso_get"), (N2, "secret_backup")]
     node1, node2 = world.node(N1), world.node(N2)
     assert node1 is not None and node2 is not None
     assert node1.file(BACKUP) is not None  # kept on the resource's node
@@ -879,6 +881,7 @@ def test_finding_7_secret_backup_falls_back_to_the_role_s_owner_on_entsso_s_hres
 
 
 def test_finding_11_the_sso_server_provider_installs_his_with_msiexec() -> None:
+    from providers.sso_install import SsoInstallProvider
     from providers.sso_server import SsoServerProvider
 
     world = new_world()
@@ -886,11 +889,12 @@ def test_finding_11_the_sso_server_provider_installs_his_with_msiexec() -> None:
     node = world.node(N1)
     assert node is not None
     node.files[path_key(media)] = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1 simulated Host Integration Server package"
+    installed = on_world(SsoInstallProvider(), world).create({"node": targets()[0], "installer": media, "product": "his"})
+    assert installed.outs["installed"] is True  # steps 1 and 6 are SsoInstall's (issue 15)
     provider = on_world(SsoServerProvider(), world)
     props = {
         "node": targets()[0],
         "role": "master",
-        "installer": media,
         "product": "his",
         "sql_server": "SQL01",
         "database": "SSODB",

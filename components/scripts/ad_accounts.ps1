@@ -111,9 +111,20 @@ foreach ($key in $users.Keys) {
         $password = ConvertTo-SecureString -AsPlainText -Force `
             -String ([Text.Encoding]::UTF8.GetString([Convert]::FromBase64String([string]$user.Password)))
         # learn.microsoft.com/powershell/module/activedirectory/new-aduser
-        New-ADUser -Name $name -SamAccountName $name -UserPrincipalName ('{0}@{1}' -f $name, $domainName) `
-            -AccountPassword $password -Enabled $true -PasswordNeverExpires $true -CannotChangePassword $true `
-            -Description ('entsso-cluster lab: {0}' -f $user.What)
+        try {
+            New-ADUser -Name $name -SamAccountName $name -UserPrincipalName ('{0}@{1}' -f $name, $domainName) `
+                -AccountPassword $password -Enabled $true -PasswordNeverExpires $true -CannotChangePassword $true `
+                -Description ('entsso-cluster lab: {0}' -f $user.What)
+        } catch {
+            # A password the domain's policy refuses leaves the account created, disabled and without a password
+            # (F-AD-05): remove it, so that the next run, with a better secret, creates it whole instead of finding
+            # it "there" and leaving it unusable. learn.microsoft.com/powershell/module/activedirectory/remove-aduser
+            $failure = $_
+            if ($null -ne (Find-Directory { Get-ADUser -Identity $name })) {
+                Remove-ADUser -Identity $name -Confirm:$false
+            }
+            throw $failure
+        }
         $createdUsers += $name
     }
 }

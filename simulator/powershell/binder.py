@@ -415,6 +415,11 @@ class Binder:
             if call.parameter_set != ALL_SETS or len(call.candidate_sets) == 1
             else call.candidate_sets
         )
+        if len(call.candidate_sets) > 1 and call.parameter_set != ALL_SETS:
+            # The command line left several sets open (the default one was only a preference): pipeline input may
+            # still choose another, e.g. `Mount-DiskImage -PassThru | Get-Volume` binds -DiskImage although
+            # Get-Volume's default set is ByDriveLetter (PowerShell binds pipeline input against every remaining set).
+            sets = [call.parameter_set, *(s for s in call.candidate_sets if s != call.parameter_set)]
         for exact in (True, False):
             for spec in self.signature.parameters:
                 if spec.name in call.values:

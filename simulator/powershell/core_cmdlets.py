@@ -1048,6 +1048,40 @@ class SetStrictMode(Cmdlet):
         self.interp.scope.strict = version
 
 
+class RemoveVariable(Cmdlet):
+    """Remove-Variable -Name n: the variable leaves the current scope (PSD reference/5.1/Microsoft.PowerShell.Utility/
+    Remove-Variable.md). A name not found there is VariableNotFound (PSSRC VariableCommandStrings; the same in 5.1
+    assumed)."""
+
+    SIGNATURE = CommandSignature(
+        "Remove-Variable",
+        (
+            parameter("Name", "string[]", mandatory=True, position=0, by_property_name=True),
+            parameter("Include", "string[]"),
+            parameter("Exclude", "string[]"),
+            parameter("Force", "switch"),
+            parameter("Scope", "string"),
+        ),
+        None,
+        f"{UTILITY}.RemoveVariableCommand",
+        supports_should_process=True,
+    )
+
+    def process(self) -> None:
+        scope = self.interp.scope
+        for name in [to_string(n) for n in self.get("Name") or []]:
+            if scope.variables.pop(name.lower(), None) is None:
+                self.write_error(
+                    self.error(
+                        "System.Management.Automation.ItemNotFoundException",
+                        f"Cannot find a variable with the name '{name}'.",
+                        "VariableNotFound",
+                        "ObjectNotFound",
+                        target=name,
+                    )
+                )
+
+
 class StartProcess(Cmdlet):
     """Start-Process over the machine's executables: -Wait -PassThru gives the exit code."""
 
@@ -1198,6 +1232,7 @@ CORE_CMDLETS: tuple[type[Cmdlet], ...] = (
     StartSleep,
     SetStrictMode,
     StartProcess,
+    RemoveVariable,
 )
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import urllib.parse
 import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -115,6 +116,49 @@ PROPAGATION_FLAGS = v.EnumType(
     flags=True,
 )
 ACCESS_CONTROL_TYPE = v.EnumType("System.Security.AccessControl.AccessControlType", (("Allow", 0), ("Deny", 1)))
+# System.Management.Automation.ErrorCategory (learn.microsoft.com/dotnet/api/system.management.automation.errorcategory)
+ERROR_CATEGORY = v.EnumType(
+    "System.Management.Automation.ErrorCategory",
+    tuple(
+        (name, number)
+        for number, name in enumerate(
+            [
+                "NotSpecified",
+                "OpenError",
+                "CloseError",
+                "DeviceError",
+                "DeadlockDetected",
+                "InvalidArgument",
+                "InvalidData",
+                "InvalidOperation",
+                "InvalidResult",
+                "InvalidType",
+                "MetadataError",
+                "NotImplemented",
+                "NotInstalled",
+                "ObjectNotFound",
+                "OperationStopped",
+                "OperationTimeout",
+                "SyntaxError",
+                "ParserError",
+                "PermissionDenied",
+                "ResourceBusy",
+                "ResourceExists",
+                "ResourceUnavailable",
+                "ReadError",
+                "WriteError",
+                "FromStdErr",
+                "SecurityError",
+                "ProtocolError",
+                "ConnectionError",
+                "AuthenticationError",
+                "LimitsExceeded",
+                "QuotaExceeded",
+                "NotEnabled",
+            ]
+        )
+    ),
+)
 ACTION_PREFERENCE = v.EnumType(
     "System.Management.Automation.ActionPreference",
     (("SilentlyContinue", 0), ("Stop", 1), ("Continue", 2), ("Inquire", 3), ("Ignore", 4), ("Suspend", 5)),
@@ -767,6 +811,7 @@ def register(interp: Interpreter, registry: TypeRegistry, gated: dict[str, list[
 
     registry.add_enum(BINDING_FLAGS)
     registry.add_enum(ACTION_PREFERENCE)
+    registry.add_enum(ERROR_CATEGORY)
     for enum in (FILE_SYSTEM_RIGHTS, INHERITANCE_FLAGS, PROPAGATION_FLAGS, ACCESS_CONTROL_TYPE):
         registry.add_enum(enum)
 
@@ -877,6 +922,18 @@ def register(interp: Interpreter, registry: TypeRegistry, gated: dict[str, list[
     )
     guid.add_static_property("Empty", lambda: uuid.UUID(int=0))
 
+    # [Uri]::EscapeDataString: RFC 3986 percent-encoding of everything but the unreserved characters
+    # (learn.microsoft.com/dotnet/api/system.uri.escapedatastring, .NET Framework 4.5 and later).
+    registry.add(
+        _static(
+            PSType("System.Uri"),
+            {
+                "EscapeDataString": lambda text: urllib.parse.quote(to_string(text), safe="-_.~"),
+                "UnescapeDataString": lambda text: urllib.parse.unquote(to_string(text)),
+            },
+        ),
+        "uri",
+    )
     registry.add(
         _static(
             PSType("System.BitConverter"),

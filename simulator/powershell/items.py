@@ -693,6 +693,83 @@ class RemoveItem(ItemCmdlet):
                     self.write_error(self.io_error(problem, target.native, error_id, "PermissionDenied"))
 
 
+class CopyItem(ItemCmdlet):
+    """Copy-Item over the FileSystem provider (PSD reference/5.1/Microsoft.PowerShell.Management/Copy-Item.md): a
+    file into a folder or to a new name; a folder with -Recurse (its contents too). An existing target file is
+    overwritten with -Force only (FileSystemProvider's "The file '...' already exists.", CopyError)."""
+
+    SIGNATURE = _sig(
+        "Copy-Item",
+        *_path_params(),
+        parameter("Destination", "string", position=1, by_property_name=True),
+        parameter("Container", "switch"),
+        parameter("Force", "switch"),
+        parameter("Recurse", "switch"),
+        parameter("PassThru", "switch"),
+        parameter("Filter", "string"),
+        parameter("Include", "string[]"),
+        parameter("Exclude", "string[]"),
+        should_process=True,
+    )
+
+    def process(self) -> None:
+        destination = self.resolve(to_string(self.get("Destination") or self.interp.location))
+        if destination is None:
+            return
+        for written, literal in self.paths():
+            targets = self.expand(written, literal)
+            if not targets:
+                self.write_error(self.not_found(written))
+                continue
+            for target in targets:
+                if target.provider != "FileSystem" or destination.provider != "FileSystem":
+                    self.throw_terminating_error(
+                        self.error(
+                            "System.Management.Automation.RuntimeException",
+                            "The simulated Windows PowerShell models Copy-Item between file system paths only.",
+                            "SimulatorNotModelled",
+                            "NotImplemented",
+                        )
+                    )
+                if self.machine.filesystem.stat(target.native) is None:
+                    self.write_error(self.not_found(written))
+                    continue
+                if self.should_process(f"Item: {target.native} Destination: {destination.native}", "Copy"):
+                    self._copy(target.native, destination.native)
+
+    def _copy(self, source: str, destination: str) -> None:
+        filesystem = self.machine.filesystem
+        entry = filesystem.stat(source)
+        if entry is None:
+            return
+        leaf = source.rstrip("\\").rsplit("\\", 1)[-1]
+        existing = filesystem.stat(destination)
+        target = (
+            f"{destination.rstrip(chr(92))}\\{leaf}" if existing is not None and existing.is_directory else destination
+        )
+        try:
+            if not entry.is_directory:
+                if filesystem.stat(target) is not None and not self.flag("Force"):
+                    self.write_error(
+                        self.error(
+                            "System.IO.IOException",
+                            f"The file '{target}' already exists.",
+                            "CopyError",
+                            "WriteError",
+                            target=target,
+                        )
+                    )
+                    return
+                filesystem.write_bytes(target, filesystem.read_bytes(source))
+                return
+            filesystem.make_directory(target)
+            if self.flag("Recurse"):
+                for child in filesystem.list_directory(source):
+                    self._copy(child.path, target)
+        except DotNetError as problem:
+            self.write_error(self.io_error(problem, target, "CopyDirectoryInfoItemIOError"))
+
+
 class SetContent(ItemCmdlet):
     SIGNATURE = _sig(
         "Set-Content",
@@ -1045,6 +1122,7 @@ ITEM_CMDLETS: tuple[type[Cmdlet], ...] = (
     GetItemProperty,
     NewItem,
     RemoveItem,
+    CopyItem,
     SetContent,
     GetContent,
     GetFileHash,

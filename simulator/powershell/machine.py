@@ -16,6 +16,7 @@ The interpreter never imports the simulated world. A node of the world (or a tes
 | `Start-Sleep`, `Get-Date`, `[guid]::NewGuid()`       | `sleep()`, `now()`, `new_guid()`                  |
 | `[Security.Cryptography.RandomNumberGenerator]`      | `random_bytes()`                                  |
 | who am I                                          | `identity()`                                      |
+| `[System.Data.SqlClient.SqlConnection]`, ...       | `dotnet_types()` (optional): types loaded at start |
 
 Errors a machine raises to a script are `simulator.powershell.errors.DotNetError`s carrying the
 .NET exception a Windows API would throw (FileNotFoundException, UnauthorizedAccessException,

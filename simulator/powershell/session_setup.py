@@ -98,6 +98,10 @@ def initialize(interp: Interpreter) -> None:
             interp.commands[definition.name.lower()] = definition
     for definition in interp.machine.commands():
         interp.commands[definition.name.lower()] = definition
+    # .NET types of assemblies the machine's powershell.exe has loaded at start (System.DirectoryServices,
+    # System.Data in 5.1) whose behaviour is the machine's (a SqlConnection reaches its SQL Server). Optional.
+    for pstype in getattr(interp.machine, "dotnet_types", lambda: ())():
+        interp.types.add(pstype)
 
 
 def load_assembly_name(interp: Interpreter, name: str) -> bool:

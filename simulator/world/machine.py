@@ -394,6 +394,14 @@ class NodeMachine:
                 return offer.factory(self, path)
         return None
 
+    def dotnet_types(self) -> list[PSType]:
+        """Types of assemblies loaded at start whose behaviour is this node's (surface.dotnet_types)."""
+        found: list[PSType] = []
+        for offer in surface.registry().types:
+            if offer.installed(self.node):
+                found.extend(offer.factory(self))
+        return found
+
     def com_class(self, progid: str) -> Callable[[], DotNetObject] | None:
         offer = surface.registry().com.get(progid.lower())
         if offer is None or not offer.installed(self.node):

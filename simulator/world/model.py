@@ -48,6 +48,10 @@ def characters(text: str) -> str:
     return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
 
 
+COMPUTER_CLASS = "bf967a86-0de6-11d0-a285-00aa003049e2"  # the computer class's schemaIDGUID
+EMPTY_GUID = "00000000-0000-0000-0000-000000000000"
+
+
 def key(name: str) -> str:
     return characters(name).strip().upper()
 
@@ -63,6 +67,15 @@ class User:
     name: str
     nt_hash: str = field(repr=False)  # hex of MD4(UTF-16LE password), upper-case
     enabled: bool = True
+    # What the ActiveDirectory module reads and sets (the self-contained lab's accounts; simulator/world/surface/ad.py).
+    # Seeded worlds leave them empty: their domain lives outside the simulated machines.
+    sid: str = ""
+    dn: str = ""
+    upn: str = ""
+    description: str = ""
+    spns: list[str] = field(default_factory=list)
+    password_never_expires: bool = False
+    cannot_change_password: bool = False
 
     @classmethod
     def with_password(cls, name: str, password: str, enabled: bool = True) -> User:
@@ -76,12 +89,42 @@ class User:
 class Group:
     name: str
     members: list[str] = field(default_factory=list)  # sAMAccountNames of users or groups
+    sid: str = ""
+    dn: str = ""
+    scope: str = "Global"  # ADGroupScope: DomainLocal | Global | Universal
+    category: str = "Security"  # ADGroupCategory: Distribution | Security
+    description: str = ""
 
 
 @dataclass
 class ComputerObject:
     name: str
     kind: str  # "computer" | "cno" (cluster name object) | "vco" (virtual computer object of a role)
+    sid: str = ""
+    dn: str = ""
+    enabled: bool = True  # a prestaged cluster name object is disabled until New-Cluster takes it over
+    description: str = ""
+
+
+@dataclass
+class OrganizationalUnit:
+    name: str
+    dn: str
+    description: str = ""
+    protected: bool = False  # ProtectedFromAccidentalDeletion
+
+
+@dataclass
+class DirectoryAce:
+    """An explicit access rule on a directory object, as ActiveDirectoryAccessRule describes it."""
+
+    sid: str
+    rights: int  # ActiveDirectoryRights flags
+    allow: bool = True
+    object_type: str = "00000000-0000-0000-0000-000000000000"  # a schemaIDGUID or property set; empty = any
+    # ActiveDirectorySecurityInheritance: None 0, All 1, Descendents 2, SelfAndChildren 3, Children 4
+    inheritance: int = 0
+    inherited_object_type: str = "00000000-0000-0000-0000-000000000000"
 
 
 @dataclass
@@ -93,6 +136,44 @@ class Domain:
     computers: dict[str, ComputerObject] = field(default_factory=dict)
     # Accounts or groups allowed to create computer objects (the CNO at New-Cluster).
     computer_creators: list[str] = field(default_factory=list)
+    # The forest as the lab builds it (simulator/world/surface/ad.py). A seeded world's domain is outside the
+    # simulated machines: `dc` is "" and it is online from the start. A bare world has no forest (`fqdn` "")
+    # until a node promotes itself; the forest answers (`online`) once that node has restarted.
+    dc: str = ""  # the world node that is its domain controller
+    online: bool = True
+    sid: str = ""  # the domain SID, S-1-5-21-a-b-c
+    next_rid: int = 1103  # the RID the next new account gets (the first RIDs are the built-in accounts')
+    organizational_units: dict[str, OrganizationalUnit] = field(default_factory=dict)  # by upper-cased DN
+    acls: dict[str, list[DirectoryAce]] = field(default_factory=dict)  # explicit rules Set-Acl added, by upper DN
+
+    @property
+    def dn(self) -> str:
+        return ",".join(f"DC={label}" for label in self.fqdn.split(".")) if self.fqdn else ""
+
+    def principal_of_sid(self, sid: str) -> str | None:
+        """The sAMAccountName a SID names in this domain, or None."""
+        for table in (self.users, self.groups, self.computers):
+            for principal in table.values():
+                if principal.sid and principal.sid.upper() == sid.upper():
+                    return principal.name if not isinstance(principal, ComputerObject) else principal.name + "$"
+        return None
+
+    def may_create_computers(self, account: str) -> bool:
+        """`account` may create computer objects: a seeded creator, or a "Create Computer objects" rule on an OU."""
+        if self.in_any(account, self.computer_creators):
+            return True
+        for rules in self.acls.values():
+            for rule in rules:
+                principal = self.principal_of_sid(rule.sid)
+                if (
+                    principal is not None
+                    and rule.allow
+                    and rule.rights & 0x1  # CreateChild
+                    and rule.object_type.lower() in (COMPUTER_CLASS, EMPTY_GUID)
+                    and self.is_member(account, principal)
+                ):
+                    return True
+        return False
 
     def sam(self, account: str) -> str | None:
         """The sAMAccountName of DOMAIN\\name or name@fqdn in this domain, or None for another domain."""
@@ -155,6 +236,12 @@ class SqlServer:
     available: bool = True
     sysadmins: list[str] = field(default_factory=list)  # logins allowed to create databases
     databases: dict[str, SsoDatabase] = field(default_factory=dict)
+    # The lab's SQL Server VM (simulator/world/surface/sqlserver.py): the world node it runs on ("" = outside the
+    # simulated machines), its Windows logins, the Database Engine's logon account and its TCP/IP protocol.
+    host: str = ""
+    logins: list[str] = field(default_factory=list)
+    service_account: str = ""
+    tcp_enabled: bool = True
 
 
 @dataclass
@@ -216,6 +303,7 @@ class FirewallRule:
     protocol: str = "Any"
     local_ports: list[str] = field(default_factory=list)
     remote_addresses: list[str] = field(default_factory=list)
+    group: str = ""  # the rule group (DisplayGroup) a built-in rule belongs to
 
 
 @dataclass
@@ -254,6 +342,16 @@ class Node:
     environment: dict[str, str] = field(default_factory=dict)
     tasks: dict[str, ScheduledTask] = field(default_factory=dict)  # Task Scheduler's tasks, by upper-cased path
     firewall_rules: dict[str, FirewallRule] = field(default_factory=dict)  # by upper-cased rule name
+    # The self-contained lab's machines start bare (simulator/world/surface/ad.py, ...): Win32_ComputerSystem's
+    # DomainRole (2 standalone server, 3 member server, 5 primary domain controller), the node's own data disks,
+    # its local accounts (the Azure admin), a restart shutdown.exe scheduled, and the managed identity it has.
+    domain_role: int = 3
+    data_disks: list[Disk] = field(default_factory=list)
+    local_users: dict[str, User] = field(default_factory=dict)
+    restart_scheduled: bool = False
+    mounted_images: dict[str, str] = field(default_factory=dict)  # Mount-DiskImage: image path (key) -> drive letter
+    managed_identity: str = ""  # the principal id of its system-assigned identity ("" = none)
+    dtc_settings: dict[str, str | bool] = field(default_factory=dict)  # the local DTC's network settings (Local)
 
     def service(self, name: str) -> Service | None:
         return self.services.get(key(name))
@@ -390,6 +488,10 @@ class World:
     disks: list[Disk] = field(default_factory=list)  # shared disks as the storage cmdlets see them
     cloud_platform: str = "Azure"  # what the cluster detects (ClusterCloudType): the nodes stand in for Azure VMs
     event_sequence: int = 0
+    # Azure as a guest reaches it (simulator/world/surface/azure_guest.py): blobs by "account/container/blob", and
+    # for each container ("account/container") the managed identities (principal ids) with a data-plane read role.
+    blobs: dict[str, bytes] = field(default_factory=dict, repr=False)
+    blob_readers: dict[str, list[str]] = field(default_factory=dict)
 
     def node(self, name: str) -> Node | None:
         return self.nodes.get(key(name))

@@ -27,6 +27,9 @@ A module registers:
     @surface.media(b"MZ simulated BizTalk")                     # setup media, run from wherever it was copied
     def biztalk_setup(machine: NodeMachine, path: str) -> Executable: ...
 
+    @surface.dotnet_types(installed=...)                        # .NET types powershell.exe has loaded at start
+    def sql_client_types(machine: NodeMachine) -> Iterable[PSType]: ...
+
 Modules are discovered (every submodule of this package is imported on first use), so adding a
 part of Windows never edits a shared list.
 
@@ -112,6 +115,12 @@ class AssemblyOffer:
     factory: Callable[[NodeMachine], Iterable[PSType]]
 
 
+@dataclass(frozen=True)
+class TypesOffer:
+    installed: Installed
+    factory: Callable[[NodeMachine], Iterable[PSType]]
+
+
 TimeListener = Callable[["NodeMachine", float], None]
 ProcessListener = Callable[["World"], None]
 RebootListener = Callable[["World", "Node"], None]
@@ -127,6 +136,7 @@ class _Registry:
         self.media: list[MediaOffer] = []
         self.com: dict[str, ComOffer] = {}
         self.assemblies: dict[str, AssemblyOffer] = {}
+        self.types: list[TypesOffer] = []
         self.time_listeners: list[TimeListener] = []
         self.process_listeners: list[ProcessListener] = []
         self.reboot_listeners: list[RebootListener] = []
@@ -184,6 +194,16 @@ def com_class(progid: str, installed: Installed = always) -> Callable[[Factory],
 def assembly(path: str, installed: Installed = always) -> Callable[[Factory], Factory]:
     def register(factory: Factory) -> Factory:
         _REGISTRY.assemblies[path.lower()] = AssemblyOffer(path, installed, factory)
+        return factory
+
+    return register
+
+
+def dotnet_types(installed: Installed = always) -> Callable[[Factory], Factory]:
+    """Types of an assembly Windows PowerShell 5.1 loads at start, whose behaviour reaches the machine."""
+
+    def register(factory: Factory) -> Factory:
+        _REGISTRY.types.append(TypesOffer(installed, factory))
         return factory
 
     return register

@@ -1330,7 +1330,11 @@ class NewCluster(ClusterCmdlet):
                     node.name,
                 )  # assumed wording
             members.append(node.name)
-        if key(name) in world.domain.computers:
+        existing = world.domain.computers.get(key(name))
+        # implements F-AD-14: a prestaged cluster name object (disabled, Full Control for the user who creates the
+        # cluster) is taken over; any other existing object is refused
+        prestaged = existing is not None and not existing.enabled and _full_control(world, existing.dn, identity)
+        if existing is not None and not prestaged:
             # assumed wording (F-CLU-06, lab experiment L-05)
             self.fail(
                 f"{context}\n    The computer object '{name}' already exists in domain {world.domain.fqdn}.",
@@ -1340,7 +1344,7 @@ class NewCluster(ClusterCmdlet):
             )
         if world.cluster is not None:
             self.not_modelled("a second cluster in the same simulated world")
-        if not world.domain.in_any(identity, world.domain.computer_creators):
+        if not prestaged and not world.domain.may_create_computers(identity):
             # F-CLU-05: "Create Computer objects" on the OU is a prerequisite (assumed wording)
             self.fail(
                 f"{context}\n    Access is denied: {identity} may not create computer objects in {world.domain.fqdn}.",
@@ -1381,7 +1385,10 @@ class NewCluster(ClusterCmdlet):
             )
             cluster.resources[key(address.name)] = address
             core.dependencies.append(address.name)
-        world.domain.computers[key(name)] = ComputerObject(name, "cno")
+        if existing is not None and prestaged:
+            existing.enabled, existing.kind = True, "cno"
+        else:
+            world.domain.computers[key(name)] = ComputerObject(name, "cno")
         world.cluster = cluster
         for member in members:
             node = world.nodes[key(member)]
@@ -1389,6 +1396,17 @@ class NewCluster(ClusterCmdlet):
             service.state, service.start_mode, service.started_by = "Running", "Auto", "scm"
         windows.group_online(world, cluster.groups[key(CLUSTER_GROUP)])
         self.write_object(cluster_object(world, cluster))
+
+
+def _full_control(world: World, dn: str, identity: str) -> bool:
+    """`identity` holds GenericAll on the directory object `dn` (an explicit allow rule, F-AD-14)."""
+    domain = world.domain
+    for rule in domain.acls.get(key(dn), []):
+        principal = domain.principal_of_sid(rule.sid)
+        full = rule.allow and rule.rights & 983551 == 983551
+        if principal is not None and full and domain.is_member(identity, principal):
+            return True
+    return False
 
 
 class RemoveCluster(ClusterCmdlet):

@@ -102,8 +102,8 @@ class DtcCmdlet(Cmdlet):
         """The clustered instance -DtcName names, on this node (F-DTC-01), or None after writing the error."""
         unmodelled = sorted(set(self.params) - self.MODELLED)
         name = to_string(self.get("DtcName") or "Local")
-        if unmodelled or key(name) == "LOCAL":
-            what = f"-{', -'.join(unmodelled)}" if unmodelled else "the local DTC instance (-DtcName Local or none)"
+        if unmodelled:
+            what = f"-{', -'.join(unmodelled)}"
             self.throw_terminating_error(
                 self.error(
                     "System.Management.Automation.RuntimeException",
@@ -138,12 +138,20 @@ class DtcCmdlet(Cmdlet):
             return None
         return cluster, resource
 
+    def local(self) -> bool:
+        return key(to_string(self.get("DtcName") or "Local")) == "LOCAL"
+
 
 class GetDtcNetworkSetting(DtcCmdlet):
     SIGNATURE = CommandSignature("Get-DtcNetworkSetting", COMMON, qualifier="Get-DtcNetworkSetting")
     MODELLED = frozenset({"DtcName"})
 
     def process(self) -> None:
+        if self.local():
+            # the node's own DTC instance (the lab's SQL Server): its settings, DEFAULTS until set (F-DTC-05 assumed)
+            node = self.node_machine.node
+            self.write_object(DtcNetworkSettings({**DEFAULTS, **node.dtc_settings}, node.name))
+            return
         found = self.instance()
         if found is None:
             return
@@ -173,6 +181,9 @@ class SetDtcNetworkSetting(DtcCmdlet):
     MODELLED = frozenset({"DtcName", *SETTINGS, "DisableNetworkAccess"})
 
     def process(self) -> None:
+        if self.local():
+            self._set_local()
+            return
         found = self.instance()
         if found is None:
             return
@@ -203,6 +214,34 @@ class SetDtcNetworkSetting(DtcCmdlet):
                         resource.name,
                     )
                 )
+
+    def _set_local(self) -> None:
+        node = self.node_machine.node
+        if not self.machine.identity().is_admin:
+            self.write_error(
+                self.error(
+                    "Microsoft.Management.Infrastructure.CimException",
+                    "Access is denied.",
+                    "Windows System Error 5",
+                    "PermissionDenied",
+                )
+            )
+            return
+        settings = {**DEFAULTS, **node.dtc_settings}
+        if self.flag("DisableNetworkAccess"):
+            settings.update({name: False for name in SETTINGS if name.endswith("Enabled")})
+        for name in SETTINGS:
+            if self.has(name):
+                value = self.get(name)
+                settings[name] = to_string(value) if name == "AuthenticationLevel" else bool(value)
+        if not self.should_process("Local"):
+            return
+        node.dtc_settings = settings
+        # implements F-DTC-02: "This cmdlet also restarts the DTC instance": the node's MSDTC service restarts
+        service = node.service("MSDTC")
+        if service is not None and service.state == "Running":
+            windows.mark_stopped(service)
+            windows.mark_started(service, "scm")
 
 
 surface.command(GetDtcNetworkSetting, module=MODULE)

@@ -61,6 +61,17 @@ CATALOGUE: dict[str, FeatureInfo] = {
         FeatureInfo("RSAT-AD-Tools", "AD DS and AD LDS Tools", parent="RSAT-Role-Tools"),
         FeatureInfo("RSAT-AD-PowerShell", "Active Directory module for Windows PowerShell", parent="RSAT-AD-Tools"),
         FeatureInfo("Hyper-V", "Hyper-V", feature_type="Role", tools=("RSAT-Hyper-V-Tools",), restart=True),
+        # The lab's DC (simulator/world/surface/ad.py): the role's binaries need no restart; the promotion does.
+        FeatureInfo(
+            "AD-Domain-Services",
+            "Active Directory Domain Services",
+            feature_type="Role",
+            tools=("RSAT-AD-PowerShell", "RSAT-ADDS-Tools"),
+        ),
+        FeatureInfo("DNS", "DNS Server", feature_type="Role", tools=("RSAT-DNS-Server",)),
+        FeatureInfo("RSAT-ADDS", "AD DS Tools", parent="RSAT-AD-Tools"),
+        FeatureInfo("RSAT-ADDS-Tools", "AD DS Snap-Ins and Command-Line Tools", parent="RSAT-ADDS"),
+        FeatureInfo("RSAT-DNS-Server", "DNS Server Tools", parent="RSAT-Role-Tools"),
         FeatureInfo("RSAT-Hyper-V-Tools", "Hyper-V Management Tools", parent="RSAT-Role-Tools"),
     )
 }

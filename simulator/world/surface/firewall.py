@@ -29,7 +29,7 @@ PROFILES = ["Any", "Domain", "Private", "Public", "NotApplicable"]
 
 
 class RuleObject(v.DotNetObject):
-    """MSFT_NetFirewallRule (its port and address filters are separate objects on Windows; not modelled)."""
+    """MSFT_NetFirewallRule (its port and address filters are separate objects on Windows: FilterObject)."""
 
     PROPERTIES: ClassVar[tuple[str, ...]] = (
         "Name",
@@ -37,6 +37,7 @@ class RuleObject(v.DotNetObject):
         "DisplayName",
         "Description",
         "Group",
+        "DisplayGroup",
         "Enabled",
         "Profile",
         "Direction",
@@ -51,7 +52,9 @@ class RuleObject(v.DotNetObject):
         self.ID = rule.name
         self.DisplayName = rule.display_name
         self.Description = ""
-        self.Group = ""
+        self.Group = rule.group
+        self.DisplayGroup = rule.group
+        self.rule = rule
         self.Enabled = "True" if rule.enabled else "False"
         self.Profile = rule.profile
         self.Direction = rule.direction
@@ -112,6 +115,25 @@ class _RuleCmdlet(Cmdlet):
                 found.append(rule)
         return found
 
+    def grouped(self) -> list[FirewallRule]:
+        """The rules of each -DisplayGroup; a group with none is the cmdletization not-found error (assumed text)."""
+        found: list[FirewallRule] = []
+        for group in [to_string(g) for g in (self.get("DisplayGroup") or [])]:
+            hits = [r for r in self.node.firewall_rules.values() if r.group and key(r.group) == key(group)]
+            if not hits:
+                self.write_error(
+                    self.error(
+                        CIM_JOB_EXCEPTION,
+                        "No MSFT_NetFirewallRule objects found with property 'DisplayGroup' equal to "
+                        f"'{group}'.  Verify the value of the property and retry.",
+                        "CmdletizationQuery_NotFound_DisplayGroup",
+                        "ObjectNotFound",
+                        target=group,
+                    )
+                )
+            found.extend(hits)
+        return found
+
     def apply(self, rule: FirewallRule) -> None:
         if self.has("Direction"):
             rule.direction = to_string(self.get("Direction"))
@@ -167,6 +189,14 @@ class GetNetFirewallRule(_RuleCmdlet):
         (
             parameter("Name", "string[]", mandatory=True, position=0, sets=["ByName"], aliases=["ID"]),
             parameter("DisplayName", "string[]", mandatory=True, sets=["ByDisplayName"]),
+            parameter("DisplayGroup", "string[]", mandatory=True, sets=["ByDisplayGroup"]),
+            parameter(
+                "AssociatedNetFirewallPortFilter",
+                "ciminstance",
+                mandatory=True,
+                pipeline=True,
+                sets=["ByAssociatedNetFirewallPortFilter"],
+            ),
             parameter("All", "switch", sets=["GetAll"]),
         ),
         default_set="GetAll",
@@ -174,6 +204,15 @@ class GetNetFirewallRule(_RuleCmdlet):
     )
 
     def process(self) -> None:
+        if self.has("AssociatedNetFirewallPortFilter"):  # bound from the pipeline: the set is decided per record
+            port_filter = self.get("AssociatedNetFirewallPortFilter")
+            if isinstance(port_filter, FilterObject) and key(port_filter.rule.name) in self.node.firewall_rules:
+                self.write_object(RuleObject(port_filter.rule))
+            return
+        if self.parameter_set == "ByDisplayGroup":
+            for rule in self.grouped():
+                self.write_object(RuleObject(rule))
+            return
         if self.parameter_set == "ByName":
             rules = self.named()
         elif self.parameter_set == "ByDisplayName":
@@ -226,6 +265,127 @@ class RemoveNetFirewallRule(_RuleCmdlet):
                 self.node.firewall_rules.pop(key(rule.name), None)
 
 
-for _cmdlet in (NewNetFirewallRule, GetNetFirewallRule, SetNetFirewallRule, RemoveNetFirewallRule):
+class EnableNetFirewallRule(_RuleCmdlet):
+    SIGNATURE = CommandSignature(
+        "Enable-NetFirewallRule",
+        (
+            parameter("Name", "string[]", mandatory=True, position=0, sets=["ByName"], aliases=["ID"]),
+            parameter("DisplayGroup", "string[]", mandatory=True, sets=["ByDisplayGroup"]),
+            parameter("PassThru", "switch"),
+        ),
+        default_set="ByName",
+        qualifier="Enable-NetFirewallRule",
+        supports_should_process=True,
+    )
+
+    def process(self) -> None:
+        if not self.require_admin():
+            return
+        rules = self.grouped() if self.parameter_set == "ByDisplayGroup" else self.named()
+        for rule in rules:
+            if self.should_process(rule.name, "Enable"):
+                rule.enabled = True
+            if self.flag("PassThru"):
+                self.write_object(RuleObject(rule))
+
+
+class FilterObject(v.DotNetObject):
+    """MSFT_NetAddressFilter / MSFT_NetProtocolPortFilter of one rule (the properties the scripts read)."""
+
+    BASE_TYPES: ClassVar[tuple[str, ...]] = ("Microsoft.Management.Infrastructure.CimInstance", "System.Object")
+
+    def __init__(self, class_name: str, values: dict[str, object], rule: FirewallRule) -> None:
+        self.class_name = class_name
+        self.rule = rule  # the filter to rule relationship is one-to-one (WPD Get-NetFirewallPortFilter)
+        self._values = {**values, "PSComputerName": None}
+
+    def ps_type_name(self) -> str:
+        return f"Microsoft.Management.Infrastructure.CimInstance#root/standardcimv2/{self.class_name}"
+
+    def ps_property_names(self) -> list[str]:
+        return list(self._values)
+
+    def ps_get(self, name: str) -> object:
+        return self._values[name]
+
+
+def _filter_signature(name: str, *query: ParameterSpec) -> CommandSignature:
+    """GetAll (the default), ByQuery over the filter's own properties, ByAssociatedNetFirewallRule (WPD
+    NetSecurity/Get-NetFirewallPortFilter.md and Get-NetFirewallAddressFilter.md, winserver2022-ps)."""
+    return CommandSignature(
+        name,
+        (
+            parameter(
+                "AssociatedNetFirewallRule",
+                "ciminstance",
+                mandatory=True,
+                pipeline=True,
+                sets=["ByAssociatedNetFirewallRule"],
+            ),
+            *query,
+            parameter("All", "switch", sets=["GetAll"]),
+        ),
+        default_set="GetAll",
+        qualifier=name,
+    )
+
+
+class _FilterCmdlet(_RuleCmdlet):
+    def rules(self) -> list[FirewallRule]:
+        """The rules whose filters this call returns: the associated rule, or every rule on the node."""
+        if self.has("AssociatedNetFirewallRule"):
+            rule = self.get("AssociatedNetFirewallRule")
+            return [rule.rule] if isinstance(rule, RuleObject) else []
+        return list(self.node.firewall_rules.values())
+
+    def port_filter(self, rule: FirewallRule) -> FilterObject:
+        ports = rule.local_ports or ["Any"]
+        return FilterObject(
+            "MSFT_NetProtocolPortFilter",
+            {
+                "Protocol": rule.protocol,
+                "LocalPort": ports[0] if len(ports) == 1 else list(ports),
+                "RemotePort": "Any",
+            },
+            rule,
+        )
+
+
+class GetNetFirewallAddressFilter(_FilterCmdlet):
+    SIGNATURE = _filter_signature("Get-NetFirewallAddressFilter")
+
+    def process(self) -> None:
+        for rule in self.rules():
+            remote = rule.remote_addresses or ["Any"]
+            self.write_object(
+                FilterObject(
+                    "MSFT_NetAddressFilter",
+                    {"RemoteAddress": remote[0] if len(remote) == 1 else list(remote), "LocalAddress": "Any"},
+                    rule,
+                )
+            )
+
+
+class GetNetFirewallPortFilter(_FilterCmdlet):
+    SIGNATURE = _filter_signature(
+        "Get-NetFirewallPortFilter", parameter("Protocol", "string[]", sets=["ByQuery"])
+    )
+
+    def process(self) -> None:
+        protocols = {key(to_string(p)) for p in self.get("Protocol") or []} if self.has("Protocol") else None
+        for rule in self.rules():
+            if protocols is None or key(rule.protocol or "Any") in protocols:
+                self.write_object(self.port_filter(rule))
+
+
+for _cmdlet in (
+    NewNetFirewallRule,
+    GetNetFirewallRule,
+    SetNetFirewallRule,
+    RemoveNetFirewallRule,
+    EnableNetFirewallRule,
+    GetNetFirewallAddressFilter,
+    GetNetFirewallPortFilter,
+):
     surface.command(_cmdlet, module=MODULE)
 surface.module(MODULE, installed=surface.always)

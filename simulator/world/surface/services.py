@@ -228,10 +228,28 @@ def _image_path(service: Service) -> str:
     return f"C:\\Windows\\System32\\{image}.exe" if image else "C:\\Windows\\System32\\svchost.exe -k netsvcs"
 
 
+# Services that depend on a service (upper-cased name -> dependents' names), as products install them.
+DEPENDENTS: dict[str, list[str]] = {}
+
 # Classes other parts of Windows add: name (lower case) -> rows of property dictionaries for a node.
 CIM_CLASSES: dict[str, Callable[[World, Node], Iterable[dict[str, object]]]] = {
     "win32_service": lambda _world, node: [win32_service(node, s) for s in node.services.values()],
 }
+
+
+# Classes of other namespaces (a product's WMI provider, e.g. SQL Server's root/Microsoft/SqlServer/...): (namespace,
+# class) in lower case -> the instances on a node (objects, so that Invoke-CimMethod can reach their methods).
+NAMESPACED_CLASSES: dict[tuple[str, str], Callable[[World, Node], Iterable[v.DotNetObject]]] = {}
+
+
+def namespaced_class(
+    namespace: str, name: str
+) -> Callable[[Callable[[World, Node], Iterable[v.DotNetObject]]], object]:
+    def register(instances: Callable[[World, Node], Iterable[v.DotNetObject]]) -> object:
+        NAMESPACED_CLASSES[(namespace.replace("\\", "/").lower(), name.lower())] = instances
+        return instances
+
+    return register
 
 
 def cim_class(name: str) -> Callable[[Callable[[World, Node], Iterable[dict[str, object]]]], object]:
@@ -517,6 +535,14 @@ class GetService(_ServiceCmdlet):
     def process(self) -> None:
         node = _machine(self).node
         for service in self.services():
+            if self.flag("DependentServices"):
+                # -DependentServices "gets only the services that depend on the specified service" (Get-Service,
+                # 5.1): the dependencies a product registers (DEPENDENTS); none are modelled otherwise.
+                for name in DEPENDENTS.get(key(service.name), []):
+                    dependent = node.service(name)
+                    if dependent is not None:
+                        self.write_object(ServiceController(node, dependent))
+                continue
             self.write_object(ServiceController(node, service))
 
 
@@ -687,6 +713,9 @@ class GetCimInstance(Cmdlet):
     def end(self) -> None:
         machine = _machine(self)
         namespace = to_string(self.get("Namespace") or "root/cimv2").replace("\\", "/").lower()
+        if namespace != "root/cimv2" and not self.has("ComputerName") and not self.has("CimSession"):
+            self._namespaced(machine, namespace)
+            return
         if self.has("ComputerName") or self.has("CimSession") or namespace != "root/cimv2":
             self.throw_terminating_error(
                 self.error(
@@ -728,6 +757,49 @@ class GetCimInstance(Cmdlet):
         for row in rows_of(machine.world, machine.node):
             if predicate(row):
                 self.write_object(CimInstance(_class_spelling(row, class_name), row))
+
+    def _namespaced(self, machine: NodeMachine, namespace: str) -> None:
+        class_name, where = self._what()
+        instances = NAMESPACED_CLASSES.get((namespace, class_name.lower()))
+        if where or self.has("Query"):
+            self.throw_terminating_error(
+                self.error(
+                    "System.Management.Automation.RuntimeException",
+                    "The simulated node models Get-CimInstance -ClassName without -Filter outside root/cimv2.",
+                    "SimulatorNotModelled",
+                    "NotImplemented",
+                )
+            )
+        known = {ns for ns, _ in NAMESPACED_CLASSES}
+        if instances is None:
+            found = [objects for (ns, _), objects in NAMESPACED_CLASSES.items() if ns == namespace]
+            here = any(list(objects(machine.world, machine.node)) for objects in found)
+            if namespace not in known or not here:
+                # assumed (WBEM_E_INVALID_NAMESPACE as CimCmdlets reports it): "Invalid namespace ", 0x8004100E
+                self.throw_terminating_error(
+                    self.error(
+                        "Microsoft.Management.Infrastructure.CimException",
+                        "Invalid namespace ",
+                        "HRESULT 0x8004100e",
+                        "MetadataError",
+                        target=namespace,
+                        hresult=-2147217394,
+                    )
+                )
+            # implements F-SVC-11 in any namespace: an unknown class is "Invalid class "
+            self.throw_terminating_error(
+                self.error(
+                    "Microsoft.Management.Infrastructure.CimException",
+                    "Invalid class ",
+                    "HRESULT 0x80041010",
+                    "MetadataError",
+                    target=class_name,
+                    hresult=-2147217392,
+                )
+            )
+            return
+        for instance in instances(machine.world, machine.node):
+            self.write_object(instance)
 
     def _what(self) -> tuple[str, str]:
         if self.has("Query"):

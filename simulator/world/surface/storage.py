@@ -18,6 +18,7 @@ under StrictMode here, loudly, rather than answering with an invented value.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from struct import error as struct_error
 from typing import TYPE_CHECKING, ClassVar
 
 from simulator.powershell import values as v
@@ -259,7 +260,11 @@ class StorageCmdlet(Cmdlet):
             )
 
     def disks(self) -> list[LocalDisk | Disk]:
-        return [*local_disks(), *self.world.disks]
+        return [*local_disks(), *self.node_machine.node.data_disks, *self.world.disks]
+
+    def own(self, disk: LocalDisk | Disk) -> bool:
+        """A disk this node may change: a shared disk, or one of its own data disks."""
+        return isinstance(disk, Disk)
 
     def shared(self, number: int) -> Disk | None:
         return next((d for d in self.world.disks if d.number == number), None)
@@ -518,5 +523,225 @@ class FormatVolume(StorageCmdlet):
         self.write_object(VolumeObject(partition))
 
 
-for _command in (GetDisk, GetPhysicalDisk, InitializeDisk, NewPartition, FormatVolume):
+class DiskImageObject(CimObject):
+    """MSFT_DiskImage, as Mount-DiskImage -PassThru returns it (Mount-DiskImage's page, Outputs)."""
+
+    CLASS = "MSFT_DiskImage"
+    PROPERTIES = (
+        "ImagePath",
+        "Attached",
+        "BlockSize",
+        "DevicePath",
+        "FileSize",
+        "LogicalSectorSize",
+        "Number",
+        "Size",
+        "StorageType",
+        "PSComputerName",
+    )
+
+    def __init__(self, path: str, size: int, letter: str) -> None:
+        self.ImagePath = path
+        self.Attached = bool(letter)
+        self.BlockSize = v.UInt32(0)
+        self.DevicePath = "\\\\.\\CDROM0" if letter else None
+        self.FileSize = v.UInt64(size)
+        self.LogicalSectorSize = v.UInt32(2048)
+        self.Number = None
+        self.Size = v.UInt64(size)
+        self.StorageType = v.UInt32(1)  # ISO
+        self.PSComputerName = None
+        self.letter = letter
+
+
+def image_files(content: bytes) -> dict[str, bytes] | None:
+    """The files of an ISO 9660 image (with its Joliet or UDF names where present), by path; None if not one.
+
+    implements F-NET-07: the image is read with pycdlib (a real ISO 9660 / Joliet / UDF reader)."""
+    import io
+
+    import pycdlib
+    from pycdlib.pycdlibexception import PyCdlibException
+
+    reader = pycdlib.PyCdlib()
+    try:
+        reader.open_fp(io.BytesIO(content))
+    except (PyCdlibException, ValueError, IndexError, struct_error):
+        return None
+    found: dict[str, bytes] = {}
+    try:
+        kind = "udf_path" if reader.has_udf() else "joliet_path" if reader.has_joliet() else "iso_path"
+        for root, _dirs, files in reader.walk(**{kind: "/"}):
+            for name in files:
+                path = (root.rstrip("/") + "/" + name) if root != "/" else "/" + name
+                buffer = io.BytesIO()
+                reader.get_file_from_iso_fp(buffer, **{kind: path})
+                clean = path.split(";", 1)[0] if kind == "iso_path" else path
+                found[clean.strip("/").replace("/", "\\")] = buffer.getvalue()
+    finally:
+        reader.close()
+    return found
+
+
+class MountDiskImage(StorageCmdlet):
+    SIGNATURE = CommandSignature(
+        "Mount-DiskImage",
+        (
+            _spec("ImagePath", "string[]", *_in("ByImagePath", mandatory=True, position=0, by_name=True)),
+            _spec("InputObject", f"{CIM}[]", *_in("InputObject (cdxml)", mandatory=True, pipe=True)),
+            _spec("StorageType", "string"),
+            _spec("Access", "string"),
+            _spec("NoDriveLetter", "switch"),
+            _spec("PassThru", "switch"),
+            *CIM_COMMON,
+        ),
+        default_set="ByImagePath",
+        qualifier="Mount-DiskImage",
+    )
+    MODELLED = frozenset({"ImagePath", "PassThru"})
+
+    def process(self) -> None:
+        node = self.node_machine.node
+        filesystem = self.node_machine.filesystem
+        for path in [to_string(p) for p in enumerate_items(self.get("ImagePath")) or [self.get("ImagePath")]]:
+            from simulator.world.model import path_key
+
+            content = node.file(path)
+            files = image_files(content) if content is not None else None
+            if content is None or files is None:
+                # implements F-NET-07: a missing file, or one that is not a disk image (texts assumed)
+                self.write_error(
+                    self.error(
+                        "Microsoft.Management.Infrastructure.CimException",
+                        "The file or directory is corrupted and unreadable."
+                        if content is not None
+                        else "The system cannot find the file specified.",
+                        "HRESULT 0x80070570" if content is not None else "HRESULT 0x80070002",
+                        "NotSpecified" if content is not None else "ObjectNotFound",
+                        path,
+                    )
+                )
+                continue
+            letter = node.mounted_images.get(path_key(path), "")
+            if not letter:
+                taken = {p.drive_letter.upper() for d in self.disks() for p in d.partitions if p.drive_letter}
+                taken |= {m.upper() for m in node.mounted_images.values()}
+                letter = next(ch for ch in "EFGHIJKLMNOPQRSTUVWXYZ" if ch not in taken)
+                node.mounted_images[path_key(path)] = letter
+                for name, data in files.items():
+                    target = f"{letter}:\\{name}"
+                    parent = target.rsplit("\\", 1)[0]
+                    filesystem.make_directory(parent) if len(parent) > 3 else None
+                    filesystem.write_bytes(target, data)
+            if self.flag("PassThru"):
+                self.write_object(DiskImageObject(path, len(content), letter))
+
+
+class DismountDiskImage(StorageCmdlet):
+    SIGNATURE = CommandSignature(
+        "Dismount-DiskImage",
+        (
+            _spec("ImagePath", "string[]", *_in("ByImagePath", mandatory=True, position=0, by_name=True)),
+            _spec("DevicePath", "string[]", *_in("ByDevicePath", mandatory=True, by_name=True)),
+            _spec("InputObject", f"{CIM}[]", *_in("InputObject (cdxml)", mandatory=True, pipe=True)),
+            _spec("PassThru", "switch"),
+            *CIM_COMMON,
+        ),
+        default_set="ByImagePath",
+        qualifier="Dismount-DiskImage",
+    )
+    MODELLED = frozenset({"ImagePath", "PassThru"})
+
+    def process(self) -> None:
+        from simulator.world.model import path_key
+
+        node = self.node_machine.node
+        for path in [to_string(p) for p in enumerate_items(self.get("ImagePath")) or [self.get("ImagePath")]]:
+            letter = node.mounted_images.pop(path_key(path), "")
+            if letter:
+                prefix = path_key(f"{letter}:\\")
+                for name in [n for n in node.files if n.startswith(prefix)]:
+                    del node.files[name]
+                for name in [n for n in node.directories if n.startswith(prefix)]:
+                    del node.directories[name]
+            if self.flag("PassThru"):
+                content = node.file(path) or b""
+                self.write_object(DiskImageObject(path, len(content), ""))
+
+
+class GetVolume(StorageCmdlet):
+    SIGNATURE = CommandSignature(
+        "Get-Volume",
+        (
+            _spec("DriveLetter", "char[]", *_in("ByDriveLetter", position=0, by_name=True)),
+            _spec("ObjectId", "string[]", *_in("ById", mandatory=True, by_name=True), aliases=("Id",)),
+            _spec("Path", "string[]", *_in("ByPaths", mandatory=True, by_name=True)),
+            _spec("FileSystemLabel", "string[]", *_in("ByLabel", mandatory=True, by_name=True)),
+            _spec("Partition", f"{CIM}", *_in("ByPartition", pipe=True)),
+            _spec("DiskImage", f"{CIM}", *_in("ByDiskImage", pipe=True)),
+            _spec("FilePath", "string[]", *_in("ByFilePath", mandatory=True, by_name=True)),
+            *CIM_COMMON,
+        ),
+        default_set="ByDriveLetter",
+        qualifier="Get-Volume",
+    )
+    MODELLED = frozenset({"DriveLetter", "FileSystemLabel", "DiskImage", "Partition"})
+
+    def process(self) -> None:
+        node = self.node_machine.node
+        volumes = [(p.drive_letter, p.label, p) for d in self.disks() for p in d.partitions if p.file_system]
+        for image_letter in node.mounted_images.values():
+            volumes.append((image_letter, "", Partition(1, 0, image_letter, "UDF", "")))
+        # -Partition and -DiskImage are both CimInstance parameters told apart by their PSTypeName (MSFT_Partition,
+        # MSFT_DiskImage): the piped object's class decides here.
+        piped = self.get("DiskImage") if self.has("DiskImage") else self.get("Partition")
+        if isinstance(piped, DiskImageObject):
+            image = piped
+            letter = image.letter if isinstance(image, DiskImageObject) else ""
+            for found_letter, _label, partition in volumes:
+                if letter and found_letter.upper() == letter.upper():
+                    self.write_object(VolumeObject(partition))
+            return
+        if self.has("Partition"):
+            piped = self.get("Partition")
+            if isinstance(piped, PartitionObject) and piped.partition.file_system:
+                self.write_object(VolumeObject(piped.partition))
+            return
+        if self.has("FileSystemLabel"):
+            for label in [to_string(x) for x in enumerate_items(self.get("FileSystemLabel")) or []]:
+                hits = [p for _l, lab, p in volumes if lab.lower() == label.lower()]
+                if not hits:
+                    self.write_error(
+                        self.error(
+                            "Microsoft.Management.Infrastructure.CimException",
+                            f"No MSFT_Volume objects found with property 'FileSystemLabel' equal to '{label}'.  Verify "
+                            "the value of the property and retry.",
+                            "CmdletizationQuery_NotFound_FileSystemLabel",
+                            "ObjectNotFound",
+                            label,
+                        )
+                    )
+                for partition in hits:
+                    self.write_object(VolumeObject(partition))
+            return
+        wanted = (
+            {to_string(x).upper() for x in enumerate_items(self.get("DriveLetter")) or []}
+            if self.has("DriveLetter")
+            else set()
+        )
+        for letter, _label, partition in volumes:
+            if not wanted or letter.upper() in wanted:
+                self.write_object(VolumeObject(partition))
+
+
+for _command in (
+    GetDisk,
+    GetPhysicalDisk,
+    InitializeDisk,
+    NewPartition,
+    FormatVolume,
+    MountDiskImage,
+    DismountDiskImage,
+    GetVolume,
+):
     surface.command(_command, module=MODULE)
