@@ -7,8 +7,8 @@ install account, no delegated credentials). For each probe it prints `held`, `di
 (with the node state the probe needs), the evidence, and, for a real node, the line to put into the ledger
 (section 1.2 says how). A probe never changes a node and never reads a secret or registry data under SSOSS.
 
-Where the nodes come from: a sim stack's simulated nodes are started for the run (as `ops up` starts them, with
-the PowerShell interpreter on: no per-operation twin knows the probes) unless `ops simulate` already serves them;
+Where the nodes come from: a sim stack's simulated nodes are started for the run (as `ops up` starts them: their
+powershell.exe runs the probe script in the interpreter like any other) unless `ops simulate` already serves them;
 an Azure stack's WinRM endpoints and pinned certificate thumbprints come from its deployment (`pulumi stack
 export`), its install password from its config (`pulumi config get`, never a command line).
 
@@ -42,7 +42,6 @@ SERVICE_RESOURCE = "ENTSSO"  # the Generic Service resource's name (providers/en
 EXIT_OK, EXIT_UNREACHABLE, EXIT_BAD_INPUT = 0, 1, 2
 Verdict = Literal["held", "did not hold", "could not tell"]
 VERDICTS: tuple[Verdict, ...] = ("held", "did not hold", "could not tell")
-# What a simulator whose nodes still answer operations by name (the per-operation twins) says to the probes.
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,10 @@
 
 The probes (providers/scripts/probe_node.ps1) run as every operation runs: the real bootstrap, library and
 script, through the interpreter on a node of the world (tests/world_support.invoke), or through the runner over
-WS-Management against a simulated stack (`ops.probe.run`, `python -m ops probe-node`). No per-operation twin
-knows them: the simulated Windows answers each probe as it models the fact, so a probe says `held` where the
-world models the assumption, `did not hold` where a test changed the world against it, and `could not tell`
-where the node is not in the state the probe needs. Nothing here decides a verdict for the script.
+WS-Management against a simulated stack (`ops.probe.run`, `python -m ops probe-node`). The simulated Windows
+answers each probe as it models the fact, so a probe says `held` where the world models the assumption,
+`did not hold` where a test changed the world against it, and `could not tell` where the node is not in the
+state the probe needs. Nothing here decides a verdict for the script.
 """
 
 from __future__ import annotations

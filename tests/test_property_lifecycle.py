@@ -278,8 +278,8 @@ def node_files(world: World) -> set[tuple[str, str]]:
 
 
 def leftovers(world: World, first_node: str, allowed_files: set[tuple[str, str]]) -> list[str]:
-    """What the stack built that is still in the world. What it found stays (SSO installed and
-    configured, SSODB, the configuration wizard's backup that came with it); the cluster, its roles,
+    """What the stack built that is still in the world. What it found stays (SSO configured, SSODB, the
+    configuration wizard's backup that came with it), and so do SSO's program files; the cluster, its roles,
     the secret server name and every other file the stack wrote must not."""
     problems: list[str] = []
     if world.cluster is not None:
@@ -287,8 +287,19 @@ def leftovers(world: World, first_node: str, allowed_files: set[tuple[str, str]]
     database = next(iter(world.sql.databases.values()), None)
     if database is not None and database.exists and key(database.secret_server) != key(first_node):
         problems.append(f"SSODB's secret server is {database.secret_server}, not back to {first_node}")
-    problems += [f"{path} is left on {node}" for node, path in sorted(node_files(world) - allowed_files)]
+    problems += [
+        f"{path} is left on {node}"
+        for node, path in sorted(node_files(world) - allowed_files)
+        if not installed_or_windows_log(path)
+    ]
     return problems
+
+
+def installed_or_windows_log(path: str) -> bool:
+    """SSO stays installed (its program files), and Windows keeps its own logs (setup's, Test-Cluster's reports)."""
+    return path.startswith("c:\\program files") or (
+        path.startswith("c:\\windows\\temp\\") and path.endswith((".log", ".htm"))
+    )
 
 
 class LifecycleMachine(RuleBasedStateMachine):

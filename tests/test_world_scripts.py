@@ -18,7 +18,6 @@ from simulator.powershell.compiler import compile_script
 SCRIPTS = Path(__file__).resolve().parent.parent / "providers" / "scripts"
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "operations.md"
 SCRIPT_NAMES = sorted(p.stem for p in SCRIPTS.glob("*.ps1"))
-# `ops probe-node`'s probes run only where the nodes run the real scripts: no per-operation twin answers them.
 PARSER = tree_sitter.Parser(tree_sitter.Language(tree_sitter_powershell.language()))
 # The helpers several scripts use: one copy each, in the script library the envelope carries.
 LIBRARY = Path(__file__).resolve().parent.parent / "providers" / "library.ps1"
