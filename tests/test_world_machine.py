@@ -46,6 +46,23 @@ def test_registry_reads_go_to_the_nodes_registry() -> None:
     assert result.output == ["42"]
 
 
+def test_a_registry_string_beyond_u_ffff_reaches_a_script_as_utf16_and_the_result_line_keeps_it() -> None:
+    # A .NET string is UTF-16 code units: U+10002 is the pair D800 DC02, so the bootstrap's \uXXXX escaping of the
+    # result line gives \ud800\udc02 (JSON's spelling of that character), not "\u10002" (U+1000 then "2"). Found by
+    # tests/test_property_bad_input.py: SQL Server "SQL \U00010002" came back as "SQL \u10002".
+    world = new_world()
+    node = world.node(N1)
+    assert node is not None
+    node.registry["HKLM\\SOFTWARE\\CONTOSO"] = {"Server": "SQL \U00010002"}
+    text = (
+        "$s = (Get-ItemProperty -Path 'HKLM:\\SOFTWARE\\Contoso').Server\n$s.Length\n"
+        "[regex]::Replace($s, '[^\\x20-\\x7e]', {param($m) '\\u{0:x4}' -f [int][char]$m.Value})"
+    )
+    result = run_script(world, N1, text, as_install())
+    assert result.terminating is None, result.terminating.message
+    assert result.output == [6, "SQL \\ud800\\udc02"]
+
+
 def test_dpapi_local_machine_blobs_open_on_their_own_node_only() -> None:
     world = new_world()
     seal = (

@@ -149,6 +149,16 @@ class FileItem(v.DotNetObject):
         return self.FullName
 
 
+def registry_value(value: object) -> object:
+    """A registry string (REG_SZ, REG_EXPAND_SZ, REG_MULTI_SZ's items) as .NET reads it: UTF-16 code units, so a
+    character beyond U+FFFF is a surrogate pair to the script, as in any other .NET string."""
+    if isinstance(value, str):
+        return v.dotnet_text(value)
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return [v.dotnet_text(item) for item in value]
+    return value
+
+
 class RegistryKey(v.DotNetObject):
     TYPE_NAME = "Microsoft.Win32.RegistryKey"
     PROPERTIES: ClassVar[tuple[str, ...]] = (
@@ -166,7 +176,7 @@ class RegistryKey(v.DotNetObject):
 
     def __init__(self, native: str, values: dict[str, object], subkeys: list[str]) -> None:
         self.Name = native
-        self._values = values
+        self._values = {name: registry_value(value) for name, value in values.items()}
         self._subkeys = subkeys
         self.PSPath = "Microsoft.PowerShell.Core\\Registry::" + native
         self.PSParentPath = "Microsoft.PowerShell.Core\\Registry::" + native.rsplit("\\", 1)[0]
@@ -501,7 +511,7 @@ class GetItemProperty(ItemCmdlet):
                     shown = value_name or "(default)"
                     if ops.like(shown, name) if has_wildcard(name) else shown.lower() == name.lower():
                         if all(existing.lower() != shown.lower() for existing, _ in chosen):
-                            chosen.append((shown, value))
+                            chosen.append((shown, registry_value(value)))
                         matched = True
                 if not matched and not has_wildcard(name):
                     # RegistryProviderStrings.PropertyNotAtPath
