@@ -63,6 +63,22 @@ def test_a_registry_string_beyond_u_ffff_reaches_a_script_as_utf16_and_the_resul
     assert result.output == [6, "SQL \\ud800\\udc02"]
 
 
+def test_a_directory_name_ending_in_a_unicode_space_keeps_it() -> None:
+    # Windows drops only a trailing U+0020 or period from a name (F-FS-12); an ideographic space (U+3000) is part of
+    # it. Found by tests/test_property_bad_input.py: sso_configure made "D:\\Backups X\u3000" as "D:\\Backups X",
+    # and Configuration.exe, given the real path, answered 0xC0002A20 for the backup file in it.
+    world = new_world()
+    text = (
+        "$d = 'C:\\ProgramData\\Backups X' + [char]0x3000\n"
+        "New-Item -ItemType Directory -Path $d | Out-Null\n"
+        "Test-Path -LiteralPath $d -PathType Container\n"
+        "Test-Path -LiteralPath 'C:\\ProgramData\\Backups X'"
+    )
+    result = run_script(world, N1, text, as_install())
+    assert result.terminating is None, result.terminating.message
+    assert result.output == [True, False]
+
+
 def test_dpapi_local_machine_blobs_open_on_their_own_node_only() -> None:
     world = new_world()
     seal = (

@@ -58,7 +58,9 @@ class UnmodelledDrive(Exception):
 
 
 def resolve(path: str, location: str) -> ProviderPath:
-    text = path.strip()
+    # ASCII whitespace only: Python's str.strip() also drops Unicode spaces (U+3000, U+2000..200A), which Windows
+    # keeps in a file or directory name (only a trailing space U+0020 or period is dropped, F-FS-12).
+    text = path.strip(" \t\r\n")
     lower = text.lower()
     if lower.startswith("registry::"):
         rest = text[len("registry::") :]
