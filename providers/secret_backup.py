@@ -2,7 +2,9 @@
 
 Get: the backup file on the node (length, SHA-256). Test: it still holds the bytes this resource
 escrowed. Set: ISSOConfigSS.BackupSecret, then the file is read back and its SHA-256 and length
-checked against what the backup returned, before anything that depends on the backup runs.
+checked against what the backup returned, before anything that depends on the backup runs. A file that is gone
+while the node's master secret is still the one escrowed (secret_get) is put back from the escrowed bytes: that
+needs no running SSO service, so it also repairs a deleted file while the cluster cannot serve the secret.
 Delete removes the file from the node (the escrowed bytes stay), unless a newer backup replaced it.
 Nothing here deletes or regenerates the master secret: a backup only reads it.
 """
@@ -88,14 +90,16 @@ class SecretBackupProvider(EntssoProvider):
         same_folder_acl = str(olds.get("admin_group") or "").upper() == str(news.get("admin_group") or "").upper()
         if _holds(live, olds) and not self.drift(olds, news) and same_folder_acl:
             return UpdateResult({**news, **{key: olds[key] for key in OUTPUTS}})
+        if not live["exists"] and same_folder_acl and self._secret_unchanged(inputs, olds):
+            return UpdateResult({**news, **self._put_back(inputs, olds)})
         return UpdateResult({**news, **self._back_up(inputs)})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         inputs = SecretBackupInputs.from_props(props)
         with self.node(inputs.node, "read SecretBackup") as remote:
             live = remote.call("file_get", Path=inputs.backup_file)
-        if not live["exists"]:  # gone: the next up takes a new backup
-            return ReadResult("", {})
+        if not live["exists"]:  # gone: the next up puts the escrowed copy back, or takes a new backup
+            return ReadResult(id_, {**props, "sha256": "", "length": 0})
         return ReadResult(id_, {**props, "sha256": str(live["sha256"]).upper(), "length": int(live["length"])})
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
@@ -153,6 +157,30 @@ class SecretBackupProvider(EntssoProvider):
             owner = str(role["ownerNode"])
             remote.call("role_move", Name=inputs.role, Node=owner)  # on its owner already: starts what is down
         return next((c for c in candidates if c["name"].upper() == owner.upper()), None)
+
+    def _secret_unchanged(self, inputs: SecretBackupInputs, olds: Mapping[str, Any]) -> bool:
+        """Whether the escrowed backup (state's `content`) is still a backup of the node's current master secret."""
+        content, secret_id = str(olds.get("content") or ""), str(olds.get("secret_id") or "")
+        if not content or not secret_id or not _bytes(content):
+            return False
+        with self.node(inputs.node, "SecretBackup: is the escrowed copy still the current secret") as remote:
+            secret = remote.call("secret_get")
+        return bool(secret.get("present")) and str(secret.get("secretId") or "").upper() == secret_id.upper()
+
+    def _put_back(self, inputs: SecretBackupInputs, olds: Mapping[str, Any]) -> dict[str, Any]:
+        """Write the escrowed backup back to its file: it needs no running SSO service, so a deleted file is repaired
+        even while the cluster cannot serve the secret (its ENTSSO resource removed: drift, issue 12 item 3)."""
+        content = str(olds["content"])
+        sha256, length = _sha256(content), len(_bytes(content))
+        with self.node(inputs.node, "SecretBackup: put the escrowed copy back") as remote:
+            remote.call(
+                "file_put", Path=inputs.backup_file, ContentBase64=content, Sha256=sha256, AdminGroup=inputs.admin_group
+            )
+            on_disk = remote.call("file_get", Path=inputs.backup_file)
+        problem = _mismatch(content, sha256, length, on_disk)
+        if problem:
+            raise RuntimeError(f"the backup {inputs.backup_file} on {inputs.node['name']} does not verify: {problem}")
+        return {key: olds[key] for key in OUTPUTS} | {"sha256": sha256, "length": length}
 
     def _back_up(self, inputs: SecretBackupInputs) -> dict[str, Any]:
         serving = inputs.node

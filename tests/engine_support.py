@@ -82,6 +82,15 @@ class SimStack:
         latest: dict[str, Any] = document["checkpoint"].get("latest") or {}
         return latest
 
+    def role_owner(self) -> str:
+        """The node that owns the ENTSSO role in the simulated cluster now."""
+        with self.nodes.host.lock:
+            cluster = self.nodes.world.cluster
+            assert cluster is not None
+            group = cluster.group(self.settings.sso.network_name)
+            assert group is not None
+            return group.owner_node
+
     def resources(self, show_secrets: bool = False) -> list[dict[str, Any]]:
         """The stack's resources as `pulumi stack export` shows them; with `show_secrets`, every secret
         (`{<sig>: <secret sig>, "plaintext": <JSON>}` in the export) as its plain value."""

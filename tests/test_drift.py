@@ -36,12 +36,7 @@ class Change:
 
 
 def owner(r: SimStack) -> str:
-    with r.nodes.host.lock:
-        cluster = r.nodes.world.cluster
-        assert cluster is not None
-        group = cluster.group(r.settings.sso.network_name)
-        assert group is not None
-        return group.owner_node
+    return r.role_owner()
 
 
 def other(r: SimStack) -> str:
@@ -152,6 +147,15 @@ def r(tmp_path: Path) -> Iterator[SimStack]:
 def test_a_single_change_converges_on_the_next_up(r: SimStack, change: str) -> None:
     administrator(r, change)
     converges(r, change)
+
+
+@pytest.mark.slow
+def test_a_deleted_backup_comes_back_while_the_cluster_cannot_serve_the_secret(r: SimStack) -> None:
+    # Found by the pairs property test: with the ENTSSO resource removed no node serves the secret, so no new
+    # backup can be taken before EntssoService (later in the graph) adds it back; the escrowed copy needs no SSO.
+    administrator(r, "delete the backup file")
+    administrator(r, "remove the ENTSSO cluster resource")
+    converges(r, "delete the backup file, then remove the ENTSSO cluster resource")
 
 
 @pytest.fixture(scope="module")

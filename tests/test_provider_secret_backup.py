@@ -28,7 +28,7 @@ from pulumi.output import Unknown
 from ops import simstack
 from providers.runner import RemoteOperationError
 from providers.secret_backup import OUTPUTS, SecretBackup, SecretBackupProvider
-from simulator.world import Fault, FaultPlan, mastersecret
+from simulator.world import Fault, FaultPlan, mastersecret, windows
 from simulator.world.model import key
 from simulator.wsman.backend import Outcome
 
@@ -145,7 +145,27 @@ def test_read_reports_a_missing_or_changed_file_and_update_takes_a_new_backup(si
     assert on_disk(sim) == base64.b64decode(updated["content"]) != base64.b64decode(outs(created)["content"])
     assert prov.diff(created.id, updated, props(sim)).changes is False
     node.files = {name: c for name, c in node.files.items() if not name.endswith("master-secret.bak")}
-    assert prov.read(created.id, updated).id == ""
+    gone = prov.read(created.id, updated)
+    assert gone.id == created.id and (outs(gone)["sha256"], outs(gone)["length"]) == ("", 0)
+    assert prov.diff(created.id, outs(gone), props(sim)).changes is True
+
+
+def test_a_deleted_file_comes_back_from_the_escrowed_copy_while_the_secret_is_unchanged(
+    sim: simstack.SimulatedStack, ran: list[str]
+) -> None:
+    bring_world_to(sim, "sso")
+    prov = provider()
+    created = outs(prov.create(props(sim)))
+    node = sim.world.nodes[key(N1)]
+    node.files = {name: c for name, c in node.files.items() if not name.endswith("master-secret.bak")}
+    windows.stop_entsso(sim.world, node)  # and no SSO service runs to take a new one
+    gone = outs(prov.read("id", created))
+    ran.clear()
+    restored = outs(prov.update("id", gone, props(sim)))
+    assert "secret_backup" not in ran and "file_put" in ran  # no SSO service needed: the bytes are escrowed
+    assert on_disk(sim) == base64.b64decode(created["content"])
+    assert all(restored[name] == created[name] for name in OUTPUTS)
+    assert prov.diff("id", restored, props(sim)).changes is False
 
 
 def test_update_of_an_intact_backup_keeps_it(sim: simstack.SimulatedStack, ran: list[str]) -> None:
