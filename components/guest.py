@@ -34,10 +34,19 @@ STAGE_MEDIA = lab_plan.STAGE_MEDIA
 SCRIPT_OF = lab_plan.SCRIPT_OF
 
 
+INCLUDE = "# entsso-include: "
+
+
 @cache
 def script(name: str) -> str:
-    """The text of `components/scripts/<name>.ps1`."""
-    return (SCRIPTS / f"{name}.ps1").read_text(encoding="utf-8")
+    """The text a Run Command sends for `components/scripts/<name>.ps1`: the file, with each line that starts
+    `# entsso-include: <library>.ps1` replaced by that library's text (a Run Command carries one script, and the
+    helpers the scripts share are written once)."""
+    lines = (SCRIPTS / f"{name}.ps1").read_text(encoding="utf-8").splitlines(keepends=True)
+    return "".join(
+        (SCRIPTS / line[len(INCLUDE) :].split()[0]).read_text(encoding="utf-8") if line.startswith(INCLUDE) else line
+        for line in lines
+    )
 
 
 def encoded(value: str) -> str:

@@ -203,7 +203,7 @@ def test_the_vnet_and_the_nodes_ask_the_lab_dc_for_dns(lab: Built) -> None:
 def test_the_forest_gets_its_names_as_parameters_and_the_dsrm_password_protected(lab: Built) -> None:
     forest = named(lab, "directory-forest")
     assert forest.inputs["runCommandName"] == "CreateForest"
-    assert forest.inputs["source"] == {"script": (SCRIPTS / "dc_forest.ps1").read_text(encoding="utf-8")}
+    assert forest.inputs["source"] == {"script": guest.script("dc_forest")}
     assert forest.inputs["treatFailureAsDeploymentFailure"] is True and forest.inputs["asyncExecution"] is False
     assert {k: decoded(v) for k, v in parameters(forest).items()} == {
         "DomainNameBase64": "lab.entsso.test",
@@ -476,7 +476,8 @@ LAB_SCRIPTS = sorted({*lab_plan.SCRIPT_OF.values()})
 
 @pytest.mark.parametrize("name", LAB_SCRIPTS)
 def test_each_in_guest_script_parses_and_follows_the_conventions(name: str) -> None:
-    text = (SCRIPTS / f"{name}.ps1").read_text(encoding="utf-8")
+    text = guest.script(name)  # as the Run Command sends it, its shared library in place
+    assert not any(line.startswith(guest.INCLUDE) for line in text.splitlines())
     assert not PARSER.parse(text.encode("utf-8")).root_node.has_error
     assert "[CmdletBinding()]\nparam(" in text
     assert "$ErrorActionPreference = 'Stop'" in text
@@ -496,7 +497,7 @@ def test_every_run_command_sends_what_its_script_declares_and_protects_every_pas
     assert {c.inputs["runCommandName"] for c in commands} == set(lab_plan.SCRIPT_OF)
     for command in commands:
         text = command.inputs["source"]["script"]
-        assert text == (SCRIPTS / f"{lab_plan.SCRIPT_OF[command.inputs['runCommandName']]}.ps1").read_text("utf-8")
+        assert text == guest.script(lab_plan.SCRIPT_OF[command.inputs["runCommandName"]])
         declared = script_parameters(text)
         sent, hidden = parameters(command), protected(command)
         assert not set(sent) & set(hidden)
@@ -591,7 +592,7 @@ def calls_of(text: str) -> tuple[set[str], set[str]]:
 def test_docs_name_every_call_each_script_makes(name: str) -> None:
     doc = (ROOT / "docs" / "lab.md").read_text(encoding="utf-8")
     section = doc.split(f"### {name}.ps1", 1)[1].split("\n### ", 1)[0].split("\n## ", 1)[0]
-    commands, types = calls_of((SCRIPTS / f"{name}.ps1").read_text(encoding="utf-8"))
+    commands, types = calls_of(guest.script(name))
     missing = [c for c in sorted(commands - EVERY_SCRIPT) if f"`{c}`" not in section and f"`{c} " not in section]
     assert not missing, f"docs/lab.md, {name}.ps1 does not name {missing}"
     missing_types = [t for t in sorted(types) if t.strip("[]").split("]")[0] not in section]
@@ -632,7 +633,7 @@ BASICS = {
 @pytest.mark.parametrize("name", [n for n in LAB_SCRIPTS if n != "enable_winrm_https"])
 def test_each_cmdlet_is_cited_at_its_first_use(name: str) -> None:
     """A Microsoft Learn page names each cmdlet and executable, in a comment above its first use."""
-    text = (SCRIPTS / f"{name}.ps1").read_text(encoding="utf-8")
+    text = guest.script(name)
     commands, _ = calls_of(text)
     header = text.split("#>", 1)[0]
     for command in sorted(commands):

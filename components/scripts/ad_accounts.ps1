@@ -46,6 +46,7 @@ param(
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
 $ProgressPreference = 'SilentlyContinue'
+# entsso-include: ad_library.ps1  (Wait-ADDomain, Find-Directory: components/guest.py puts the library here)
 
 $domainName = [Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($DomainNameBase64))
 $sqlHost = [Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($SqlServerHostBase64))
@@ -68,33 +69,7 @@ $groups = [ordered]@{
     nodeAdmins         = @{ Name = (Get-AccountName $NodeAdminGroupBase64); Members = @($users.install.Name) }
 }
 
-# The AD cmdlets talk to Active Directory Web Services, which starts a little after the directory itself.
-# learn.microsoft.com/powershell/module/activedirectory/get-addomain; microsoft.powershell.core/import-module
-Import-Module ActiveDirectory
-$deadline = (Get-Date).AddSeconds($TimeoutSeconds)
-$domain = $null
-while ($null -eq $domain) {
-    try {
-        $domain = Get-ADDomain -Identity $domainName
-    } catch {
-        if ((Get-Date) -ge $deadline) {
-            throw ('Active Directory Web Services on {0} did not answer for {1} within {2} s: {3}' -f
-                $env:COMPUTERNAME, $domainName, $TimeoutSeconds, $_.Exception.Message)
-        }
-        Start-Sleep -Seconds 10
-    }
-}
-
-# A lookup that answers $null for "no such object": -Identity throws ADIdentityNotFoundException, whose
-# category is ObjectNotFound; any other error stays an error.
-function Find-Directory([scriptblock]$Lookup) {
-    try {
-        return (& $Lookup)
-    } catch {
-        if ($_.CategoryInfo.Category -eq [System.Management.Automation.ErrorCategory]::ObjectNotFound) { return $null }
-        throw
-    }
-}
+$domain = Wait-ADDomain -Name $domainName -TimeoutSeconds $TimeoutSeconds
 
 $createdUsers = @()
 $createdGroups = @()

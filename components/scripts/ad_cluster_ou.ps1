@@ -32,6 +32,7 @@ param(
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
 $ProgressPreference = 'SilentlyContinue'
+# entsso-include: ad_library.ps1  (Wait-ADDomain, Find-Directory: components/guest.py puts the library here)
 
 $domainName = [Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($DomainNameBase64))
 $ouName = [Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($OuNameBase64))
@@ -43,33 +44,9 @@ $joinName = ([Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($JoinAc
 # (learn.microsoft.com/windows/win32/adschema/c-computer, Schema-Id-Guid).
 $computerClass = [guid]'bf967a86-0de6-11d0-a285-00aa003049e2'
 
-# learn.microsoft.com/powershell/module/microsoft.powershell.core/import-module
-Import-Module ActiveDirectory
-$deadline = (Get-Date).AddSeconds($TimeoutSeconds)
-$domain = $null
-while ($null -eq $domain) {
-    try {
-        # learn.microsoft.com/powershell/module/activedirectory/get-addomain
-        $domain = Get-ADDomain -Identity $domainName
-    } catch {
-        if ((Get-Date) -ge $deadline) {
-            throw ('Active Directory Web Services on {0} did not answer for {1} within {2} s: {3}' -f
-                $env:COMPUTERNAME, $domainName, $TimeoutSeconds, $_.Exception.Message)
-        }
-        Start-Sleep -Seconds 10
-    }
-}
+$domain = Wait-ADDomain -Name $domainName -TimeoutSeconds $TimeoutSeconds
 $domainDn = [string]$domain.DistinguishedName
 $ouDn = 'OU={0},{1}' -f $ouName, $domainDn
-
-function Find-Directory([scriptblock]$Lookup) {
-    try {
-        return (& $Lookup)
-    } catch {
-        if ($_.CategoryInfo.Category -eq [System.Management.Automation.ErrorCategory]::ObjectNotFound) { return $null }
-        throw
-    }
-}
 
 $changes = @()
 # learn.microsoft.com/powershell/module/activedirectory/get-adorganizationalunit
